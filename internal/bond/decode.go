@@ -1,0 +1,248 @@
+package bond
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// The request decoders are strict, as the contract asks: a number, boolean,
+// array or null where a string or object belongs is a problem, never coerced;
+// a field the schema does not know is a problem; and every problem of the
+// body is reported at once, together with the value rules of Validate.
+
+// DecodeBond decodes and validates the body of POST /bonds.
+func DecodeBond(data []byte) (Bond, error) {
+	var b Bond
+	d, err := newObjectDecoder(data)
+	if err != nil {
+		return b, err
+	}
+	d.str(&b.BondID, "bond_id", true)
+	d.str(&b.HostAccountID, "host_account_id", true)
+	d.str(&b.SubAccountID, "sub_account_id", true)
+	d.str(&b.HostCostCenter, "host_cost_center", true)
+	d.str(&b.SubCostCenter, "sub_cost_center", true)
+	b.Subscribers, _ = d.subscribers()
+	if b.Subscribers == nil {
+		b.Subscribers = map[string]Subscriber{}
+	}
+	return b, d.finish(b.Validate)
+}
+
+// DecodeUpdate decodes and validates the body of PUT /bonds/{id}. A bond_id in
+// the body must equal the path's id.
+func DecodeUpdate(data []byte, pathID string) (Update, error) {
+	var u Update
+	d, err := newObjectDecoder(data)
+	if err != nil {
+		return u, err
+	}
+	var bodyID string
+	if d.str(&bodyID, "bond_id", false) && bodyID != pathID {
+		d.problem(Problem{Loc: []string{"body", "bond_id"}, Type: "value_error.bond_id_mismatch",
+			Msg: fmt.Sprintf("bond_id in the body (%q) differs from the path (%q)", bodyID, pathID)})
+	}
+	u.HostAccountID = d.optStr("host_account_id")
+	u.SubAccountID = d.optStr("sub_account_id")
+	u.HostCostCenter = d.optStr("host_cost_center")
+	u.SubCostCenter = d.optStr("sub_cost_center")
+	if subs, ok := d.subscribers(); ok {
+		if subs == nil {
+			subs = map[string]Subscriber{}
+		}
+		u.Subscribers = &subs
+	}
+	return u, d.finish(u.Validate)
+}
+
+// DecodeSubscriber decodes and validates the body of POST
+// /bonds/{id}/subscribers.
+func DecodeSubscriber(data []byte) (Subscriber, error) {
+	var s Subscriber
+	d, err := newObjectDecoder(data)
+	if err != nil {
+		return s, err
+	}
+	d.subscriber(&s)
+	return s, d.finish(func() []Problem { return s.Validate("body") })
+}
+
+// objectDecoder reads one JSON object field by field, collecting problems.
+type objectDecoder struct {
+	loc      []string
+	fields   map[string]json.RawMessage
+	seen     map[string]bool
+	problems []Problem
+	badLocs  map[string]bool // locs with a type problem: no value rules there
+}
+
+func newObjectDecoder(data []byte) (*objectDecoder, error) {
+	d := &objectDecoder{loc: []string{"body"}}
+	if err := d.object(data); err != nil {
+		return nil, err
+	}
+	if d.problems != nil {
+		return nil, Invalid(d.problems...)
+	}
+	return d, nil
+}
+
+// object parses data as a JSON object into d.fields.
+func (d *objectDecoder) object(data []byte) error {
+	var raw json.RawMessage
+	if err := json.Unmarshal(data, &raw); err != nil {
+		msg := "malformed JSON"
+		var se *json.SyntaxError
+		if len(bytes.TrimSpace(data)) == 0 {
+			msg = "the request body is empty"
+		} else if errors.As(err, &se) {
+			msg = fmt.Sprintf("malformed JSON at byte %d: %s", se.Offset, se.Error())
+		}
+		return Invalid(Problem{Loc: []string{"body"}, Msg: msg, Type: "value_error.jsondecode"})
+	}
+	if raw[0] != '{' {
+		d.typeProblem(d.loc, "value is not a valid dict", "type_error.dict", raw)
+		return nil
+	}
+	d.seen = map[string]bool{}
+	return json.Unmarshal(raw, &d.fields)
+}
+
+func (d *objectDecoder) problem(p Problem) { d.problems = append(d.problems, p) }
+
+func (d *objectDecoder) typeProblem(loc []string, msg, typ string, raw json.RawMessage) {
+	if string(raw) == "null" {
+		msg, typ = "none is not an allowed value", "type_error.none.not_allowed"
+	}
+	d.markBad(loc)
+	d.problem(Problem{Loc: slices.Clone(loc), Msg: msg, Type: typ})
+}
+
+func (d *objectDecoder) markBad(loc []string) {
+	if d.badLocs == nil {
+		d.badLocs = map[string]bool{}
+	}
+	d.badLocs[strings.Join(loc, "\x00")] = true
+}
+
+// underBad reports whether loc is at or below a loc with a type problem.
+func (d *objectDecoder) underBad(loc []string) bool {
+	for i := range loc {
+		if d.badLocs[strings.Join(loc[:i+1], "\x00")] {
+			return true
+		}
+	}
+	return false
+}
+
+// str reads a string field into dst and reports whether it was present.
+func (d *objectDecoder) str(dst *string, name string, required bool) bool {
+	raw, ok := d.take(name)
+	if !ok {
+		if required {
+			loc := append(slices.Clone(d.loc), name)
+			d.markBad(loc)
+			d.problem(Problem{Loc: loc, Msg: "field required", Type: "value_error.missing"})
+		}
+		return false
+	}
+	if raw[0] != '"' || json.Unmarshal(raw, dst) != nil {
+		d.typeProblem(append(d.loc, name), "str type expected", "type_error.str", raw)
+		return false
+	}
+	return true
+}
+
+func (d *objectDecoder) optStr(name string) *string {
+	var v string
+	if d.str(&v, name, false) {
+		return &v
+	}
+	return nil
+}
+
+// subscribers reads the optional "subscribers" map.
+func (d *objectDecoder) subscribers() (map[string]Subscriber, bool) {
+	raw, ok := d.take("subscribers")
+	if !ok {
+		return nil, false
+	}
+	loc := append(slices.Clone(d.loc), "subscribers")
+	var entries map[string]json.RawMessage
+	if raw[0] != '{' || json.Unmarshal(raw, &entries) != nil {
+		d.typeProblem(loc, "value is not a valid dict", "type_error.dict", raw)
+		return nil, false
+	}
+	keys := make([]string, 0, len(entries))
+	for k := range entries {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	subs := make(map[string]Subscriber, len(entries))
+	for _, k := range keys {
+		sub := &objectDecoder{loc: append(slices.Clone(loc), k)}
+		if raw := entries[k]; raw[0] != '{' {
+			sub.typeProblem(sub.loc, "value is not a valid dict", "type_error.dict", raw)
+		} else if err := sub.object(raw); err != nil {
+			sub.problem(Problem{Loc: sub.loc, Msg: "value is not a valid dict", Type: "type_error.dict"})
+		} else {
+			var s Subscriber
+			sub.subscriber(&s)
+			sub.extra()
+			subs[k] = s
+		}
+		d.problems = append(d.problems, sub.problems...)
+		for loc := range sub.badLocs {
+			d.markBad(strings.Split(loc, "\x00"))
+		}
+	}
+	return subs, true
+}
+
+func (d *objectDecoder) subscriber(s *Subscriber) {
+	d.str(&s.SID, "sid", true)
+	d.str(&s.Name, "name", true)
+	d.str(&s.Email, "email", true)
+}
+
+// take returns the raw value of a field and marks it as known.
+func (d *objectDecoder) take(name string) (json.RawMessage, bool) {
+	raw, ok := d.fields[name]
+	if ok {
+		d.seen[name] = true
+	}
+	return raw, ok
+}
+
+// extra reports the fields no one took.
+func (d *objectDecoder) extra() {
+	var names []string
+	for k := range d.fields {
+		if !d.seen[k] {
+			names = append(names, k)
+		}
+	}
+	slices.Sort(names)
+	for _, k := range names {
+		d.problem(Problem{Loc: append(slices.Clone(d.loc), k), Msg: "extra fields not permitted", Type: "value_error.extra"})
+	}
+}
+
+// finish adds the value rules (except where a value had the wrong type, so
+// one mistake is not reported twice) and returns all problems as one error.
+func (d *objectDecoder) finish(validate func() []Problem) error {
+	d.extra()
+	for _, p := range validate() {
+		if !d.underBad(p.Loc) {
+			d.problems = append(d.problems, p)
+		}
+	}
+	if len(d.problems) > 0 {
+		return Invalid(d.problems...)
+	}
+	return nil
+}
