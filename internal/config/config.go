@@ -1,0 +1,179 @@
+// Package config reads the service's configuration from flags and environment
+// variables. It is the only code that reads the environment: every setting has
+// one environment name, one flag, and one default, listed in Load.
+package config
+
+import (
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/rs/zerolog"
+)
+
+// Store names accepted by STORE / --store.
+const (
+	StoreBolt     = "bolt"
+	StoreDynamoDB = "dynamodb"
+)
+
+// Config is the service's configuration. A flag overrides its environment
+// variable, which overrides the default.
+type Config struct {
+	Port            int           // PORT
+	Store           string        // STORE: bolt or dynamodb
+	BoltPath        string        // BOLT_PATH
+	LogLevel        zerolog.Level // LOG_LEVEL
+	LogFormat       string        // LOG_FORMAT: json or console
+	RequestTimeout  time.Duration // REQUEST_TIMEOUT
+	ShutdownTimeout time.Duration // SHUTDOWN_TIMEOUT
+	DynamoEndpoint  string        // DYNAMODB_ENDPOINT (empty: AWS's own)
+	DynamoTable     string        // DYNAMODB_TABLE
+	AWSRegion       string        // AWS_REGION
+	PageTokenKey    []byte        // PAGE_TOKEN_KEY, hex; empty: random per process
+}
+
+// setting is one configuration item: its environment name, flag, default and
+// the parser that stores it into the Config.
+type setting struct {
+	env, flag, def, usage string
+	set                   func(c *Config, v string) error
+}
+
+func settings() []setting {
+	return []setting{
+		{"PORT", "port", "8080", "TCP port to listen on (all interfaces)", func(c *Config, v string) (err error) {
+			c.Port, err = strconv.Atoi(v)
+			if err != nil || c.Port < 0 || c.Port > 65535 {
+				return fmt.Errorf("must be a port number 0-65535")
+			}
+			return nil
+		}},
+		{"STORE", "store", StoreBolt, "bond store: bolt (embedded file) or dynamodb", func(c *Config, v string) error {
+			c.Store = v
+			if v != StoreBolt && v != StoreDynamoDB {
+				return fmt.Errorf("must be %q or %q", StoreBolt, StoreDynamoDB)
+			}
+			return nil
+		}},
+		{"BOLT_PATH", "bolt-path", "data/bonds.db", "file of the embedded store", func(c *Config, v string) error {
+			c.BoltPath = v
+			return nonEmpty(v)
+		}},
+		{"LOG_LEVEL", "log-level", "info", "trace, debug, info, warn or error", func(c *Config, v string) (err error) {
+			c.LogLevel, err = zerolog.ParseLevel(strings.ToLower(v))
+			if err != nil || v == "" {
+				return fmt.Errorf("must be one of trace, debug, info, warn, error")
+			}
+			return nil
+		}},
+		{"LOG_FORMAT", "log-format", "json", "json (one JSON object a line) or console (for people)", func(c *Config, v string) error {
+			c.LogFormat = v
+			if v != "json" && v != "console" {
+				return fmt.Errorf(`must be "json" or "console"`)
+			}
+			return nil
+		}},
+		{"REQUEST_TIMEOUT", "request-timeout", "5s", "deadline of one request", func(c *Config, v string) (err error) {
+			c.RequestTimeout, err = positiveDuration(v)
+			return err
+		}},
+		{"SHUTDOWN_TIMEOUT", "shutdown-timeout", "10s", "how long in-flight requests may finish on SIGTERM", func(c *Config, v string) (err error) {
+			c.ShutdownTimeout, err = positiveDuration(v)
+			return err
+		}},
+		{"DYNAMODB_ENDPOINT", "dynamodb-endpoint", "", "DynamoDB endpoint URL, e.g. http://localhost:8000 (empty: AWS)", func(c *Config, v string) error {
+			c.DynamoEndpoint = v
+			if v != "" && !strings.HasPrefix(v, "http://") && !strings.HasPrefix(v, "https://") {
+				return fmt.Errorf("must be an http:// or https:// URL")
+			}
+			return nil
+		}},
+		{"DYNAMODB_TABLE", "dynamodb-table", "bond", "DynamoDB table name", func(c *Config, v string) error {
+			c.DynamoTable = v
+			if len(v) < 3 || len(v) > 255 {
+				return fmt.Errorf("must be a DynamoDB table name of 3-255 characters")
+			}
+			return nil
+		}},
+		{"AWS_REGION", "aws-region", "us-east-1", "AWS region", func(c *Config, v string) error {
+			c.AWSRegion = v
+			return nonEmpty(v)
+		}},
+		{"PAGE_TOKEN_KEY", "", "", "", func(c *Config, v string) (err error) {
+			// Env only: a secret has no place on a command line.
+			c.PageTokenKey, err = hex.DecodeString(v)
+			if err != nil || (v != "" && len(c.PageTokenKey) < 16) {
+				return fmt.Errorf("must be at least 32 hex digits (16 bytes)")
+			}
+			return nil
+		}},
+	}
+}
+
+// Load builds the Config from args (flags, without the program name or
+// subcommand) and getenv. A bad value is an error naming the variable.
+func Load(args []string, getenv func(string) string, usage io.Writer) (Config, error) {
+	var c Config
+	fs := flag.NewFlagSet("bond-registry", flag.ContinueOnError)
+	fs.SetOutput(usage)
+	all := settings()
+	flags := make(map[string]*string)
+	for _, s := range all {
+		if s.flag != "" {
+			flags[s.env] = fs.String(s.flag, "", fmt.Sprintf("%s (env %s, default %q)", s.usage, s.env, s.def))
+		}
+	}
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	for _, s := range all {
+		v, from := s.def, s.env
+		if e := getenv(s.env); e != "" {
+			v = e
+		}
+		if p := flags[s.env]; p != nil && *p != "" {
+			v, from = *p, "--"+s.flag
+		}
+		if err := s.set(&c, strings.TrimSpace(v)); err != nil {
+			return c, fmt.Errorf("config: %s=%q: %w", from, v, err)
+		}
+	}
+	return c, nil
+}
+
+// String lists the effective configuration for the start-up log, with the
+// secret masked.
+func (c Config) String() string {
+	key := "random per process"
+	if len(c.PageTokenKey) > 0 {
+		key = "set (masked)"
+	}
+	return fmt.Sprintf("port=%d store=%s bolt_path=%s log_level=%s log_format=%s request_timeout=%s "+
+		"shutdown_timeout=%s dynamodb_endpoint=%q dynamodb_table=%s aws_region=%s page_token_key=%s",
+		c.Port, c.Store, c.BoltPath, c.LogLevel, c.LogFormat, c.RequestTimeout,
+		c.ShutdownTimeout, c.DynamoEndpoint, c.DynamoTable, c.AWSRegion, key)
+}
+
+func nonEmpty(v string) error {
+	if v == "" {
+		return errors.New("must not be empty")
+	}
+	return nil
+}
+
+func positiveDuration(v string) (time.Duration, error) {
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("must be a positive duration such as 5s or 500ms")
+	}
+	return d, nil
+}
