@@ -151,7 +151,7 @@ func (d *objectDecoder) str(dst *string, name string, required bool) bool {
 		return false
 	}
 	if raw[0] != '"' || json.Unmarshal(raw, dst) != nil {
-		d.typeProblem(append(d.loc, name), "str type expected", "type_error.str", raw)
+		d.typeProblem(append(slices.Clone(d.loc), name), "str type expected", "type_error.str", raw)
 		return false
 	}
 	return true

@@ -59,6 +59,7 @@ func (u Update) Validate() []Problem {
 // Validate returns every problem of one subscriber; loc is where it sits in
 // the request (["body"] for POST /bonds/{id}/subscribers).
 func (s Subscriber) Validate(loc ...string) []Problem {
+	loc = slices.Clip(loc) // each append below gets its own array
 	var ps []Problem
 	ps = append(ps, checkID(s.SID, append(loc, "sid")...)...)
 	ps = append(ps, checkText(s.Name, 1, MaxNameLen, append(loc, "name")...)...)
@@ -85,7 +86,7 @@ func checkSubscribers(subs map[string]Subscriber, loc ...string) []Problem {
 	slices.Sort(keys) // problems in a stable order
 	for _, k := range keys {
 		s := subs[k]
-		at := append(slices.Clone(loc), k)
+		at := slices.Clip(append(slices.Clone(loc), k))
 		ps = append(ps, s.Validate(at...)...)
 		if s.SID != k {
 			ps = append(ps, Problem{Loc: append(at, "sid"), Type: "value_error.sid_mismatch",
