@@ -1,0 +1,120 @@
+// Package metrics exposes the service's Prometheus metrics: HTTP requests by
+// chi route pattern, method and status; request durations; store operation
+// durations and errors by kind; and build info. Every Metrics value has its
+// own registry, so tests and several servers in one process never collide.
+package metrics
+
+import (
+	"net/http"
+	"runtime"
+	"strconv"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// UnmatchedRoute is the route label of requests that matched no route (404s
+// and 405s). Using it instead of the raw path keeps label cardinality bounded.
+const UnmatchedRoute = "unmatched"
+
+// Metrics holds the service's collectors and the registry they live in.
+type Metrics struct {
+	reg *prometheus.Registry
+
+	requests        *prometheus.CounterVec
+	requestDuration *prometheus.HistogramVec
+	storeDuration   *prometheus.HistogramVec
+	storeErrors     *prometheus.CounterVec
+}
+
+// New returns Metrics with a fresh registry holding the service metrics, the
+// Go runtime and process collectors, and bond_registry_build_info{version}.
+func New(version string) *Metrics {
+	m := &Metrics{
+		reg: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "http_requests_total",
+			Help: "HTTP requests served, by chi route pattern, method and status code.",
+		}, []string{"route", "method", "status"}),
+		requestDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "http_request_duration_seconds",
+			Help:    "Time to serve an HTTP request, by chi route pattern and method.",
+			Buckets: prometheus.DefBuckets,
+		}, []string{"route", "method"}),
+		storeDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "store_operation_duration_seconds",
+			Help:    "Time of a bond store operation, by operation.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
+		}, []string{"operation"}),
+		storeErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "store_operation_errors_total",
+			Help: "Bond store operations that returned an error, by operation and error kind (bond.Kind).",
+		}, []string{"operation", "kind"}),
+	}
+	buildInfo := prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "bond_registry_build_info",
+		Help: "Always 1; the labels carry the service version and the Go version it was built with.",
+	}, []string{"version", "goversion"})
+	buildInfo.WithLabelValues(version, runtime.Version()).Set(1)
+
+	m.reg.MustRegister(
+		m.requests, m.requestDuration, m.storeDuration, m.storeErrors, buildInfo,
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	)
+	return m
+}
+
+// Registry returns the registry, for tests and for adding collectors.
+func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
+
+// Handler serves the registry in the Prometheus text exposition format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
+}
+
+// Middleware counts and times each request once next has returned. The route
+// label is the chi route pattern (e.g. /bonds/{bond_id}), read after routing
+// so that it is complete, or UnmatchedRoute; the raw path is never used. Put
+// it on a chi router (r.Use) so that a route context exists.
+func (m *Metrics) Middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
+		defer func() {
+			// Recorded in a defer so that a request whose handler panics is
+			// still counted, as the 500 a recoverer further out will write;
+			// the panic then goes on to that recoverer.
+			rec := recover()
+			status := ww.Status()
+			if status == 0 {
+				status = http.StatusOK
+				if rec != nil {
+					status = http.StatusInternalServerError
+				}
+			}
+			route := routePattern(r)
+			m.requests.WithLabelValues(route, r.Method, strconv.Itoa(status)).Inc()
+			m.requestDuration.WithLabelValues(route, r.Method).Observe(time.Since(start).Seconds())
+			if rec != nil {
+				panic(rec)
+			}
+		}()
+		next.ServeHTTP(ww, r)
+	})
+}
+
+func routePattern(r *http.Request) string {
+	rctx := chi.RouteContext(r.Context())
+	if rctx == nil {
+		return UnmatchedRoute
+	}
+	if p := rctx.RoutePattern(); p != "" {
+		return p
+	}
+	return UnmatchedRoute
+}

@@ -1,0 +1,271 @@
+package metrics_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/bondregistry/bond-registry/internal/bond"
+	"github.com/bondregistry/bond-registry/internal/metrics"
+)
+
+// newRouter returns a chi router with the middleware and a few routes shaped
+// like the service's.
+func newRouter(m *metrics.Metrics) http.Handler {
+	r := chi.NewRouter()
+	r.Use(m.Middleware)
+	r.Get("/bonds/{bond_id}", func(w http.ResponseWriter, r *http.Request) {
+		if chi.URLParam(r, "bond_id") == "missing" {
+			http.Error(w, "not found", http.StatusNotFound)
+			return
+		}
+		_, _ = io.WriteString(w, "{}") // implicit 200
+	})
+	r.Route("/bonds/{bond_id}/subscribers", func(r chi.Router) {
+		r.Put("/{sid}", func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(http.StatusCreated)
+		})
+	})
+	r.Get("/panic", func(w http.ResponseWriter, r *http.Request) { panic("boom") })
+	r.Handle("/metrics", m.Handler())
+	return r
+}
+
+func serve(t *testing.T, h http.Handler, method, path string) int {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(method, path, nil))
+	return rec.Code
+}
+
+func TestMetrics_Middleware(t *testing.T) {
+	t.Run("CountsByRoutePatternMethodStatus", func(t *testing.T) {
+		m := metrics.New("test")
+		h := newRouter(m)
+		serve(t, h, http.MethodGet, "/bonds/a")
+		serve(t, h, http.MethodGet, "/bonds/b")
+		serve(t, h, http.MethodGet, "/bonds/missing")
+		serve(t, h, http.MethodPut, "/bonds/a/subscribers/s1")
+
+		c := m.Registry()
+		for _, tc := range []struct {
+			route, method, status string
+			want                  float64
+		}{
+			{"/bonds/{bond_id}", "GET", "200", 2},
+			{"/bonds/{bond_id}", "GET", "404", 1},
+			{"/bonds/{bond_id}/subscribers/{sid}", "PUT", "201", 1},
+		} {
+			got := counterValue(t, c, "http_requests_total", map[string]string{
+				"route": tc.route, "method": tc.method, "status": tc.status})
+			assert.Equal(t, tc.want, got, "%s %s %s", tc.method, tc.route, tc.status)
+		}
+		got := histogramCount(t, c, "http_request_duration_seconds", map[string]string{
+			"route": "/bonds/{bond_id}", "method": "GET"})
+		assert.Equal(t, uint64(3), got)
+	})
+
+	t.Run("UnmatchedPathsShareOneLabel", func(t *testing.T) {
+		m := metrics.New("test")
+		h := newRouter(m)
+		assert.Equal(t, http.StatusNotFound, serve(t, h, http.MethodGet, "/no/such/path"))
+		assert.Equal(t, http.StatusNotFound, serve(t, h, http.MethodGet, "/another"))
+		assert.Equal(t, http.StatusMethodNotAllowed, serve(t, h, http.MethodPost, "/bonds/a"))
+
+		got := counterValue(t, m.Registry(), "http_requests_total", map[string]string{
+			"route": metrics.UnmatchedRoute, "method": "GET", "status": "404"})
+		assert.Equal(t, float64(2), got)
+		body := scrape(t, h)
+		assert.NotContains(t, body, "/no/such/path", "a raw path leaked into a label")
+	})
+
+	t.Run("PanicCountsAs500AndRepanics", func(t *testing.T) {
+		m := metrics.New("test")
+		h := newRouter(m)
+		assert.Panics(t, func() { serve(t, h, http.MethodGet, "/panic") })
+		got := counterValue(t, m.Registry(), "http_requests_total", map[string]string{
+			"route": "/panic", "method": "GET", "status": "500"})
+		assert.Equal(t, float64(1), got)
+	})
+
+	t.Run("HandlerServesTextFormatWithBuildInfo", func(t *testing.T) {
+		m := metrics.New("v1.2.3")
+		h := newRouter(m)
+		serve(t, h, http.MethodGet, "/bonds/a")
+		body := scrape(t, h)
+		for _, want := range []string{
+			`http_requests_total{method="GET",route="/bonds/{bond_id}",status="200"} 1`,
+			`http_request_duration_seconds_bucket{method="GET",route="/bonds/{bond_id}",le="+Inf"} 1`,
+			`bond_registry_build_info{goversion="go`,
+			`version="v1.2.3"} 1`,
+			"go_goroutines ",
+			"process_",
+		} {
+			assert.Contains(t, body, want)
+		}
+	})
+
+	t.Run("SeparateInstancesDoNotShareCounts", func(t *testing.T) {
+		a, b := metrics.New("a"), metrics.New("b")
+		serve(t, newRouter(a), http.MethodGet, "/bonds/x")
+		got := testutil.CollectAndCount(b.Registry(), "http_requests_total")
+		assert.Equal(t, 0, got)
+	})
+}
+
+// fakeRepo is a bond.Repository whose methods are Fn fields; a nil field
+// panics, so a test only sets what it calls.
+type fakeRepo struct {
+	GetFn              func(ctx context.Context, id string) (bond.Bond, error)
+	CreateFn           func(ctx context.Context, b bond.Bond) (bond.Bond, error)
+	UpdateFn           func(ctx context.Context, id string, u bond.Update, ifVersion int64) (bond.Bond, error)
+	DeleteFn           func(ctx context.Context, id string, ifVersion int64) error
+	PutSubscriberFn    func(ctx context.Context, id string, s bond.Subscriber, ifVersion int64) (bond.Bond, error)
+	RemoveSubscriberFn func(ctx context.Context, id, sid string, ifVersion int64) (bond.Bond, error)
+	ListFn             func(ctx context.Context, f bond.Filter, limit int, cursor string) (bond.Page, error)
+	PingFn             func(ctx context.Context) error
+	CloseFn            func() error
+}
+
+var _ bond.Repository = (*fakeRepo)(nil)
+
+func (f *fakeRepo) Get(ctx context.Context, id string) (bond.Bond, error) { return f.GetFn(ctx, id) }
+func (f *fakeRepo) Create(ctx context.Context, b bond.Bond) (bond.Bond, error) {
+	return f.CreateFn(ctx, b)
+}
+func (f *fakeRepo) Update(ctx context.Context, id string, u bond.Update, v int64) (bond.Bond, error) {
+	return f.UpdateFn(ctx, id, u, v)
+}
+func (f *fakeRepo) Delete(ctx context.Context, id string, v int64) error {
+	return f.DeleteFn(ctx, id, v)
+}
+func (f *fakeRepo) PutSubscriber(ctx context.Context, id string, s bond.Subscriber, v int64) (bond.Bond, error) {
+	return f.PutSubscriberFn(ctx, id, s, v)
+}
+func (f *fakeRepo) RemoveSubscriber(ctx context.Context, id, sid string, v int64) (bond.Bond, error) {
+	return f.RemoveSubscriberFn(ctx, id, sid, v)
+}
+func (f *fakeRepo) List(ctx context.Context, fl bond.Filter, limit int, cursor string) (bond.Page, error) {
+	return f.ListFn(ctx, fl, limit, cursor)
+}
+func (f *fakeRepo) Ping(ctx context.Context) error { return f.PingFn(ctx) }
+func (f *fakeRepo) Close() error                   { return f.CloseFn() }
+
+func TestMetrics_Instrument(t *testing.T) {
+	t.Run("CountsOperationsAndErrorKinds", func(t *testing.T) {
+		m := metrics.New("test")
+		calls := 0
+		repo := m.Instrument(&fakeRepo{
+			GetFn: func(_ context.Context, id string) (bond.Bond, error) {
+				calls++
+				switch id {
+				case "missing":
+					return bond.Bond{}, bond.ErrNotFound(id)
+				case "broken":
+					return bond.Bond{}, errors.New("disk on fire")
+				}
+				return bond.Bond{BondID: id, Version: 3}, nil
+			},
+			DeleteFn: func(_ context.Context, id string, _ int64) error {
+				calls++
+				return bond.ErrVersionMismatch(id, 2)
+			},
+			PingFn: func(context.Context) error {
+				calls++
+				return bond.Unavailable("ping", context.DeadlineExceeded)
+			},
+		})
+		ctx := context.Background()
+
+		got, err := repo.Get(ctx, "ok")
+		require.NoError(t, err)
+		assert.Equal(t, bond.Bond{BondID: "ok", Version: 3}, got, "result passes through")
+		_, err = repo.Get(ctx, "missing")
+		assert.Equal(t, bond.KindNotFound, bond.KindOf(err), "error passes through unchanged")
+		_, _ = repo.Get(ctx, "broken")
+		_ = repo.Delete(ctx, "x", 2)
+		_ = repo.Ping(ctx)
+		assert.Equal(t, 5, calls)
+
+		reg := m.Registry()
+		assert.Equal(t, uint64(3), histogramCount(t, reg, "store_operation_duration_seconds", map[string]string{"operation": "get"}))
+		assert.Equal(t, uint64(1), histogramCount(t, reg, "store_operation_duration_seconds", map[string]string{"operation": "delete"}))
+		for _, tc := range []struct {
+			op, kind string
+			want     float64
+		}{
+			{"get", "not_found", 1},
+			{"get", "internal", 1},
+			{"delete", "version_mismatch", 1},
+			{"ping", "unavailable", 1},
+		} {
+			got := counterValue(t, reg, "store_operation_errors_total", map[string]string{"operation": tc.op, "kind": tc.kind})
+			assert.Equal(t, tc.want, got, "%s %s", tc.op, tc.kind)
+		}
+		assert.Equal(t, 4, testutil.CollectAndCount(reg, "store_operation_errors_total"),
+			"a successful call must not create an error series")
+	})
+
+	t.Run("EveryMethodIsForwarded", func(t *testing.T) {
+		m := metrics.New("test")
+		var called []string
+		note := func(op string) { called = append(called, op) }
+		repo := m.Instrument(&fakeRepo{
+			GetFn:    func(context.Context, string) (bond.Bond, error) { note("get"); return bond.Bond{}, nil },
+			CreateFn: func(context.Context, bond.Bond) (bond.Bond, error) { note("create"); return bond.Bond{}, nil },
+			UpdateFn: func(context.Context, string, bond.Update, int64) (bond.Bond, error) {
+				note("update")
+				return bond.Bond{}, nil
+			},
+			DeleteFn: func(context.Context, string, int64) error { note("delete"); return nil },
+			PutSubscriberFn: func(context.Context, string, bond.Subscriber, int64) (bond.Bond, error) {
+				note("put_subscriber")
+				return bond.Bond{}, nil
+			},
+			RemoveSubscriberFn: func(context.Context, string, string, int64) (bond.Bond, error) {
+				note("remove_subscriber")
+				return bond.Bond{}, nil
+			},
+			ListFn: func(context.Context, bond.Filter, int, string) (bond.Page, error) {
+				note("list")
+				return bond.Page{}, nil
+			},
+			PingFn:  func(context.Context) error { note("ping"); return nil },
+			CloseFn: func() error { note("close"); return nil },
+		})
+		ctx := context.Background()
+		_, _ = repo.Get(ctx, "a")
+		_, _ = repo.Create(ctx, bond.Bond{})
+		_, _ = repo.Update(ctx, "a", bond.Update{}, bond.AnyVersion)
+		_ = repo.Delete(ctx, "a", bond.AnyVersion)
+		_, _ = repo.PutSubscriber(ctx, "a", bond.Subscriber{}, bond.AnyVersion)
+		_, _ = repo.RemoveSubscriber(ctx, "a", "s", bond.AnyVersion)
+		_, _ = repo.List(ctx, bond.Filter{}, 10, "")
+		_ = repo.Ping(ctx)
+		_ = repo.Close()
+
+		want := []string{"get", "create", "update", "delete", "put_subscriber", "remove_subscriber", "list", "ping", "close"}
+		assert.Equal(t, want, called)
+		for _, op := range want[:len(want)-1] {
+			assert.Equal(t, uint64(1), histogramCount(t, m.Registry(), "store_operation_duration_seconds", map[string]string{"operation": op}), op)
+		}
+	})
+}
+
+func scrape(t *testing.T, h http.Handler) string {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	require.Equal(t, http.StatusOK, rec.Code)
+	require.True(t, strings.HasPrefix(rec.Header().Get("Content-Type"), "text/plain"), rec.Header().Get("Content-Type"))
+	return rec.Body.String()
+}
