@@ -1,0 +1,212 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// freePort returns a TCP port that was free a moment ago.
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// syncBuffer is a bytes.Buffer safe for the server's and the test's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// waitForReady polls url until it answers 200, or fails the test.
+func waitForReady(t *testing.T, url string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		res, err := http.Get(url)
+		if err == nil {
+			res.Body.Close()
+			if res.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("%s did not answer 200 within 10s", url)
+}
+
+func TestRun_SeedServeHealthcheckShutdown(t *testing.T) {
+	dir := t.TempDir()
+	port := freePort(t)
+	env := map[string]string{"PORT": strconv.Itoa(port), "BOLT_PATH": filepath.Join(dir, "bonds.db")}
+	getenv := func(k string) string { return env[k] }
+
+	var out syncBuffer
+	require.NoError(t, run(context.Background(), []string{"bond-registry", "seed", "../../localdb/02-load-data.json"}, getenv, &out, io.Discard))
+	assert.Contains(t, out.String(), `"created":25`)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"bond-registry"}, getenv, &out, io.Discard) }()
+	base := fmt.Sprintf("http://127.0.0.1:%d", port)
+	waitForReady(t, base+"/readyz")
+
+	req, _ := http.NewRequest(http.MethodGet, base+"/bonds/FOO", nil)
+	req.Header.Set("Accept", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	var got map[string]any
+	require.NoError(t, json.NewDecoder(res.Body).Decode(&got))
+	res.Body.Close()
+	assert.Equal(t, http.StatusOK, res.StatusCode)
+	assert.Equal(t, "TAPV54703350425479", got["host_account_id"])
+	assert.Len(t, got["subscribers"], 3)
+
+	require.NoError(t, run(context.Background(), []string{"bond-registry", "healthcheck"}, getenv, io.Discard, io.Discard))
+
+	cancel()
+	select {
+	case err := <-done:
+		require.NoError(t, err, "a clean shutdown returns nil")
+	case <-time.After(15 * time.Second):
+		t.Fatal("the server did not stop")
+	}
+	logs := out.String()
+	assert.Contains(t, logs, `"message":"serving"`)
+	assert.Contains(t, logs, `"message":"stopped"`)
+	assert.NotContains(t, logs, "mistymoore@yahoo.com", "no email in any log line")
+
+	// The server is down now: the health check must fail.
+	assert.Error(t, run(context.Background(), []string{"bond-registry", "healthcheck"}, getenv, io.Discard, io.Discard))
+}
+
+func TestRun_BadConfigIsOneClearLine(t *testing.T) {
+	getenv := func(k string) string { return map[string]string{"REQUEST_TIMEOUT": "soon"}[k] }
+	err := run(context.Background(), []string{"bond-registry", "serve"}, getenv, io.Discard, io.Discard)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "REQUEST_TIMEOUT")
+	assert.NotContains(t, err.Error(), "\n")
+}
+
+func TestRun_Usage(t *testing.T) {
+	getenv := func(string) string { return "" }
+	assert.ErrorContains(t, run(context.Background(), []string{"bond-registry", "seed"}, getenv, io.Discard, io.Discard), "usage")
+	assert.ErrorContains(t, run(context.Background(), []string{"bond-registry", "frobnicate"}, getenv, io.Discard, io.Discard), "unknown command")
+	var out bytes.Buffer
+	require.NoError(t, run(context.Background(), []string{"bond-registry", "version"}, getenv, &out, io.Discard))
+	assert.Equal(t, "dev\n", out.String())
+}
+
+// TestKill9LosesNoAcknowledgedCreate starts the real binary, streams creates
+// at it from 8 clients, kills it with SIGKILL mid-stream, restarts it on the
+// same file, and checks that every create that got a 201 is there.
+func TestKill9LosesNoAcknowledgedCreate(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and kills the real binary; skipped with -short")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "bond-registry")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	build.Stderr = os.Stderr
+	require.NoError(t, build.Run())
+
+	port := freePort(t)
+	base := fmt.Sprintf("http://127.0.0.1:%d", port)
+	start := func() *exec.Cmd {
+		cmd := exec.Command(bin, "serve")
+		cmd.Env = append(os.Environ(), "PORT="+strconv.Itoa(port), "BOLT_PATH="+filepath.Join(dir, "bonds.db"), "LOG_LEVEL=warn")
+		require.NoError(t, cmd.Start())
+		t.Cleanup(func() { _ = cmd.Process.Kill(); _, _ = cmd.Process.Wait() })
+		waitForReady(t, base+"/readyz")
+		return cmd
+	}
+	server := start()
+
+	var (
+		mu    sync.Mutex
+		acked []string
+		n     atomic.Int64
+		wg    sync.WaitGroup
+	)
+	client := &http.Client{Timeout: 2 * time.Second}
+	stop := make(chan struct{})
+	for w := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				id := fmt.Sprintf("K%d-%d", w, n.Add(1))
+				body := fmt.Sprintf(`{"bond_id":%q,"host_account_id":"H%s","sub_account_id":"S","host_cost_center":"c","sub_cost_center":"d"}`, id, id)
+				res, err := client.Post(base+"/bonds", "application/json", strings.NewReader(body))
+				if err != nil {
+					return // the server is gone
+				}
+				res.Body.Close()
+				if res.StatusCode == http.StatusCreated {
+					mu.Lock()
+					acked = append(acked, id)
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	// Kill once a good number of creates were acknowledged (bounded wait).
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		mu.Lock()
+		k := len(acked)
+		mu.Unlock()
+		if k >= 300 {
+			break
+		}
+	}
+	require.NoError(t, server.Process.Signal(os.Kill))
+	_, _ = server.Process.Wait()
+	close(stop)
+	wg.Wait()
+	require.NotEmpty(t, acked, "some creates were acknowledged before the kill")
+
+	start()
+	for _, id := range acked {
+		res, err := client.Get(base + "/bonds/" + id)
+		require.NoError(t, err)
+		res.Body.Close()
+		require.Equal(t, http.StatusOK, res.StatusCode, "bond %s got a 201 before SIGKILL and must survive it", id)
+	}
+	t.Logf("%d acknowledged creates survived SIGKILL", len(acked))
+}

@@ -1,0 +1,148 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	stdlog "log"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/bondregistry/bond-registry/internal/boltstore"
+	"github.com/bondregistry/bond-registry/internal/bond"
+	"github.com/bondregistry/bond-registry/internal/config"
+	"github.com/bondregistry/bond-registry/internal/httpapi"
+	"github.com/bondregistry/bond-registry/internal/metrics"
+	"github.com/bondregistry/bond-registry/internal/seed"
+)
+
+// serve runs the HTTP server until ctx is cancelled (SIGINT, SIGTERM), then
+// stops accepting, lets in-flight requests finish within the shutdown
+// timeout, and closes the store.
+func serve(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
+	start := time.Now()
+	repo, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := repo.Close(); err != nil {
+			log.Error().Err(err).Msg("close store")
+		}
+	}()
+
+	m := metrics.New(version)
+	handler := httpapi.NewServer(log, m.Instrument(repo), httpapi.Config{
+		RequestTimeout: cfg.RequestTimeout,
+		TokenKey:       cfg.PageTokenKey,
+		Metrics:        m,
+	})
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       cfg.RequestTimeout + 5*time.Second, // a 1 MiB body on a slow link
+		WriteTimeout:      cfg.RequestTimeout + 5*time.Second, // handlers stop at the request deadline
+		IdleTimeout:       90 * time.Second,
+		ErrorLog:          stdlog.New(errorLogWriter{log}, "", 0),
+	}
+	ln, err := net.Listen("tcp", ":"+strconv.Itoa(cfg.Port))
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	log.Info().Str("addr", ln.Addr().String()).Str("version", version).Str("config", cfg.String()).
+		Dur("startup_ms", time.Since(start)).Msg("serving")
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+
+	log.Info().Dur("timeout", cfg.ShutdownTimeout).Msg("shutting down")
+	// A fresh context: ctx is already cancelled, and in-flight requests must
+	// still get their time.
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	log.Info().Msg("stopped")
+	return nil
+}
+
+// openStore opens the configured bond store.
+func openStore(ctx context.Context, cfg config.Config) (bond.Repository, error) {
+	switch cfg.Store {
+	case config.StoreDynamoDB:
+		return openDynamo(ctx, cfg)
+	default:
+		return boltstore.Open(cfg.BoltPath)
+	}
+}
+
+// seedFile loads the bonds of a BatchWriteItem JSON file into the store.
+func seedFile(ctx context.Context, cfg config.Config, log zerolog.Logger, path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("seed: %w", err)
+	}
+	defer f.Close()
+	bonds, err := seed.Parse(f)
+	if err != nil {
+		return err
+	}
+	repo, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	created, skipped, err := seed.Load(ctx, repo, bonds)
+	if cerr := repo.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	log.Info().Str("file", path).Str("store", cfg.Store).Int("created", created).Int("skipped", skipped).Msg("seeded")
+	return nil
+}
+
+// healthcheck asks the local server's /healthz, for container health checks
+// in images that have no curl.
+func healthcheck(ctx context.Context, cfg config.Config) error {
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	url := "http://127.0.0.1:" + strconv.Itoa(cfg.Port) + "/healthz"
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("healthcheck: %w", err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		return fmt.Errorf("healthcheck: %s answered %s", url, res.Status)
+	}
+	return nil
+}
+
+// errorLogWriter sends net/http's own error lines (TLS, malformed requests)
+// to the JSON log instead of bare text on stderr.
+type errorLogWriter struct{ log zerolog.Logger }
+
+func (w errorLogWriter) Write(p []byte) (int, error) {
+	w.log.Warn().Str("component", "net/http").Msg(strings.TrimSpace(string(p)))
+	return len(p), nil
+}
