@@ -1,0 +1,150 @@
+package httpapi
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/bondregistry/bond-registry/internal/bond"
+)
+
+// Limits of GET /bonds.
+const (
+	DefaultLimit = 100
+	MaxLimit     = 1000
+)
+
+// listQuery is the parsed query of GET /bonds.
+type listQuery struct {
+	filter bond.Filter
+	limit  int
+	cursor string
+	// raw holds the recognised parameters as normalised text, in the order
+	// of the contract, for the Link header.
+	raw [][2]string
+}
+
+// handleBondList handles "GET /bonds": a JSON array of the matching bonds, at
+// most limit of them, with a Link rel="next" header when more exist.
+func handleBondList(repo bond.Repository, tokens tokenSigner) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		q, err := parseListQuery(r.URL.RawQuery, tokens)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		page, err := repo.List(r.Context(), q.filter, q.limit, q.cursor)
+		if err != nil {
+			if bond.KindOf(err) == bond.KindInvalid { // the store cannot read the cursor
+				err = bond.Invalid(badToken())
+			}
+			writeError(w, r, err)
+			return
+		}
+		if page.Next != "" {
+			w.Header().Set("Link", nextLink(q, tokens.sign(q.filter, page.Next)))
+		}
+		bonds := page.Bonds
+		if bonds == nil {
+			bonds = []bond.Bond{}
+		}
+		for i := range bonds {
+			if bonds[i].Subscribers == nil {
+				bonds[i].Subscribers = map[string]bond.Subscriber{}
+			}
+		}
+		encode(w, http.StatusOK, bonds)
+	}
+}
+
+// parseListQuery parses and checks every parameter, reporting all problems
+// at once. Unknown parameters are ignored; of a repeated one, the first
+// counts.
+func parseListQuery(rawQuery string, tokens tokenSigner) (listQuery, error) {
+	lq := listQuery{filter: bond.Filter{ByHost: true}, limit: DefaultLimit}
+	values, err := url.ParseQuery(rawQuery)
+	if err != nil {
+		return lq, bond.Invalid(bond.Problem{Loc: []string{"query"},
+			Msg: "the query string is not valid URL encoding", Type: "value_error.query"})
+	}
+	var ps []bond.Problem
+	get := func(name string) (string, bool) {
+		v, ok := values[name]
+		if !ok {
+			return "", false
+		}
+		return v[0], true
+	}
+	if v, ok := get("cost_center_id"); ok {
+		ps = append(ps, bond.ValidateID(v, "query", "cost_center_id")...)
+		lq.filter.CostCenter = v
+		lq.raw = append(lq.raw, [2]string{"cost_center_id", v})
+	}
+	if v, ok := get("account_id"); ok {
+		ps = append(ps, bond.ValidateID(v, "query", "account_id")...)
+		lq.filter.Account = v
+		lq.raw = append(lq.raw, [2]string{"account_id", v})
+	}
+	if v, ok := get("by_host"); ok {
+		switch strings.ToLower(v) {
+		case "true", "1":
+			lq.filter.ByHost = true
+		case "false", "0":
+			lq.filter.ByHost = false
+		default:
+			ps = append(ps, bond.Problem{Loc: []string{"query", "by_host"},
+				Msg: "value could not be parsed to a boolean (true, false, 1, 0)", Type: "type_error.bool"})
+		}
+		lq.raw = append(lq.raw, [2]string{"by_host", strconv.FormatBool(lq.filter.ByHost)})
+	}
+	if v, ok := get("limit"); ok {
+		n, err := strconv.Atoi(v)
+		switch {
+		case err != nil:
+			ps = append(ps, bond.Problem{Loc: []string{"query", "limit"},
+				Msg: "value is not a valid integer", Type: "type_error.integer"})
+		case n < 1:
+			ps = append(ps, bond.Problem{Loc: []string{"query", "limit"},
+				Msg: "ensure this value is greater than or equal to 1", Type: "value_error.number.not_ge"})
+		case n > MaxLimit:
+			ps = append(ps, bond.Problem{Loc: []string{"query", "limit"},
+				Msg: fmt.Sprintf("ensure this value is less than or equal to %d", MaxLimit), Type: "value_error.number.not_le"})
+		default:
+			lq.limit = n
+			lq.raw = append(lq.raw, [2]string{"limit", v})
+		}
+	}
+	// The token is checked against the filter, so only once the filter is
+	// known to be good: a bad filter is the one problem to fix.
+	if v, ok := get("next_token"); ok && len(ps) == 0 {
+		cursor, ok := tokens.verify(lq.filter, v)
+		if !ok {
+			ps = append(ps, badToken())
+		}
+		lq.cursor = cursor
+	}
+	if len(ps) > 0 {
+		return lq, bond.Invalid(ps...)
+	}
+	return lq, nil
+}
+
+func badToken() bond.Problem {
+	return bond.Problem{Loc: []string{"query", "next_token"}, Type: "value_error.next_token",
+		Msg: "invalid next_token: use the Link header of the previous page, with the same query"}
+}
+
+// nextLink is the RFC 8288 Link header to the page after this one: the same
+// recognised parameters, and the new token.
+func nextLink(q listQuery, token string) string {
+	var b strings.Builder
+	b.WriteString("</bonds?")
+	for _, kv := range q.raw {
+		b.WriteString(url.QueryEscape(kv[0]) + "=" + url.QueryEscape(kv[1]) + "&")
+	}
+	b.WriteString("next_token=" + url.QueryEscape(token))
+	b.WriteString(`>; rel="next"`)
+	return b.String()
+}

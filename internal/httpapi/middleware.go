@@ -1,0 +1,116 @@
+package httpapi
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"net/http"
+	"runtime/debug"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/rs/zerolog"
+	"github.com/rs/zerolog/hlog"
+)
+
+// RequestIDHeader carries the request id: taken from the request when it is
+// a sane token, generated otherwise, and always returned in the response.
+const RequestIDHeader = "X-Request-ID"
+
+// maxRequestIDLen bounds a client's request id so that it cannot bloat logs.
+const maxRequestIDLen = 128
+
+// newLogMiddleware returns, outermost first, the middleware that puts a copy
+// of log in the request's context, gives the request its id (and the logger
+// the request_id field), and writes one access line per request once the
+// response is done. Only method, route and path are logged: never a body.
+func newLogMiddleware(log zerolog.Logger) []func(http.Handler) http.Handler {
+	return []func(http.Handler) http.Handler{
+		hlog.NewHandler(log),
+		requestID,
+		hlog.AccessHandler(func(r *http.Request, status, size int, d time.Duration) {
+			if status == 0 {
+				status = http.StatusOK // the handler wrote nothing
+			}
+			route := ""
+			if rctx := chi.RouteContext(r.Context()); rctx != nil {
+				route = rctx.RoutePattern()
+			}
+			hlog.FromRequest(r).Info().
+				Str("method", r.Method).
+				Str("route", route).
+				Str("path", r.URL.Path).
+				Int("status", status).
+				Int("bytes", size).
+				Float64("duration_ms", float64(d.Microseconds())/1000).
+				Msg("request")
+		}),
+	}
+}
+
+// requestID takes X-Request-ID from the request, or generates one, adds it to
+// the request's logger (so every line of the request carries it), and sets it
+// on the response.
+func requestID(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.Header.Get(RequestIDHeader)
+		if !validRequestID(id) {
+			id = rand.Text()
+		}
+		w.Header().Set(RequestIDHeader, id)
+		zerolog.Ctx(r.Context()).UpdateContext(func(c zerolog.Context) zerolog.Context {
+			return c.Str("request_id", id)
+		})
+		next.ServeHTTP(w, r)
+	})
+}
+
+// validRequestID accepts 1-128 visible ASCII characters, so that a client's
+// id can go in a header and a log line as it is.
+func validRequestID(id string) bool {
+	if id == "" || len(id) > maxRequestIDLen {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if id[i] < 0x21 || id[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+// recoverer turns a panic into our JSON 500 and logs it, with its stack, at
+// error level. http.ErrAbortHandler is re-raised: it is net/http's way to
+// abort a response on purpose.
+func recoverer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			rec := recover()
+			if rec == nil {
+				return
+			}
+			if rec == http.ErrAbortHandler { //nolint:errorlint // a sentinel value, compared as net/http does
+				panic(rec)
+			}
+			hlog.FromRequest(r).Error().
+				Str("panic", fmt.Sprint(rec)).
+				Bytes("stack", debug.Stack()).
+				Msg("handler panicked")
+			writeError(w, r, errPanic)
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// deadline bounds each request's context by d. Stores honour the context, so
+// a slow store call ends with context.DeadlineExceeded, which the error writer
+// turns into a 503 with Retry-After instead of a hang.
+func deadline(d time.Duration) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			ctx, cancel := context.WithTimeout(r.Context(), d)
+			defer cancel()
+			next.ServeHTTP(w, r.WithContext(ctx))
+		})
+	}
+}

@@ -1,0 +1,64 @@
+// Package httpapi is the HTTP layer of the Bond Registry: a chi router with
+// the routes of the API contract (routes.go), the middleware every request
+// passes through (middleware.go), and the one mapping of domain errors to
+// status codes (errors.go).
+//
+// Handlers follow one shape: decode, validate, one repository call, encode.
+// They never log request bodies, subscriber names or emails.
+package httpapi
+
+import (
+	"crypto/rand"
+	"net/http"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/rs/zerolog"
+
+	"github.com/bondregistry/bond-registry/internal/bond"
+	"github.com/bondregistry/bond-registry/internal/metrics"
+)
+
+// DefaultRequestTimeout bounds a request when Config.RequestTimeout is zero.
+const DefaultRequestTimeout = 5 * time.Second
+
+// Config holds the settings of the HTTP layer. The zero value works: a 5 s
+// deadline, a random token key, no metrics.
+type Config struct {
+	// RequestTimeout is the deadline of each request's context; a store call
+	// that outlives it gives a 503 with Retry-After.
+	RequestTimeout time.Duration
+
+	// TokenKey signs the next_token of GET /bonds. Instances behind one load
+	// balancer must share it so that they accept each other's tokens; when
+	// empty a random key is drawn, valid for the life of the process.
+	TokenKey []byte
+
+	// Metrics, when set, counts and times every request and serves GET
+	// /metrics.
+	Metrics *metrics.Metrics
+}
+
+// NewServer returns the handler of the whole API. log receives one access
+// line per request and the causes of internal errors; it should carry a
+// timestamp (zerolog.New(w).With().Timestamp().Logger()), which is the
+// access line's "time" field.
+func NewServer(log zerolog.Logger, repo bond.Repository, cfg Config) http.Handler {
+	if cfg.RequestTimeout <= 0 {
+		cfg.RequestTimeout = DefaultRequestTimeout
+	}
+	if len(cfg.TokenKey) == 0 {
+		cfg.TokenKey = make([]byte, 32)
+		_, _ = rand.Read(cfg.TokenKey) // never fails (crypto/rand docs)
+	}
+
+	r := chi.NewRouter()
+	r.Use(newLogMiddleware(log)...)
+	if cfg.Metrics != nil {
+		r.Use(cfg.Metrics.Middleware)
+	}
+	r.Use(recoverer)
+	r.Use(deadline(cfg.RequestTimeout))
+	addRoutes(r, repo, newTokenSigner(cfg.TokenKey), cfg.Metrics)
+	return r
+}

@@ -1,0 +1,108 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"github.com/bondregistry/bond-registry/internal/bond"
+)
+
+// handleSubscriberList handles "GET /bonds/{bond_id}/subscribers": the map of
+// subscribers, with the bond's ETag (usable in If-Match on the writes below).
+func handleSubscriberList(repo bond.Repository) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id, problems := pathBondID(r)
+		if err := withProblems(problems, nil); err != nil {
+			writeError(w, r, err)
+			return
+		}
+		b, err := repo.Get(r.Context(), id)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		subs := b.Subscribers
+		if subs == nil {
+			subs = map[string]bond.Subscriber{}
+		}
+		w.Header().Set("ETag", b.ETag())
+		encode(w, http.StatusOK, subs)
+	}
+}
+
+// handleSubscriberGet handles "GET /bonds/{bond_id}/subscribers/{sid}".
+func handleSubscriberGet(repo bond.Repository) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id, problems := pathBondID(r)
+		sid, sidProblems := pathSID(r)
+		if err := withProblems(append(problems, sidProblems...), nil); err != nil {
+			writeError(w, r, err)
+			return
+		}
+		b, err := repo.Get(r.Context(), id)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		s, ok := b.Subscribers[sid]
+		if !ok {
+			writeError(w, r, bond.ErrSubscriberNotFound(id, sid))
+			return
+		}
+		w.Header().Set("ETag", b.ETag())
+		encode(w, http.StatusOK, s)
+	}
+}
+
+// handleSubscriberAdd handles "POST /bonds/{bond_id}/subscribers": adds the
+// subscriber, or replaces the one with the same sid, atomically; 200 with the
+// bond.
+func handleSubscriberAdd(repo bond.Repository) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id, problems := pathBondID(r)
+		data, err := readBody(w, r)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		s, err := bond.DecodeSubscriber(data)
+		if err = withProblems(problems, err); err != nil {
+			writeError(w, r, err)
+			return
+		}
+		cond, err := parseIfMatch(r)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		b, err := repo.PutSubscriber(r.Context(), id, s, cond.version)
+		if err != nil {
+			writeError(w, r, cond.notFoundIsStale(err, id))
+			return
+		}
+		respondBond(w, http.StatusOK, b)
+	}
+}
+
+// handleSubscriberRemove handles "DELETE /bonds/{bond_id}/subscribers/{sid}":
+// 200 with the bond, also when the sid was absent.
+func handleSubscriberRemove(repo bond.Repository) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id, problems := pathBondID(r)
+		sid, sidProblems := pathSID(r)
+		if err := withProblems(append(problems, sidProblems...), nil); err != nil {
+			writeError(w, r, err)
+			return
+		}
+		cond, err := parseIfMatch(r)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		b, err := repo.RemoveSubscriber(r.Context(), id, sid, cond.version)
+		if err != nil {
+			writeError(w, r, cond.notFoundIsStale(err, id))
+			return
+		}
+		respondBond(w, http.StatusOK, b)
+	}
+}
