@@ -253,7 +253,7 @@ func testDelete(t *testing.T, newRepo newRepoFunc) {
 		mustCreate(t, repo, newBond("A", "H2", "S2"))
 	})
 	run(t, "version", newRepo, func(t *testing.T, ctx context.Context, repo bond.Repository) {
-		a := mustCreate(t, repo, newBond("A", "H", "S"))
+		mustCreate(t, repo, newBond("A", "H", "S"))
 		a, err := repo.Update(ctx, "A", bond.Update{}, bond.AnyVersion)
 		require.NoError(t, err)
 
