@@ -1,0 +1,72 @@
+package dynamostore
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+)
+
+// Client tuning. A request to the service is bounded by its context (the
+// HTTP request deadline, 5 s by default); these keep one slow attempt from
+// eating the whole budget, so a retry still fits inside it.
+const (
+	maxAttempts     = 3                      // first try + 2 retries
+	maxBackoff      = 200 * time.Millisecond // cap of the jittered exponential backoff
+	attemptTimeout  = 2 * time.Second        // one HTTP round trip, body included
+	dialTimeout     = 1 * time.Second
+	maxIdlePerHost  = 64 // keep-alive connections; the default 2 serialises a busy service
+	idleConnTimeout = 90 * time.Second
+)
+
+// NewClient returns a DynamoDB client for the service. It loads the standard
+// AWS configuration chain (env, shared files, SSO, IMDS/ECS roles); endpoint,
+// when not empty, overrides the service endpoint (DynamoDB Local), and region,
+// when not empty, overrides the configured region. Retries are the SDK's
+// standard retryer with bounded attempts and capped, jittered backoff, also
+// retrying transactions cancelled by a conflict.
+func NewClient(ctx context.Context, endpoint, region string) (*dynamodb.Client, error) {
+	opts := []func(*config.LoadOptions) error{
+		config.WithHTTPClient(newHTTPClient()),
+		config.WithRetryer(newRetryer),
+	}
+	if region != "" {
+		opts = append(opts, config.WithRegion(region))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("load aws config: %w", err)
+	}
+	return dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
+		if endpoint != "" {
+			o.BaseEndpoint = aws.String(endpoint)
+		}
+	}), nil
+}
+
+func newRetryer() aws.Retryer {
+	return retry.NewStandard(func(o *retry.StandardOptions) {
+		o.MaxAttempts = maxAttempts
+		o.MaxBackoff = maxBackoff
+		o.Retryables = append(o.Retryables, retryTxConflict{})
+	})
+}
+
+func newHTTPClient() *awshttp.BuildableClient {
+	return awshttp.NewBuildableClient().
+		WithTimeout(attemptTimeout).
+		WithDialerOptions(func(d *net.Dialer) { d.Timeout = dialTimeout }).
+		WithTransportOptions(func(t *http.Transport) {
+			t.MaxIdleConns = 2 * maxIdlePerHost
+			t.MaxIdleConnsPerHost = maxIdlePerHost
+			t.IdleConnTimeout = idleConnTimeout
+			t.ResponseHeaderTimeout = attemptTimeout
+		})
+}

@@ -1,0 +1,164 @@
+package dynamostore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	"github.com/bondregistry/bond-registry/internal/bond"
+)
+
+// Codes of errors a retry may cure. After the SDK retryer gave up on them
+// they are "unavailable" (503 with Retry-After), not internal errors.
+var transientCodes = map[string]bool{
+	"ProvisionedThroughputExceededException": true,
+	"ThrottlingException":                    true,
+	"Throttling":                             true,
+	"RequestLimitExceeded":                   true,
+	"TransactionConflictException":           true,
+	"TransactionInProgressException":         true,
+	"InternalServerError":                    true,
+	"ServiceUnavailable":                     true,
+	"RequestTimeout":                         true,
+	"RequestTimeoutException":                true,
+}
+
+// Cancellation reason codes of a transaction that a retry may cure.
+var transientReasons = map[string]bool{
+	"TransactionConflict":                    true,
+	"ThrottlingError":                        true,
+	"ProvisionedThroughputExceeded":          true,
+	"RequestLimitExceeded":                   true,
+	"TransactionConflictException":           true,
+	"ProvisionedThroughputExceededException": true,
+}
+
+// translate turns an SDK error of operation op into the error the store
+// returns: *bond.Error values pass through, transient failures become
+// bond.Unavailable, anything else is wrapped with op (an internal error,
+// never shown to a client).
+func translate(op string, err error) error {
+	var be *bond.Error
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &be):
+		return err
+	case isTransient(err):
+		return bond.Unavailable(op, err)
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}
+
+// isTransient reports whether err is throttling, a conflict, a timeout or a
+// connection failure: worth a retry, by the SDK now or by the client later.
+func isTransient(err error) bool {
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return true
+	}
+	var ae smithy.APIError
+	if errors.As(err, &ae) && transientCodes[ae.ErrorCode()] {
+		return true
+	}
+	if txConflict(err) {
+		return true
+	}
+	var qe *ratelimit.QuotaExceededError // the retryer's token bucket is empty
+	if errors.As(err, &qe) {
+		return true
+	}
+	var ne net.Error
+	if errors.As(err, &ne) {
+		return true
+	}
+	var se *smithyhttp.RequestSendError // could not send: connection refused, reset, DNS
+	if errors.As(err, &se) {
+		return true
+	}
+	var ce *smithy.CanceledError
+	return errors.As(err, &ce)
+}
+
+// txConflict reports whether err is a cancelled transaction whose only
+// failures are transient (conflict with another transaction, throttling).
+func txConflict(err error) bool {
+	var tc *types.TransactionCanceledException
+	if !errors.As(err, &tc) {
+		return false
+	}
+	transient := false
+	for _, r := range tc.CancellationReasons {
+		code := aws.ToString(r.Code)
+		switch {
+		case code == "" || code == "None":
+		case transientReasons[code]:
+			transient = true
+		default:
+			return false // e.g. ConditionalCheckFailed: a retry cannot cure it
+		}
+	}
+	return transient
+}
+
+// cancellation returns the reasons of a cancelled transaction, nil otherwise.
+func cancellation(err error) []types.CancellationReason {
+	var tc *types.TransactionCanceledException
+	if errors.As(err, &tc) {
+		return tc.CancellationReasons
+	}
+	return nil
+}
+
+// failedCondition reports whether reason i of a cancelled transaction is a
+// failed condition, and returns the item as it was (ALL_OLD).
+func failedCondition(reasons []types.CancellationReason, i int) (map[string]types.AttributeValue, bool) {
+	if i >= len(reasons) || aws.ToString(reasons[i].Code) != "ConditionalCheckFailed" {
+		return nil, false
+	}
+	return reasons[i].Item, true
+}
+
+// condFailed reports whether err is a failed condition of a single-item
+// write, and returns the item as it was (nil when it did not exist).
+func condFailed(err error) (map[string]types.AttributeValue, bool) {
+	var cf *types.ConditionalCheckFailedException
+	if errors.As(err, &cf) {
+		return cf.Item, true
+	}
+	return nil, false
+}
+
+// tooLarge reports whether err says the item would exceed DynamoDB's item
+// size limit.
+func tooLarge(err error) bool {
+	var ae smithy.APIError
+	if !errors.As(err, &ae) || ae.ErrorCode() != "ValidationException" {
+		return false
+	}
+	msg := strings.ToLower(ae.ErrorMessage())
+	return strings.Contains(msg, "item size") || strings.Contains(msg, "maximum allowed size")
+}
+
+// retryTxConflict makes the SDK retryer retry transactions cancelled by a
+// conflict or throttling (guregu/dynamo's RetryTxConflicts). It never retries
+// a failed condition.
+type retryTxConflict struct{}
+
+func (retryTxConflict) IsErrorRetryable(err error) aws.Ternary {
+	if txConflict(err) {
+		return aws.TrueTernary
+	}
+	var ae smithy.APIError
+	if errors.As(err, &ae) && ae.ErrorCode() == "TransactionConflictException" {
+		return aws.TrueTernary
+	}
+	return aws.UnknownTernary
+}

@@ -1,0 +1,181 @@
+package dynamostore_test
+
+import (
+	"context"
+	"errors"
+	"net"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/bondregistry/bond-registry/internal/bond"
+	"github.com/bondregistry/bond-registry/internal/dynamostore"
+)
+
+// fakeClient is a dynamostore.Client whose calls all return Err, wrapped the
+// way the SDK wraps errors (smithy.OperationError), unless a Fn is set.
+type fakeClient struct {
+	Err error
+
+	GetItemFn            func(*dynamodb.GetItemInput) (*dynamodb.GetItemOutput, error)
+	TransactWriteItemsFn func(*dynamodb.TransactWriteItemsInput) (*dynamodb.TransactWriteItemsOutput, error)
+}
+
+var _ dynamostore.Client = (*fakeClient)(nil)
+
+func (f *fakeClient) fail(op string) error {
+	return &smithy.OperationError{ServiceID: "DynamoDB", OperationName: op, Err: f.Err}
+}
+
+func (f *fakeClient) GetItem(_ context.Context, in *dynamodb.GetItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
+	if f.GetItemFn != nil {
+		return f.GetItemFn(in)
+	}
+	return nil, f.fail("GetItem")
+}
+
+func (f *fakeClient) PutItem(context.Context, *dynamodb.PutItemInput, ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
+	return nil, f.fail("PutItem")
+}
+
+func (f *fakeClient) UpdateItem(context.Context, *dynamodb.UpdateItemInput, ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
+	return nil, f.fail("UpdateItem")
+}
+
+func (f *fakeClient) TransactWriteItems(_ context.Context, in *dynamodb.TransactWriteItemsInput, _ ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
+	if f.TransactWriteItemsFn != nil {
+		return f.TransactWriteItemsFn(in)
+	}
+	return nil, f.fail("TransactWriteItems")
+}
+
+func (f *fakeClient) Query(context.Context, *dynamodb.QueryInput, ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
+	return nil, f.fail("Query")
+}
+
+func (f *fakeClient) Scan(context.Context, *dynamodb.ScanInput, ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error) {
+	return nil, f.fail("Scan")
+}
+
+func (f *fakeClient) DescribeTable(context.Context, *dynamodb.DescribeTableInput, ...func(*dynamodb.Options)) (*dynamodb.DescribeTableOutput, error) {
+	return nil, f.fail("DescribeTable")
+}
+
+func (f *fakeClient) CreateTable(context.Context, *dynamodb.CreateTableInput, ...func(*dynamodb.Options)) (*dynamodb.CreateTableOutput, error) {
+	return nil, f.fail("CreateTable")
+}
+
+// calls runs every Repository method once against repo and returns the
+// errors by method name.
+func calls(ctx context.Context, repo bond.Repository) map[string]error {
+	b := bond.Bond{BondID: "B1", HostAccountID: "H", SubAccountID: "S", HostCostCenter: "teal", SubCostCenter: "red"}
+	sub := bond.Subscriber{SID: "bob", Name: "Bob", Email: "bob@example.com"}
+	errs := map[string]error{}
+	_, errs["Get"] = repo.Get(ctx, "B1")
+	_, errs["Create"] = repo.Create(ctx, b)
+	_, errs["Update"] = repo.Update(ctx, "B1", bond.Update{SubCostCenter: aws.String("blue")}, bond.AnyVersion)
+	errs["Delete"] = repo.Delete(ctx, "B1", bond.AnyVersion)
+	_, errs["PutSubscriber"] = repo.PutSubscriber(ctx, "B1", sub, bond.AnyVersion)
+	_, errs["RemoveSubscriber"] = repo.RemoveSubscriber(ctx, "B1", "bob", bond.AnyVersion)
+	_, errs["List"] = repo.List(ctx, bond.Filter{}, 10, "")
+	_, errs["ListByHostCostCenter"] = repo.List(ctx, bond.Filter{CostCenter: "teal", ByHost: true}, 10, "")
+	errs["Ping"] = repo.Ping(ctx)
+	return errs
+}
+
+func TestStore_Unavailable(t *testing.T) {
+	t.Parallel()
+	for name, cause := range map[string]error{
+		"Throttling":             &smithy.GenericAPIError{Code: "ThrottlingException", Message: "Rate exceeded"},
+		"ProvisionedThroughput":  &types.ProvisionedThroughputExceededException{Message: aws.String("slow down")},
+		"RequestLimitExceeded":   &smithy.GenericAPIError{Code: "RequestLimitExceeded"},
+		"ConnectionRefused":      &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connect: connection refused")},
+		"DeadlineExceeded":       context.DeadlineExceeded,
+		"InternalServerError":    &types.InternalServerError{Message: aws.String("oops")},
+		"TransactionConflict":    &types.TransactionCanceledException{CancellationReasons: []types.CancellationReason{{Code: aws.String("None")}, {Code: aws.String("TransactionConflict")}}},
+		"TransactionThrottled":   &types.TransactionCanceledException{CancellationReasons: []types.CancellationReason{{Code: aws.String("ThrottlingError")}, {Code: aws.String("None")}}},
+		"TransactionInProgress":  &smithy.GenericAPIError{Code: "TransactionInProgressException"},
+		"TransactionConflictExc": &types.TransactionConflictException{Message: aws.String("conflict")},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			repo := dynamostore.New(&fakeClient{Err: cause}, "bond")
+			for method, err := range calls(t.Context(), repo) {
+				require.Error(t, err, method)
+				got, want := bond.KindOf(err), bond.KindUnavailable
+				assert.Equal(t, want, got, "%s: %v", method, err)
+				var be *bond.Error
+				if assert.ErrorAs(t, err, &be, method) {
+					assert.NotContains(t, be.Message, "Rate exceeded", "the cause stays out of the client message")
+				}
+			}
+		})
+	}
+}
+
+func TestStore_InternalErrors(t *testing.T) {
+	t.Parallel()
+	cause := &smithy.GenericAPIError{Code: "AccessDeniedException", Message: "not allowed, request id 1234"}
+	repo := dynamostore.New(&fakeClient{Err: cause}, "bond")
+	for method, err := range calls(t.Context(), repo) {
+		if method == "Ping" {
+			// A store that cannot be used is not ready: Ping says unavailable.
+			assert.Equal(t, bond.KindUnavailable, bond.KindOf(err), method)
+			continue
+		}
+		require.Error(t, err, method)
+		assert.Equal(t, bond.KindInternal, bond.KindOf(err), "%s: %v", method, err)
+		assert.ErrorIs(t, err, cause, method)
+	}
+}
+
+func TestStore_CreateReasons(t *testing.T) {
+	t.Parallel()
+	b := bond.Bond{BondID: "B2", HostAccountID: "H/1", SubAccountID: "S", HostCostCenter: "teal", SubCostCenter: "red"}
+	failed := func(item map[string]types.AttributeValue) types.CancellationReason {
+		return types.CancellationReason{Code: aws.String("ConditionalCheckFailed"), Item: item}
+	}
+	none := types.CancellationReason{Code: aws.String("None")}
+	for name, tc := range map[string]struct {
+		reasons []types.CancellationReason
+		want    *bond.Error
+	}{
+		"IDExists": {
+			reasons: []types.CancellationReason{failed(map[string]types.AttributeValue{"bond_id": &types.AttributeValueMemberS{Value: "B2"}}), none},
+			want:    bond.ErrExists("B2"),
+		},
+		"IDExistsAndPairTaken": {
+			reasons: []types.CancellationReason{failed(nil), failed(nil)},
+			want:    bond.ErrExists("B2"),
+		},
+		"PairTaken": {
+			reasons: []types.CancellationReason{none, failed(map[string]types.AttributeValue{
+				"bond_id":     &types.AttributeValueMemberS{Value: "pair/H%2F1/S"},
+				"guard_owner": &types.AttributeValueMemberS{Value: "OTHER"},
+			})},
+			want: bond.ErrPairTaken("H/1", "S", "OTHER"),
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			var got *dynamodb.TransactWriteItemsInput
+			repo := dynamostore.New(&fakeClient{TransactWriteItemsFn: func(in *dynamodb.TransactWriteItemsInput) (*dynamodb.TransactWriteItemsOutput, error) {
+				got = in
+				return nil, &smithy.OperationError{Err: &types.TransactionCanceledException{CancellationReasons: tc.reasons}}
+			}}, "bond")
+			_, err := repo.Create(t.Context(), b)
+			var be *bond.Error
+			require.ErrorAs(t, err, &be)
+			assert.Equal(t, tc.want.Kind, be.Kind)
+			assert.Equal(t, tc.want.Message, be.Message)
+			require.Len(t, got.TransactItems, 2)
+			guardKey := got.TransactItems[1].Put.Item["bond_id"].(*types.AttributeValueMemberS).Value
+			assert.Equal(t, "pair/H%2F1/S", guardKey, "the guard key escapes '/'")
+		})
+	}
+}
