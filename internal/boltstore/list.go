@@ -14,7 +14,7 @@ import (
 // scan is where a listing reads: a bucket, the key prefix of the filter's
 // value(s), and how many length-prefixed strings precede the id in a key.
 type scan struct {
-	tag    byte // names the bucket in a cursor
+	tag    byte // names the kind of scan in a cursor
 	bucket []byte
 	prefix []byte
 	skip   int
@@ -33,7 +33,7 @@ func scanFor(f bond.Filter) scan {
 	}
 	switch {
 	case f.Account != "" && f.CostCenter != "":
-		return scan{'a', side(bucketHostAccount, bucketSubAccount), prefixKey(f.Account, f.CostCenter), 2}
+		return scan{'p', side(bucketHostAccount, bucketSubAccount), prefixKey(f.Account, f.CostCenter), 2}
 	case f.Account != "":
 		return scan{'a', side(bucketHostAccount, bucketSubAccount), prefixKey(f.Account), 2}
 	case f.CostCenter != "":
