@@ -102,8 +102,11 @@ func TestOpen(t *testing.T) {
 func TestStore_Unavailable(t *testing.T) {
 	// Every method, for a store that cannot serve it.
 	calls := map[string]func(ctx context.Context, s *boltstore.Store) error{
-		"Get":    func(ctx context.Context, s *boltstore.Store) error { _, err := s.Get(ctx, "A"); return err },
-		"Create": func(ctx context.Context, s *boltstore.Store) error { _, err := s.Create(ctx, newBond("N", "H", "S9")); return err },
+		"Get": func(ctx context.Context, s *boltstore.Store) error { _, err := s.Get(ctx, "A"); return err },
+		"Create": func(ctx context.Context, s *boltstore.Store) error {
+			_, err := s.Create(ctx, newBond("N", "H", "S9"))
+			return err
+		},
 		"Update": func(ctx context.Context, s *boltstore.Store) error {
 			_, err := s.Update(ctx, "A", bond.Update{}, bond.AnyVersion)
 			return err
@@ -117,7 +120,10 @@ func TestStore_Unavailable(t *testing.T) {
 			_, err := s.RemoveSubscriber(ctx, "A", "rharper", bond.AnyVersion)
 			return err
 		},
-		"List": func(ctx context.Context, s *boltstore.Store) error { _, err := s.List(ctx, bond.Filter{}, 10, ""); return err },
+		"List": func(ctx context.Context, s *boltstore.Store) error {
+			_, err := s.List(ctx, bond.Filter{}, 10, "")
+			return err
+		},
 		"Ping": func(ctx context.Context, s *boltstore.Store) error { return s.Ping(ctx) },
 	}
 	t.Run("canceled context", func(t *testing.T) {
