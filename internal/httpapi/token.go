@@ -35,7 +35,7 @@ func (s tokenSigner) verify(f bond.Filter, token string) (string, bool) {
 	if token == "" || len(token) > maxTokenLen {
 		return "", false
 	}
-	raw, err := base64.RawURLEncoding.DecodeString(token)
+	raw, err := base64.RawURLEncoding.Strict().DecodeString(token)
 	if err != nil || len(raw) <= sha256.Size {
 		return "", false
 	}
