@@ -119,7 +119,7 @@ func (v *Validator) Validate(req *http.Request, res *http.Response, body []byte)
 	}
 	ctx := req.Context()
 	routed := routingRequest(req)
-	route, params, err := v.router.FindRoute(routed)
+	route, params, err := v.findRoute(routed)
 	if err != nil {
 		return v.checkUnrouted(routed, res, body)
 	}
@@ -174,6 +174,25 @@ func (v *Validator) Validate(req *http.Request, res *http.Response, body []byte)
 	return errors.Join(errs...)
 }
 
+// findRoute is the router's FindRoute, made strict: kin-openapi's legacy
+// router lets a trailing path variable match nothing, or several segments
+// (DELETE /bonds would be DELETE /bonds/{bond_id}).
+func (v *Validator) findRoute(r *http.Request) (*routers.Route, map[string]string, error) {
+	route, params, err := v.router.FindRoute(r)
+	if err != nil {
+		return nil, nil, err
+	}
+	if strings.Count(route.Path, "/") != strings.Count(r.URL.Path, "/") {
+		return nil, nil, routers.ErrPathNotFound
+	}
+	for name, value := range params {
+		if value == "" {
+			return nil, nil, fmt.Errorf("%w: empty {%s}", routers.ErrPathNotFound, name)
+		}
+	}
+	return route, params, nil
+}
+
 // routingRequest returns req as the document's router must see it: without
 // the trailing slash the service also accepts, and with an escaped "/" in a
 // path value kept escaped, so that /bonds/a%2Fb is GET /bonds/{bond_id}.
@@ -198,7 +217,7 @@ func (v *Validator) checkUnrouted(req *http.Request, res *http.Response, body []
 	for _, m := range methods {
 		probe := req.Clone(req.Context())
 		probe.Method = m
-		if _, _, err := v.router.FindRoute(probe); err == nil {
+		if _, _, err := v.findRoute(probe); err == nil {
 			allowed = append(allowed, m)
 		}
 	}

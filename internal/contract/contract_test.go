@@ -142,6 +142,10 @@ func TestValidator_Check(t *testing.T) {
 			header: map[string]string{"Content-Type": "text/plain"}, body: "404 page not found"}, "not JSON"},
 		{"405-wrong-allow", exchange{method: "PATCH", target: "/bonds/FOO", status: 405,
 			header: map[string]string{"Allow": "GET"}, body: `{"detail":"Method Not Allowed"}`}, "Allow"},
+		{"405-collection", exchange{method: "DELETE", target: "/bonds", status: 405,
+			header: map[string]string{"Allow": "GET, POST"}, body: `{"detail":"Method Not Allowed"}`}, ""},
+		{"405-nested", exchange{method: "PUT", target: "/bonds/FOO/subscribers", status: 405,
+			header: map[string]string{"Allow": "GET, POST"}, body: `{"detail":"Method Not Allowed"}`}, ""},
 		{"known-path-404-for-wrong-method", exchange{method: "PATCH", target: "/bonds", status: 404, body: `{"detail":"Not Found"}`}, "want status 405"},
 	}
 	for _, tt := range tests {
