@@ -16,8 +16,9 @@ import (
 //	key, sid, name, email
 //
 // where each string is a uvarint length and its bytes. The id is the bucket
-// key and is not repeated. This compact encoding is about 3x faster to decode
-// and half the size of encoding/json for a typical bond (BenchmarkCodec).
+// key and is not repeated. Against encoding/json (BenchmarkCodec, a bond with
+// 3 subscribers): half the size (220 vs 438 bytes), encode 2x and decode
+// about 10x faster, which is most of the CPU of a Get or a List page.
 const recordFormat = 1
 
 // encodeRecord returns the stored form of b.
