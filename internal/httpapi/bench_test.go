@@ -1,0 +1,116 @@
+package httpapi_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/rs/zerolog"
+
+	"github.com/bondregistry/bond-registry/internal/bond"
+	"github.com/bondregistry/bond-registry/internal/httpapi"
+)
+
+// The benchmarks measure the HTTP layer alone (routing, middleware, decoding
+// and validation, encoding) over a store that answers at once.
+
+func benchBond(nSubs int) bond.Bond {
+	b := bond.Bond{BondID: "FOO", HostAccountID: "TAPV54703350425479", SubAccountID: "IMII87361536320662",
+		HostCostCenter: "olive", SubCostCenter: "blue", Version: 3, Subscribers: map[string]bond.Subscriber{}}
+	for i := range nSubs {
+		sid := fmt.Sprintf("subscriber%03d", i)
+		b.Subscribers[sid] = bond.Subscriber{SID: sid, Name: "Name " + sid, Email: sid + "@example.com"}
+	}
+	return b
+}
+
+func benchBody(nSubs int) string {
+	var s strings.Builder
+	s.WriteString(`{"bond_id": "FOO", "host_account_id": "TAPV54703350425479", "sub_account_id": "IMII87361536320662",
+		"host_cost_center": "olive", "sub_cost_center": "blue", "subscribers": {`)
+	for i := range nSubs {
+		if i > 0 {
+			s.WriteString(",")
+		}
+		fmt.Fprintf(&s, `"subscriber%03d": {"sid": "subscriber%03d", "name": "Name %d", "email": "subscriber%03d@example.com"}`, i, i, i, i)
+	}
+	s.WriteString("}}")
+	return s.String()
+}
+
+// instant is a store that answers every call at once with fixed data.
+func instant(b bond.Bond, page []bond.Bond) *fakeRepo {
+	return &fakeRepo{
+		GetFn:    func(context.Context, string) (bond.Bond, error) { return b, nil },
+		CreateFn: func(_ context.Context, nb bond.Bond) (bond.Bond, error) { nb.Version = 1; return nb, nil },
+		ListFn: func(context.Context, bond.Filter, int, string) (bond.Page, error) {
+			return bond.Page{Bonds: page, Next: "cursor"}, nil
+		},
+	}
+}
+
+func serve(b *testing.B, h http.Handler, method, target, body string, want int) {
+	b.Helper()
+	b.ReportAllocs()
+	for b.Loop() {
+		req := httptest.NewRequest(method, target, strings.NewReader(body))
+		if body != "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != want {
+			b.Fatalf("status %d, want %d: %s", rec.Code, want, rec.Body)
+		}
+	}
+}
+
+// BenchmarkCreate is POST /bonds: body reading, strict decoding and
+// validation of every field, then encoding the created bond.
+func BenchmarkCreate(b *testing.B) {
+	for _, n := range []int{3, 100} {
+		b.Run(fmt.Sprintf("subscribers=%d", n), func(b *testing.B) {
+			body := benchBody(n)
+			b.SetBytes(int64(len(body)))
+			h := httpapi.NewServer(zerolog.Nop(), instant(bond.Bond{}, nil), httpapi.Config{})
+			serve(b, h, http.MethodPost, "/bonds", body, http.StatusCreated)
+		})
+	}
+}
+
+// BenchmarkGet is GET /bonds/{bond_id}: routing and encoding one bond.
+func BenchmarkGet(b *testing.B) {
+	for _, n := range []int{3, 100} {
+		b.Run(fmt.Sprintf("subscribers=%d", n), func(b *testing.B) {
+			h := httpapi.NewServer(zerolog.Nop(), instant(benchBond(n), nil), httpapi.Config{})
+			serve(b, h, http.MethodGet, "/bonds/FOO", "", http.StatusOK)
+		})
+	}
+}
+
+// BenchmarkList is GET /bonds: query parsing, token verification and
+// signing, and encoding a page of 100 bonds.
+func BenchmarkList(b *testing.B) {
+	page := make([]bond.Bond, 100)
+	for i := range page {
+		page[i] = benchBond(3)
+	}
+	h := httpapi.NewServer(zerolog.Nop(), instant(bond.Bond{}, page), httpapi.Config{})
+	serve(b, h, http.MethodGet, "/bonds?cost_center_id=olive&limit=100", "", http.StatusOK)
+}
+
+// BenchmarkDecodeValidate is the decoding and validation of a create body
+// alone, without HTTP.
+func BenchmarkDecodeValidate(b *testing.B) {
+	data := []byte(benchBody(3))
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := bond.DecodeBond(data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

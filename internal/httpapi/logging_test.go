@@ -1,0 +1,129 @@
+package httpapi_test
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/bondregistry/bond-registry/internal/httpapi"
+	"github.com/bondregistry/bond-registry/internal/httpapi/apitest"
+)
+
+// syncBuffer is a bytes.Buffer safe for the server's goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// waitLines waits until the log holds at least n lines (the access line is
+// written as the handler returns, which may be just after the client has
+// its response) and returns all of them, each decoded from JSON.
+func waitLines(t *testing.T, logs *syncBuffer, n int) []map[string]any {
+	t.Helper()
+	var lines []map[string]any
+	for deadline := time.Now().Add(2 * time.Second); ; {
+		lines = lines[:0]
+		sc := bufio.NewScanner(strings.NewReader(logs.String()))
+		for sc.Scan() {
+			var l map[string]any
+			require.NoError(t, json.Unmarshal(sc.Bytes(), &l), "log line is JSON: %s", sc.Text())
+			lines = append(lines, l)
+		}
+		if len(lines) >= n || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	require.GreaterOrEqual(t, len(lines), n, "log lines: %s", logs.String())
+	return lines
+}
+
+// TestServer_Logging runs a full CRUD cycle and checks the access lines, and
+// that no subscriber name or email reaches the log.
+func TestServer_Logging(t *testing.T) {
+	var logs syncBuffer
+	log := zerolog.New(&logs).With().Timestamp().Logger()
+	c := apitest.NewClient(t, httpapi.NewServer(log, newBoltRepo(t), httpapi.Config{}))
+
+	secrets := []string{"Lori Rodriguez", "mistymoore@yahoo.com", "David Watkins", "patrickbaker@hotmail.com",
+		"Emily Garrett", "walter59@yahoo.com"}
+	steps := []struct {
+		method, path, body, route string
+		status                    int
+	}{
+		{"POST", "/bonds", `{"bond_id": "FOO", "host_account_id": "TAPV54703350425479", "sub_account_id": "IMII87361536320662",
+			"host_cost_center": "olive", "sub_cost_center": "blue", "subscribers": {
+			"aaronorr": {"sid": "aaronorr", "name": "Lori Rodriguez", "email": "mistymoore@yahoo.com"}}}`, "/bonds", 201},
+		{"GET", "/bonds/FOO", "", "/bonds/{bond_id}", 200},
+		{"GET", "/bonds?cost_center_id=olive", "", "/bonds", 200},
+		{"PUT", "/bonds/FOO", `{"subscribers": {"christopherwashington": {"sid": "christopherwashington",
+			"name": "David Watkins", "email": "patrickbaker@hotmail.com"}}}`, "/bonds/{bond_id}", 200},
+		{"POST", "/bonds/FOO/subscribers", `{"sid": "jessicadavis", "name": "Emily Garrett", "email": "walter59@yahoo.com"}`,
+			"/bonds/{bond_id}/subscribers", 200},
+		{"POST", "/bonds/FOO/subscribers", `{"sid": "x", "name": "Emily Garrett", "email": "not-an-email walter59@yahoo.com"}`,
+			"/bonds/{bond_id}/subscribers", 422},
+		{"GET", "/bonds/FOO/subscribers", "", "/bonds/{bond_id}/subscribers", 200},
+		{"GET", "/bonds/FOO/subscribers/jessicadavis", "", "/bonds/{bond_id}/subscribers/{sid}", 200},
+		{"DELETE", "/bonds/FOO/subscribers/jessicadavis", "", "/bonds/{bond_id}/subscribers/{sid}", 200},
+		{"DELETE", "/bonds/FOO", "", "/bonds/{bond_id}", 204},
+		{"GET", "/bonds/FOO", "", "/bonds/{bond_id}", 404},
+		{"GET", "/nowhere", "", "", 404},
+	}
+	var ids []string
+	for i, s := range steps {
+		res := c.Do(t, s.method, s.path, s.body, nil)
+		require.Equal(t, s.status, res.Status, "step %d %s %s: %s", i, s.method, s.path, res.Body)
+		ids = append(ids, res.Header.Get("X-Request-ID"))
+	}
+
+	lines := waitLines(t, &logs, len(steps))
+	var access []map[string]any
+	for _, l := range lines {
+		if l["message"] == "request" {
+			access = append(access, l)
+		}
+	}
+	require.Len(t, access, len(steps), "one access line per request")
+	for i, s := range steps {
+		l := access[i]
+		assert.Equal(t, "info", l["level"], "step %d", i)
+		assert.NotEmpty(t, l["time"], "step %d: time", i)
+		_, err := time.Parse(time.RFC3339, l["time"].(string))
+		assert.NoError(t, err, "step %d: time is RFC 3339", i)
+		assert.Equal(t, ids[i], l["request_id"], "step %d: request_id", i)
+		assert.Equal(t, s.method, l["method"], "step %d: method", i)
+		assert.Equal(t, s.route, l["route"], "step %d: route pattern", i)
+		assert.Equal(t, strings.SplitN(s.path, "?", 2)[0], l["path"], "step %d: path", i)
+		assert.InDelta(t, s.status, l["status"], 0, "step %d: status", i)
+		if s.status != http.StatusNoContent {
+			assert.Greater(t, l["bytes"], 0.0, "step %d: bytes", i)
+		}
+		assert.Contains(t, l, "duration_ms", "step %d", i)
+		assert.GreaterOrEqual(t, l["duration_ms"], 0.0, "step %d", i)
+	}
+	all := logs.String()
+	for _, s := range secrets {
+		assert.NotContains(t, all, s, "a subscriber's name or email is in the log")
+	}
+}
