@@ -31,8 +31,9 @@ const (
 // when not empty, overrides the service endpoint (DynamoDB Local), and region,
 // when not empty, overrides the configured region. Retries are the SDK's
 // standard retryer with bounded attempts and capped, jittered backoff, also
-// retrying transactions cancelled by a conflict.
-func NewClient(ctx context.Context, endpoint, region string) (*dynamodb.Client, error) {
+// retrying transactions cancelled by a conflict. optFns come last, so they
+// can override any of this (tests pass static dummy credentials).
+func NewClient(ctx context.Context, endpoint, region string, optFns ...func(*config.LoadOptions) error) (*dynamodb.Client, error) {
 	opts := []func(*config.LoadOptions) error{
 		config.WithHTTPClient(newHTTPClient()),
 		config.WithRetryer(newRetryer),
@@ -40,6 +41,7 @@ func NewClient(ctx context.Context, endpoint, region string) (*dynamodb.Client, 
 	if region != "" {
 		opts = append(opts, config.WithRegion(region))
 	}
+	opts = append(opts, optFns...)
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("load aws config: %w", err)

@@ -160,6 +160,9 @@ func (s *Store) Update(ctx context.Context, id string, u bond.Update, ifVersion 
 		}
 		next := u.Apply(cur)
 		next.Version = cur.Version + 1
+		if len(next.Subscribers) > bond.MaxSubscribers {
+			return bond.Bond{}, bond.ErrTooManySubscribers("body", "subscribers")
+		}
 		if bond.ItemSize(next) > bond.MaxItemBytes {
 			return bond.Bond{}, bond.ErrTooLarge("body")
 		}

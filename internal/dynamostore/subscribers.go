@@ -16,9 +16,22 @@ import (
 // (replacing a sid already there is allowed at the cap); on failure the old
 // item (ALL_OLD) tells which one broke. A bond written by the original
 // without a subscribers map gets the whole map set instead.
+//
+// The size rule (bond.ItemSize at most bond.MaxItemBytes) needs the current
+// bond, so a consistent read comes first. It is a check, not a lock: adds
+// racing near the limit can pass it together, and then DynamoDB's own item
+// limit (400 KiB, a little above MaxItemBytes) is the backstop.
 func (s *Store) PutSubscriber(ctx context.Context, id string, sub bond.Subscriber, ifVersion int64) (bond.Bond, error) {
 	op := "put subscriber into bond " + id
-	if bond.ItemSize(bond.Bond{BondID: id, Subscribers: map[string]bond.Subscriber{sub.SID: sub}}) > bond.MaxItemBytes {
+	cur, ok, err := s.get(ctx, id)
+	switch {
+	case err != nil:
+		return bond.Bond{}, translate(op, err)
+	case !ok:
+		return bond.Bond{}, bond.ErrSubscriberAddNotFound(id, sub.SID)
+	}
+	cur.Subscribers[sub.SID] = sub
+	if bond.ItemSize(cur) > bond.MaxItemBytes {
 		return bond.Bond{}, bond.ErrTooLarge("body")
 	}
 	for range maxRaces {

@@ -1,0 +1,24 @@
+package dynamostore_test
+
+import (
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/bondregistry/bond-registry/internal/bond"
+	"github.com/bondregistry/bond-registry/internal/bond/bondtest"
+	"github.com/bondregistry/bond-registry/internal/dynamostore"
+)
+
+// newRepoOn returns a newRepo for the suites: a store on a fresh table of
+// client's DynamoDB Local.
+func newRepoOn(client *dynamodb.Client) func(t *testing.T) bond.Repository {
+	return func(t *testing.T) bond.Repository {
+		return dynamostore.New(client, newTable(t, client))
+	}
+}
+
+func TestStore_Endpoint(t *testing.T) {
+	t.Parallel()
+	bondtest.RunRepositoryTests(t, newRepoOn(serviceClient(t)))
+}
