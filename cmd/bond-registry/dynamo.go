@@ -3,19 +3,46 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/rs/zerolog"
 
 	"github.com/bondregistry/bond-registry/internal/bond"
 	"github.com/bondregistry/bond-registry/internal/config"
+	"github.com/bondregistry/bond-registry/internal/dynamostore"
+	"github.com/bondregistry/bond-registry/localdb"
 )
 
-// openDynamo opens the DynamoDB store. (Wired when internal/dynamostore lands.)
+// openDynamo opens the DynamoDB store on the configured table. It does not
+// check that the table exists: /readyz does, so that the service can start
+// before the table does.
 func openDynamo(ctx context.Context, cfg config.Config) (bond.Repository, error) {
-	return nil, errors.New("dynamodb store: not wired yet")
+	client, err := dynamostore.NewClient(ctx, cfg.DynamoEndpoint, cfg.AWSRegion)
+	if err != nil {
+		return nil, fmt.Errorf("dynamodb client: %w", err)
+	}
+	return dynamostore.New(client, cfg.DynamoTable), nil
 }
 
-// migrate creates the DynamoDB table and backfills guard items.
+// migrate creates the DynamoDB table when it is missing and backfills the
+// guard items of bonds written without them (see dynamostore.Migrate).
 func migrate(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
-	return errors.New("migrate: not wired yet")
+	if cfg.Store != config.StoreDynamoDB {
+		return errors.New("migrate: only for STORE=dynamodb (the embedded store needs no migration)")
+	}
+	client, err := dynamostore.NewClient(ctx, cfg.DynamoEndpoint, cfg.AWSRegion)
+	if err != nil {
+		return fmt.Errorf("dynamodb client: %w", err)
+	}
+	report, err := dynamostore.Migrate(ctx, client, cfg.DynamoTable, localdb.TableDefinition, log)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	log.Info().Str("table", cfg.DynamoTable).Bool("table_created", report.TableCreated).Int("bonds", report.Bonds).
+		Int("guards_created", report.GuardsCreated).Int("duplicate_pairs", len(report.Duplicates)).Msg("migrated")
+	for _, d := range report.Duplicates {
+		log.Warn().Str("host_account_id", d.HostAccountID).Str("sub_account_id", d.SubAccountID).
+			Str("guard_holder", d.Holder).Str("bond_id", d.BondID).Msg("account pair held by several bonds: resolve by hand")
+	}
+	return nil
 }
