@@ -17,8 +17,9 @@ import (
 //
 // where each string is a uvarint length and its bytes. The id is the bucket
 // key and is not repeated. Against encoding/json (BenchmarkCodec, a bond with
-// 3 subscribers): half the size (220 vs 438 bytes), encode 2x and decode
-// about 10x faster, which is most of the CPU of a Get or a List page.
+// 3 subscribers): half the size (220 vs 438 bytes), encode 2-3x and decode
+// 3-15x faster (runs on a shared VM vary), and decoding is most of the CPU of
+// a Get or a List page.
 const recordFormat = 1
 
 // encodeRecord returns the stored form of b.
