@@ -1,0 +1,434 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/bondregistry/bond-registry/internal/bench"
+	"github.com/bondregistry/bond-registry/internal/boltstore"
+	"github.com/bondregistry/bond-registry/internal/dynamostore"
+)
+
+// Scenario names, shared by the table, the ratios and the plot.
+const (
+	nameGet    = "GET /bonds/{id}"
+	namePost   = "POST /bonds"
+	nameSub    = "POST /bonds/{id}/subscribers"
+	nameList   = "GET /bonds?cost_center_id=X&limit=100"
+	nameMixed  = "mixed 90% GET, 10% writes"
+	nameGetWrn = "GET /bonds/{id} LOG_LEVEL=warn"
+	nameGetIt  = "GetItem (direct SDK)"
+	namePutIt  = "PutItem (direct SDK)"
+	nameUpdIt  = "UpdateItem (direct SDK)"
+)
+
+// bencher runs the scenarios of one bench run and keeps the results.
+type bencher struct {
+	cfg     config
+	log     io.Writer
+	results []bench.Result
+	servers []*bench.Server // started and not yet stopped
+	started time.Time
+}
+
+func (b *bencher) logf(format string, args ...any) {
+	fmt.Fprintf(b.log, "bondbench: [%5.1fs] %s\n", time.Since(b.started).Seconds(), fmt.Sprintf(format, args...))
+}
+
+func runBench(ctx context.Context, cfg config, getenv func(string) string, stdout, stderr io.Writer) (err error) {
+	b := &bencher{cfg: cfg, log: stderr, started: time.Now()}
+	defer func() { err = errors.Join(err, b.stopAll()) }()
+	for _, dir := range []string{cfg.Out, filepath.Join(cfg.Out, "data"), filepath.Join(cfg.Out, "logs")} {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return fmt.Errorf("bench: %w", err)
+		}
+	}
+	binInfo, err := os.Stat(cfg.Bin)
+	if err != nil {
+		return fmt.Errorf("bench: the service binary: %w (run make build)", err)
+	}
+	rep := bench.Report{
+		Started: b.started, Machine: bench.ReadMachine(runtime.NumCPU(), runtime.Version(), runtime.GOOS+"/"+runtime.GOARCH),
+		Command: "make bench", Clients: cfg.Clients, Duration: cfg.Duration.String(), Rate: cfg.Rate,
+		BinaryMiB: float64(binInfo.Size()) / (1 << 20),
+	}
+
+	// Data sets: the main size and the scale sizes, each in its own bolt file.
+	sizes := []int{cfg.Bonds}
+	for _, n := range cfg.Scale {
+		if !slices.Contains(sizes, n) {
+			sizes = append(sizes, n)
+		}
+	}
+	datasets := map[int]bench.Dataset{}
+	for _, n := range sizes {
+		d := bench.Generate(n, cfg.Seed)
+		datasets[n] = d
+		if err := b.loadBolt(ctx, n, d); err != nil {
+			return err
+		}
+	}
+	main := datasets[cfg.Bonds]
+
+	if rep.Startup, err = b.startup(ctx); err != nil {
+		return err
+	}
+	if err := b.runBare(ctx); err != nil {
+		return err
+	}
+	if err := b.runBolt(ctx, main, cfg.Bonds, true); err != nil {
+		return err
+	}
+	for _, n := range cfg.Scale {
+		if err := b.runBolt(ctx, datasets[n], n, false); err != nil {
+			return err
+		}
+	}
+	if cfg.DynamoEndpoint != "" {
+		if err := b.runDynamo(ctx, main); err != nil {
+			return err
+		}
+	} else {
+		rep.Notes = append(rep.Notes, "DYNAMODB_ENDPOINT not set: DynamoDB scenarios skipped")
+	}
+
+	rep.Results = b.results
+	rep.Ratios = b.ratios()
+	rep.Seconds = time.Since(b.started).Seconds()
+	rep.Notes = append(rep.Notes,
+		fmt.Sprintf("load generator (vegeta, in bondbench), server and DynamoDB Local share the same %d CPUs: absolute numbers are low and drift; read the ratios", runtime.NumCPU()),
+		"the service runs at its production log level (info): one JSON access line per request, written to /dev/null (formatting and write syscall paid, no disk)",
+		"closed loop: N clients each send the next request when the previous answer arrives; rate: constant arrival rate, latency measured from the scheduled send",
+		"peak RSS: VmHWM of the server process, reset before each scenario (clear_refs); '-' for in-process direct SDK calls",
+	)
+	b.report(stdout, rep)
+	if err := bench.WriteJSON(filepath.Join(cfg.Out, "results.json"), rep); err != nil {
+		return err
+	}
+	return bench.WritePlot(filepath.Join(cfg.Out, "latency.png"), b.results, b.panels())
+}
+
+// loadBolt writes the data set into a fresh bolt file through the store's
+// own Create, from many goroutines (DB.Batch coalesces them).
+func (b *bencher) loadBolt(ctx context.Context, n int, d bench.Dataset) error {
+	path := b.boltPath(n)
+	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("bench: %w", err)
+	}
+	t0 := time.Now()
+	st, err := boltstore.Open(path)
+	if err != nil {
+		return fmt.Errorf("bench: %w", err)
+	}
+	err = bench.Load(ctx, st, d.Bonds, 64)
+	if cerr := st.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("bench: load bolt %d: %w", n, err)
+	}
+	b.logf("bolt: loaded %d bonds (%d host cost centers, largest %d) in %.1fs", n, len(d.ByHostCostCenter),
+		d.ByHostCostCenter[d.FullCostCenters(1)[0]], time.Since(t0).Seconds())
+	return nil
+}
+
+func (b *bencher) boltPath(n int) string {
+	return filepath.Join(b.cfg.Out, "data", fmt.Sprintf("bonds-%d.db", n))
+}
+
+// startService starts bin/bond-registry with the given environment.
+func (b *bencher) startService(ctx context.Context, name string, env ...string) (*bench.Server, error) {
+	s, err := bench.StartServer(ctx, bench.ServerSpec{
+		Name: name, Path: b.cfg.Bin, Args: []string{"serve"}, Env: env, ReadyPath: "/readyz",
+		Stderr: filepath.Join(b.cfg.Out, "logs", name+".stderr.log"),
+	}, 60*time.Second)
+	if err != nil {
+		return nil, fmt.Errorf("bench: %w", err)
+	}
+	b.servers = append(b.servers, s)
+	return s, nil
+}
+
+func (b *bencher) stop(s *bench.Server) error {
+	b.servers = slices.DeleteFunc(b.servers, func(x *bench.Server) bool { return x == s })
+	return s.Stop()
+}
+
+func (b *bencher) stopAll() error {
+	var errs []error
+	for _, s := range b.servers {
+		errs = append(errs, s.Stop())
+	}
+	b.servers = nil
+	return errors.Join(errs...)
+}
+
+// startup measures exec-to-/readyz-200 of the service on the main bolt file.
+func (b *bencher) startup(ctx context.Context) (bench.Startup, error) {
+	var ds []time.Duration
+	for i := range b.cfg.StartupRuns {
+		s, err := b.startService(ctx, "startup", "STORE=bolt", "BOLT_PATH="+b.boltPath(b.cfg.Bonds))
+		if err != nil {
+			return bench.Startup{}, err
+		}
+		ds = append(ds, s.Ready)
+		if err := b.stop(s); err != nil {
+			return bench.Startup{}, fmt.Errorf("bench: startup run %d: %w", i, err)
+		}
+	}
+	st := bench.Startup{Runs: len(ds), Bonds: b.cfg.Bonds, TargetMs: 100,
+		MedianMs: ms(bench.Median(ds)), MinMs: ms(slices.Min(ds)), MaxMs: ms(slices.Max(ds))}
+	st.TargetMet = st.MedianMs < st.TargetMs
+	b.logf("startup: median %.1f ms over %d runs", st.MedianMs, st.Runs)
+	return st, nil
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// scenario runs one scenario and records its result.
+func (b *bencher) scenario(ctx context.Context, s bench.Scenario) error {
+	if s.Clients == 0 {
+		s.Clients = b.cfg.Clients
+	}
+	s.Duration, s.Warmup = b.cfg.Duration, b.cfg.Warmup
+	r, err := bench.Run(ctx, s)
+	if err != nil {
+		return fmt.Errorf("bench: %w", err)
+	}
+	b.logf("%-8s %-40s %7d bonds %9.0f req/s  p99 %7.2f ms  errors %d", r.System, r.Name, r.Bonds, r.RPS, r.P99, r.Errors)
+	b.results = append(b.results, r)
+	return nil
+}
+
+// runBare measures the bare net/http server on GET /bonds/{id}.
+func (b *bencher) runBare(ctx context.Context) error {
+	self, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("bench: %w", err)
+	}
+	s, err := bench.StartServer(ctx, bench.ServerSpec{
+		Name: "bare", Path: self, Args: []string{"bare"}, ReadyPath: "/readyz",
+		Env:    []string{"BENCH_BONDS=" + strconv.Itoa(b.cfg.Bonds), "BENCH_SEED=" + strconv.FormatUint(b.cfg.Seed, 10)},
+		Stderr: filepath.Join(b.cfg.Out, "logs", "bare.stderr.log"),
+	}, 30*time.Second)
+	if err != nil {
+		return fmt.Errorf("bench: %w", err)
+	}
+	b.servers = append(b.servers, s)
+	t := &bench.Targets{Base: s.URL, Bonds: b.cfg.Bonds}
+	for _, sc := range []bench.Scenario{
+		{Name: nameGet, Targeter: t.GetBond()},
+		{Name: nameGet, Targeter: t.GetBond(), Rate: b.cfg.Rate},
+	} {
+		sc.System, sc.Bonds, sc.PID = "bare", b.cfg.Bonds, s.PID()
+		if err := b.scenario(ctx, sc); err != nil {
+			return err
+		}
+	}
+	return b.stop(s)
+}
+
+// runBolt runs the scenarios on the bolt file of n bonds: all of them on
+// the main data set, GET and list only for the scale sizes.
+func (b *bencher) runBolt(ctx context.Context, d bench.Dataset, n int, full bool) error {
+	s, err := b.startService(ctx, fmt.Sprintf("bolt-%d", n), "STORE=bolt", "BOLT_PATH="+b.boltPath(n))
+	if err != nil {
+		return err
+	}
+	t := &bench.Targets{Base: s.URL, Bonds: n, CostCenters: d.FullCostCenters(100),
+		Prefix: fmt.Sprintf("P%d-", time.Now().UnixNano()%1e9)}
+	scs := []bench.Scenario{{Name: nameGet, Targeter: t.GetBond()}, {Name: nameList, Targeter: t.ListPage()}}
+	if full {
+		scs = append(scs,
+			bench.Scenario{Name: nameGet, Targeter: t.GetBond(), Rate: b.cfg.Rate},
+			bench.Scenario{Name: namePost, Targeter: t.CreateBond()},
+			bench.Scenario{Name: nameSub, Targeter: t.AddSubscriber()},
+			bench.Scenario{Name: nameMixed, Targeter: t.Mixed()},
+		)
+	}
+	for _, sc := range scs {
+		sc.System, sc.Bonds, sc.PID = "bolt", n, s.PID()
+		if err := b.scenario(ctx, sc); err != nil {
+			return err
+		}
+	}
+	if err := b.stop(s); err != nil {
+		return err
+	}
+	if !full {
+		return nil
+	}
+	// One extra line: the same GET with access logging off (LOG_LEVEL=warn).
+	s, err = b.startService(ctx, "bolt-warn", "STORE=bolt", "BOLT_PATH="+b.boltPath(n), "LOG_LEVEL=warn")
+	if err != nil {
+		return err
+	}
+	t.Base = s.URL
+	if err := b.scenario(ctx, bench.Scenario{Name: nameGetWrn, System: "bolt", Bonds: n, PID: s.PID(), Targeter: t.GetBond()}); err != nil {
+		return err
+	}
+	return b.stop(s)
+}
+
+// runDynamo creates a table of its own on DynamoDB Local, loads the main
+// data set through the store, runs the service scenarios and the direct SDK
+// references, and deletes the table.
+func (b *bencher) runDynamo(ctx context.Context, d bench.Dataset) (err error) {
+	client, err := dynamostore.NewClient(ctx, b.cfg.DynamoEndpoint, b.cfg.Region)
+	if err != nil {
+		return fmt.Errorf("bench: %w", err)
+	}
+	table := fmt.Sprintf("bench_%d", time.Now().UnixNano())
+	if err := bench.CreateTable(ctx, client, table); err != nil {
+		return fmt.Errorf("bench: %w", err)
+	}
+	defer func() {
+		dctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		err = errors.Join(err, bench.DeleteTable(dctx, client, table))
+	}()
+	t0 := time.Now()
+	if err := bench.Load(ctx, dynamostore.New(client, table), d.Bonds, 32); err != nil {
+		return fmt.Errorf("bench: load dynamodb: %w", err)
+	}
+	n := len(d.Bonds)
+	b.logf("dynamodb: loaded %d bonds into %s in %.1fs", n, table, time.Since(t0).Seconds())
+
+	s, err := b.startService(ctx, "dynamodb", "STORE=dynamodb", "DYNAMODB_ENDPOINT="+b.cfg.DynamoEndpoint,
+		"DYNAMODB_TABLE="+table, "AWS_REGION="+b.cfg.Region)
+	if err != nil {
+		return err
+	}
+	t := &bench.Targets{Base: s.URL, Bonds: n, CostCenters: d.FullCostCenters(100),
+		Prefix: fmt.Sprintf("D%d-", time.Now().UnixNano()%1e9)}
+	for _, sc := range []bench.Scenario{
+		{Name: nameGet, Targeter: t.GetBond()},
+		{Name: nameList, Targeter: t.ListPage()},
+		{Name: nameGet, Targeter: t.GetBond(), Rate: b.cfg.Rate},
+		{Name: namePost, Targeter: t.CreateBond()},
+		{Name: nameSub, Targeter: t.AddSubscriber()},
+		{Name: nameMixed, Targeter: t.Mixed()},
+	} {
+		sc.System, sc.Bonds, sc.PID = "dynamodb", n, s.PID()
+		if err := b.scenario(ctx, sc); err != nil {
+			return err
+		}
+	}
+	if err := b.stop(s); err != nil {
+		return err
+	}
+
+	dt := &bench.DirectTargets{Client: client, Table: table, Bonds: n, Prefix: fmt.Sprintf("X%d-", time.Now().UnixNano()%1e9)}
+	hc := dt.HTTPClient()
+	for _, sc := range []bench.Scenario{
+		{Name: nameGetIt, Targeter: dt.Targeter("GetItem")},
+		{Name: nameGetIt, Targeter: dt.Targeter("GetItem"), Rate: b.cfg.Rate},
+		{Name: namePutIt, Targeter: dt.Targeter("PutItem")},
+		{Name: nameUpdIt, Targeter: dt.Targeter("UpdateItem")},
+	} {
+		sc.System, sc.Bonds, sc.Client = "direct", n, hc
+		if err := b.scenario(ctx, sc); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ratios lists the side-by-side comparisons and their targets.
+func (b *bencher) ratios() []bench.Ratio {
+	rs, n := b.results, b.cfg.Bonds
+	get := func(system, name string, bonds int, mode string) (bench.Result, bool) {
+		return bench.Find(rs, system, name, bonds, mode)
+	}
+	cmp := func(label string, num, den []any, target string, check func(rps, p99 float64) bool) bench.Ratio {
+		a, okA := get(num[0].(string), num[1].(string), num[2].(int), num[3].(string))
+		d, okD := get(den[0].(string), den[1].(string), den[2].(int), den[3].(string))
+		return bench.Compare(label, a, d, okA, okD, target, check)
+	}
+	p99Within := func(f float64) func(_, p99 float64) bool { return func(_, p99 float64) bool { return p99 <= f } }
+	both := func(rps, p99 float64) func(r, p float64) bool {
+		return func(r, p float64) bool { return r >= rps && p <= p99 }
+	}
+	out := []bench.Ratio{
+		cmp("bolt GET / bare GET", []any{"bolt", nameGet, n, "closed"}, []any{"bare", nameGet, n, "closed"},
+			"req/s >= 0.7x", func(r, _ float64) bool { return r >= 0.7 }),
+		cmp(fmt.Sprintf("bolt GET / bare GET @%d/s", b.cfg.Rate), []any{"bolt", nameGet, n, "rate"}, []any{"bare", nameGet, n, "rate"}, "", nil),
+		cmp("bolt GET info log / warn log", []any{"bolt", nameGet, n, "closed"}, []any{"bolt", nameGetWrn, n, "closed"}, "", nil),
+		cmp("dynamodb GET / direct GetItem", []any{"dynamodb", nameGet, n, "closed"}, []any{"direct", nameGetIt, n, "closed"},
+			"req/s >= 0.9x, p99 <= 1.2x", both(0.9, 1.2)),
+		cmp(fmt.Sprintf("dynamodb GET / direct GetItem @%d/s", b.cfg.Rate), []any{"dynamodb", nameGet, n, "rate"}, []any{"direct", nameGetIt, n, "rate"},
+			"p99 <= 1.2x", p99Within(1.2)),
+		cmp("dynamodb POST / direct PutItem", []any{"dynamodb", namePost, n, "closed"}, []any{"direct", namePutIt, n, "closed"},
+			"req/s >= 0.5x, p99 <= 1.2x", both(0.5, 1.2)),
+		cmp("dynamodb subscriber add / direct UpdateItem", []any{"dynamodb", nameSub, n, "closed"}, []any{"direct", nameUpdIt, n, "closed"},
+			"req/s >= 0.8x, p99 <= 1.2x", both(0.8, 1.2)),
+	}
+	if len(b.cfg.Scale) >= 2 {
+		lo, hi := slices.Min(b.cfg.Scale), slices.Max(b.cfg.Scale)
+		out = append(out,
+			cmp(fmt.Sprintf("bolt GET %dk / %dk bonds", hi/1000, lo/1000), []any{"bolt", nameGet, hi, "closed"}, []any{"bolt", nameGet, lo, "closed"}, "", nil),
+			cmp(fmt.Sprintf("bolt list page %dk / %dk bonds", hi/1000, lo/1000), []any{"bolt", nameList, hi, "closed"}, []any{"bolt", nameList, lo, "closed"},
+				"p99 <= 1.5x", p99Within(1.5)),
+		)
+	}
+	return out
+}
+
+func (b *bencher) report(w io.Writer, rep bench.Report) {
+	fmt.Fprintf(w, "\nBond Registry bench: %d CPUs (%s), %s; %s per scenario after %s warm-up; closed loop %d clients; constant rate %d/s\n\n",
+		rep.Machine.CPUs, rep.Machine.Model, rep.Machine.Go, b.cfg.Duration, b.cfg.Warmup, b.cfg.Clients, b.cfg.Rate)
+	bench.PrintTable(w, rep.Results)
+	fmt.Fprintln(w)
+	bench.PrintRatios(w, rep.Ratios)
+	peak := 0.0
+	for _, r := range rep.Results {
+		if r.System == "bolt" {
+			peak = max(peak, r.PeakRSSMB)
+		}
+	}
+	fmt.Fprintf(w, "check bolt peak RSS (max over scenarios):       %.1f MiB   target < 40 MiB: %s\n", peak, verdict(peak > 0 && peak < 40))
+	fmt.Fprintf(w, "check start to /readyz 200 (bolt, %d bonds):  median %.1f ms (min %.1f, max %.1f, %d runs)   target < 100 ms: %s\n",
+		rep.Startup.Bonds, rep.Startup.MedianMs, rep.Startup.MinMs, rep.Startup.MaxMs, rep.Startup.Runs, verdict(rep.Startup.TargetMet))
+	fmt.Fprintf(w, "binary size %s: %.1f MiB\n", b.cfg.Bin, rep.BinaryMiB)
+	for _, n := range rep.Notes {
+		fmt.Fprintln(w, "note:", n)
+	}
+	fmt.Fprintf(w, "results: %s, %s (%.0fs in all)\n", filepath.Join(b.cfg.Out, "results.json"), filepath.Join(b.cfg.Out, "latency.png"), rep.Seconds)
+}
+
+func verdict(ok bool) string {
+	if ok {
+		return "met"
+	}
+	return "MISSED"
+}
+
+// panels groups the results for the plot.
+func (b *bencher) panels() []bench.Panel {
+	n := b.cfg.Bonds
+	return []bench.Panel{
+		{Title: fmt.Sprintf("embedded store (bolt) vs bare net/http, %d bonds", n), Select: func(r bench.Result) bool {
+			return (r.System == "bolt" || r.System == "bare") && r.Bonds == n
+		}},
+		{Title: fmt.Sprintf("DynamoDB Local: service vs direct SDK, %d bonds", n), Select: func(r bench.Result) bool {
+			return r.System == "dynamodb" || r.System == "direct"
+		}},
+		{Title: "scale: bolt GET and list page by table size", Select: func(r bench.Result) bool {
+			return r.System == "bolt" && r.Mode == "closed" && (r.Name == nameGet || r.Name == nameList)
+		}},
+	}
+}
+
+// bareHandler is the bare server's handler on the bench's data set.
+func bareHandler(cfg config) http.Handler {
+	return bench.BareHandler(bench.Generate(cfg.Bonds, cfg.Seed))
+}

@@ -1,0 +1,125 @@
+package bench
+
+import (
+	"encoding/json"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strconv"
+	"sync/atomic"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"github.com/bondregistry/bond-registry/internal/bond"
+)
+
+var jsonHeader = http.Header{"Content-Type": {"application/json"}, "Accept": {"application/json"}}
+var acceptJSON = http.Header{"Accept": {"application/json"}}
+
+// Targets builds the vegeta targeters of the scenarios against one server.
+// Targeters are called by many vegeta workers at once: they only use atomic
+// counters and the goroutine-safe top-level functions of math/rand/v2.
+type Targets struct {
+	Base  string // http://127.0.0.1:PORT
+	Bonds int    // ids BondID(0..Bonds-1) exist
+	// CostCenters are the host cost centers the list scenario asks for.
+	CostCenters []string
+	// Prefix makes the ids of created bonds unique to one run and server.
+	Prefix string
+
+	seq atomic.Uint64
+}
+
+// rng returns a small generator for one request's random content.
+func rng() *rand.Rand { return rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())) }
+
+// GetBond is GET /bonds/{id} of a random existing bond.
+func (t *Targets) GetBond() vegeta.Targeter {
+	return func(tgt *vegeta.Target) error {
+		*tgt = vegeta.Target{Method: http.MethodGet, URL: t.Base + "/bonds/" + BondID(rand.IntN(t.Bonds)), Header: acceptJSON}
+		return nil
+	}
+}
+
+// CreateBond is POST /bonds of a bond with a fresh id and account pair.
+func (t *Targets) CreateBond() vegeta.Targeter {
+	return func(tgt *vegeta.Target) error {
+		b := NewBond(rng(), t.Prefix, t.seq.Add(1))
+		body, err := json.Marshal(b)
+		if err != nil {
+			return err
+		}
+		*tgt = vegeta.Target{Method: http.MethodPost, URL: t.Base + "/bonds", Body: body, Header: jsonHeader}
+		return nil
+	}
+}
+
+// AddSubscriber is POST /bonds/{id}/subscribers of a new subscriber to a
+// random existing bond.
+func (t *Targets) AddSubscriber() vegeta.Targeter {
+	return func(tgt *vegeta.Target) error {
+		s := NewSubscriber(rng(), t.Prefix, t.seq.Add(1))
+		body, err := json.Marshal(s)
+		if err != nil {
+			return err
+		}
+		*tgt = vegeta.Target{Method: http.MethodPost, URL: t.Base + "/bonds/" + BondID(rand.IntN(t.Bonds)) + "/subscribers",
+			Body: body, Header: jsonHeader}
+		return nil
+	}
+}
+
+// ListPage is GET /bonds?cost_center_id=X&limit=100, the first page of a
+// random one of CostCenters.
+func (t *Targets) ListPage() vegeta.Targeter {
+	return func(tgt *vegeta.Target) error {
+		cc := t.CostCenters[rand.IntN(len(t.CostCenters))]
+		*tgt = vegeta.Target{Method: http.MethodGet,
+			URL: t.Base + "/bonds?cost_center_id=" + url.QueryEscape(cc) + "&limit=100", Header: acceptJSON}
+		return nil
+	}
+}
+
+// Mixed is 90% GetBond, 5% CreateBond, 5% AddSubscriber.
+func (t *Targets) Mixed() vegeta.Targeter {
+	get, create, add := t.GetBond(), t.CreateBond(), t.AddSubscriber()
+	return func(tgt *vegeta.Target) error {
+		switch n := rand.IntN(100); {
+		case n < 90:
+			return get(tgt)
+		case n < 95:
+			return create(tgt)
+		default:
+			return add(tgt)
+		}
+	}
+}
+
+// BareHandler is the reference server for GET /bonds/{id}: net/http's own
+// mux answering the pre-encoded JSON of the data set's bonds (the same bytes
+// the service answers, with Content-Type and ETag), no store, no logging.
+func BareHandler(d Dataset) http.Handler {
+	bodies := make(map[string][]byte, len(d.Bonds))
+	for _, b := range d.Bonds {
+		body, err := json.Marshal(b)
+		if err != nil {
+			panic(err) // a bond of plain strings always encodes
+		}
+		bodies[b.BondID] = append(body, '\n')
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /bonds/{id}", func(w http.ResponseWriter, r *http.Request) {
+		body, ok := bodies[r.PathValue("id")]
+		if !ok {
+			http.Error(w, `{"detail":"not found"}`, http.StatusNotFound)
+			return
+		}
+		h := w.Header()
+		h["Content-Type"] = []string{"application/json"}
+		h["Etag"] = []string{bond.Bond{Version: 1}.ETag()}
+		h["Content-Length"] = []string{strconv.Itoa(len(body))}
+		_, _ = w.Write(body)
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) })
+	return mux
+}
