@@ -15,13 +15,19 @@ import (
 )
 
 // Client tuning. A request to the service is bounded by its context (the
-// HTTP request deadline, 5 s by default); these keep one slow attempt from
-// eating the whole budget, so a retry still fits inside it.
+// HTTP request deadline, 5 s by default), which bounds every attempt and the
+// backoff between them. Timeouts that fire before anything is sent (dial,
+// TLS) are short so a retry still fits in the budget. Once a request is sent
+// the client waits for its context: timing out an attempt the server may
+// have applied and sending it again would apply it twice (a version bumped
+// twice by one subscriber add). responseTimeout is only a backstop for
+// callers without a deadline (migrate).
 const (
 	maxAttempts     = 3                      // first try + 2 retries
 	maxBackoff      = 200 * time.Millisecond // cap of the jittered exponential backoff
-	attemptTimeout  = 2 * time.Second        // one HTTP round trip, body included
 	dialTimeout     = 1 * time.Second
+	tlsTimeout      = 2 * time.Second
+	responseTimeout = 30 * time.Second
 	maxIdlePerHost  = 64 // keep-alive connections; the default 2 serialises a busy service
 	idleConnTimeout = 90 * time.Second
 )
@@ -63,12 +69,13 @@ func newRetryer() aws.Retryer {
 
 func newHTTPClient() *awshttp.BuildableClient {
 	return awshttp.NewBuildableClient().
-		WithTimeout(attemptTimeout).
+		WithTimeout(0). // no whole-attempt timeout: the context bounds it
 		WithDialerOptions(func(d *net.Dialer) { d.Timeout = dialTimeout }).
 		WithTransportOptions(func(t *http.Transport) {
 			t.MaxIdleConns = 2 * maxIdlePerHost
 			t.MaxIdleConnsPerHost = maxIdlePerHost
 			t.IdleConnTimeout = idleConnTimeout
-			t.ResponseHeaderTimeout = attemptTimeout
+			t.TLSHandshakeTimeout = tlsTimeout
+			t.ResponseHeaderTimeout = responseTimeout
 		})
 }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/bondregistry/bond-registry/internal/bond"
 	"github.com/bondregistry/bond-registry/internal/dynamostore"
+	"github.com/bondregistry/bond-registry/internal/dynamotest"
 	"github.com/bondregistry/bond-registry/internal/httpapi"
 	"github.com/bondregistry/bond-registry/internal/httpapi/apitest"
 	"github.com/bondregistry/bond-registry/localdb"
@@ -33,8 +34,8 @@ type fixture struct {
 
 func newFixture(t *testing.T) fixture {
 	t.Helper()
-	client := serviceClient(t)
-	table := newTable(t, client)
+	client := serviceClient(t, dynamotest.Endpoint)
+	table := dynamotest.NewTable(t, client)
 	return fixture{client: client, table: table, store: dynamostore.New(client, table)}
 }
 
@@ -373,7 +374,7 @@ func TestMigrate(t *testing.T) {
 	t.Parallel()
 	t.Run("creates a missing table", func(t *testing.T) {
 		t.Parallel()
-		client := serviceClient(t)
+		client := serviceClient(t, dynamotest.Endpoint)
 		table := fmt.Sprintf("migrate-%d", time.Now().UnixNano()) // Migrate creates it
 		t.Cleanup(func() {
 			_, _ = client.DeleteTable(t.Context(), &dynamodb.DeleteTableInput{TableName: &table})

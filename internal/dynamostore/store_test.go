@@ -8,17 +8,34 @@ import (
 	"github.com/bondregistry/bond-registry/internal/bond"
 	"github.com/bondregistry/bond-registry/internal/bond/bondtest"
 	"github.com/bondregistry/bond-registry/internal/dynamostore"
+	"github.com/bondregistry/bond-registry/internal/dynamotest"
+	"github.com/bondregistry/bond-registry/internal/httpapi/apitest"
 )
 
 // newRepoOn returns a newRepo for the suites: a store on a fresh table of
 // client's DynamoDB Local.
 func newRepoOn(client *dynamodb.Client) func(t *testing.T) bond.Repository {
 	return func(t *testing.T) bond.Repository {
-		return dynamostore.New(client, newTable(t, client))
+		return dynamostore.New(client, dynamotest.NewTable(t, client))
 	}
 }
 
 func TestStore_Endpoint(t *testing.T) {
 	t.Parallel()
-	bondtest.RunRepositoryTests(t, newRepoOn(serviceClient(t)))
+	bondtest.RunRepositoryTests(t, newRepoOn(serviceClient(t, dynamotest.Endpoint)))
+}
+
+func TestStore_Container(t *testing.T) {
+	t.Parallel()
+	bondtest.RunRepositoryTests(t, newRepoOn(serviceClient(t, dynamotest.Container)))
+}
+
+func TestAPI_Endpoint(t *testing.T) {
+	t.Parallel()
+	apitest.RunAPITests(t, newRepoOn(serviceClient(t, dynamotest.Endpoint)))
+}
+
+func TestAPI_Container(t *testing.T) {
+	t.Parallel()
+	apitest.RunAPITests(t, newRepoOn(serviceClient(t, dynamotest.Container)))
 }
