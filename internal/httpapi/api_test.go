@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"net/http"
 	"path/filepath"
 	"testing"
 
@@ -8,6 +9,7 @@ import (
 
 	"github.com/bondregistry/bond-registry/internal/boltstore"
 	"github.com/bondregistry/bond-registry/internal/bond"
+	"github.com/bondregistry/bond-registry/internal/contract"
 	"github.com/bondregistry/bond-registry/internal/httpapi/apitest"
 )
 
@@ -20,6 +22,23 @@ func newBoltRepo(t *testing.T) bond.Repository {
 	return s
 }
 
+// TestAPI_Bolt runs the HTTP suite on the bolt store, and checks every
+// request/response pair of it against api/openapi.yaml.
 func TestAPI_Bolt(t *testing.T) {
-	apitest.RunAPITests(t, newBoltRepo)
+	v := contract.New(t)
+	apitest.RunAPITests(t, newBoltRepo, apitest.WithCheck(
+		func(t *testing.T, req *http.Request, res *http.Response, body []byte) {
+			v.Check(t, req, res, body)
+		}))
+}
+
+// newClient serves h for the test; every exchange is checked against
+// api/openapi.yaml, as in the suite.
+func newClient(t *testing.T, h http.Handler) *apitest.Client {
+	t.Helper()
+	v := contract.New(t)
+	return apitest.NewClient(t, h, apitest.WithCheck(
+		func(t *testing.T, req *http.Request, res *http.Response, body []byte) {
+			v.Check(t, req, res, body)
+		}))
 }

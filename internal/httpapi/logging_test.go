@@ -15,7 +15,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/bondregistry/bond-registry/internal/httpapi"
-	"github.com/bondregistry/bond-registry/internal/httpapi/apitest"
 )
 
 // syncBuffer is a bytes.Buffer safe for the server's goroutines.
@@ -64,7 +63,7 @@ func waitLines(t *testing.T, logs *syncBuffer, n int) []map[string]any {
 func TestServer_Logging(t *testing.T) {
 	var logs syncBuffer
 	log := zerolog.New(&logs).With().Timestamp().Logger()
-	c := apitest.NewClient(t, httpapi.NewServer(log, newBoltRepo(t), httpapi.Config{}))
+	c := newClient(t, httpapi.NewServer(log, newBoltRepo(t), httpapi.Config{}))
 
 	secrets := []string{"Lori Rodriguez", "mistymoore@yahoo.com", "David Watkins", "patrickbaker@hotmail.com",
 		"Emily Garrett", "walter59@yahoo.com"}

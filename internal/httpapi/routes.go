@@ -6,6 +6,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/bondregistry/bond-registry/api"
 	"github.com/bondregistry/bond-registry/internal/bond"
 	"github.com/bondregistry/bond-registry/internal/metrics"
 )
@@ -36,11 +37,10 @@ func addRoutes(r *chi.Mux, repo bond.Repository, tokens tokenSigner, m *metrics.
 		r.Method(http.MethodGet, "/metrics", m.Handler()) // Prometheus text format
 	}
 
-	// TODO(lead): wire the api package once it lands (issue 4):
-	//	r.Get("/openapi.json", handleDocument("application/json", api.JSON())) // the OpenAPI 3 document
-	//	r.Get("/openapi.yaml", handleDocument("application/yaml", api.YAML())) // the same, as written
-	//	r.Get("/docs", http.RedirectHandler("/docs/index.html", http.StatusMovedPermanently).ServeHTTP) // Swagger UI entry
-	//	r.Method(http.MethodGet, "/docs/*", api.DocsHandler())                 // Swagger UI
+	r.Get("/openapi.json", handleDocument("application/json", api.JSON())) // the OpenAPI 3 document the UI shows
+	r.Get("/openapi.yaml", handleDocument("application/yaml", api.YAML())) // the same, as written
+	r.Method(http.MethodGet, "/docs", api.DocsHandler())                   // redirect to /docs/index.html
+	r.Method(http.MethodGet, "/docs/*", api.DocsHandler())                 // Swagger UI, assets embedded
 
 	r.NotFound(handleNotFound)                    // JSON 404 for unknown paths
 	r.MethodNotAllowed(handleMethodNotAllowed(r)) // JSON 405 with Allow
