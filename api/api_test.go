@@ -47,19 +47,19 @@ func TestDocument_Routes(t *testing.T) {
 		method, path string
 		statuses     []string
 	}{
-		{"GET", "/health_check", []string{"200", "503"}},
+		{"GET", "/health_check", []string{"200", "500", "503"}},
 		{"GET", "/healthz", []string{"200"}},
-		{"GET", "/readyz", []string{"200", "503"}},
-		{"GET", "/bonds", []string{"200", "422", "503"}},
-		{"POST", "/bonds", []string{"201", "400", "409", "413", "415", "422", "503"}},
-		{"GET", "/bonds/{bond_id}", []string{"200", "304", "404", "422", "503"}},
-		{"PUT", "/bonds/{bond_id}", []string{"200", "400", "404", "409", "412", "413", "415", "422", "503"}},
-		{"DELETE", "/bonds/{bond_id}", []string{"204", "412", "422", "503"}},
-		{"GET", "/bonds/{bond_id}/subscribers", []string{"200", "404", "422", "503"}},
-		{"POST", "/bonds/{bond_id}/subscribers", []string{"200", "400", "404", "412", "413", "415", "422", "503"}},
-		{"GET", "/bonds/{bond_id}/subscribers/{sid}", []string{"200", "404", "422", "503"}},
-		{"DELETE", "/bonds/{bond_id}/subscribers/{sid}", []string{"200", "404", "412", "422", "503"}},
-		{"GET", "/metrics", []string{"200"}},
+		{"GET", "/readyz", []string{"200", "500", "503"}},
+		{"GET", "/bonds", []string{"200", "422", "500", "503"}},
+		{"POST", "/bonds", []string{"201", "400", "409", "413", "415", "422", "500", "503"}},
+		{"GET", "/bonds/{bond_id}", []string{"200", "304", "404", "422", "500", "503"}},
+		{"PUT", "/bonds/{bond_id}", []string{"200", "400", "404", "409", "412", "413", "415", "422", "500", "503"}},
+		{"DELETE", "/bonds/{bond_id}", []string{"204", "412", "422", "500", "503"}},
+		{"GET", "/bonds/{bond_id}/subscribers", []string{"200", "404", "422", "500", "503"}},
+		{"POST", "/bonds/{bond_id}/subscribers", []string{"200", "400", "404", "412", "413", "415", "422", "500", "503"}},
+		{"GET", "/bonds/{bond_id}/subscribers/{sid}", []string{"200", "404", "422", "500", "503"}},
+		{"DELETE", "/bonds/{bond_id}/subscribers/{sid}", []string{"200", "404", "412", "422", "500", "503"}},
+		{"GET", "/metrics", []string{"200", "404"}},
 		{"GET", "/openapi.json", []string{"200"}},
 		{"GET", "/openapi.yaml", []string{"200"}},
 	}
@@ -80,6 +80,9 @@ func TestDocument_Routes(t *testing.T) {
 			slices.Sort(got)
 			assert.Equal(t, tt.statuses, got)
 			assert.Nil(t, op.Responses.Default(), "no default response: an undocumented status must fail the contract check")
+			if slices.Contains(tt.statuses, "503") {
+				assert.Equal(t, "#/components/responses/InternalError", op.Responses.Value("500").Ref, "a store-backed route can fail")
+			}
 			assert.NotEmpty(t, op.Summary)
 			assert.NotEmpty(t, op.OperationID)
 		})

@@ -108,12 +108,13 @@ func TestValidator_Check(t *testing.T) {
 		{"unknown-path-404", exchange{method: "GET", target: "/nope", status: 404, body: `{"detail":"Not Found"}`}, ""},
 		{"method-405", exchange{method: "PATCH", target: "/bonds/FOO", status: 405,
 			header: map[string]string{"Allow": "GET, PUT, DELETE"}, body: `{"detail":"Method Not Allowed"}`}, ""},
+		{"create-500", exchange{method: "POST", target: "/bonds", reqBody: fooJSON, status: 500, body: `{"detail":"Internal server error."}`}, ""},
 		{"docs-skipped", exchange{method: "GET", target: "/docs/index.html", status: 200,
 			header: map[string]string{"Content-Type": "text/html"}, body: "<html></html>"}, ""},
 
 		// Mismatches fail.
 		{"undocumented-status", exchange{method: "GET", target: "/bonds/FOO", status: 418, body: `{"detail":"teapot"}`}, "status 418 is not documented"},
-		{"undocumented-500", exchange{method: "POST", target: "/bonds", reqBody: fooJSON, status: 500, body: `{"detail":"Internal server error."}`}, "status 500 is not documented"},
+		{"undocumented-500", exchange{method: "GET", target: "/healthz", status: 500, body: `{"detail":"Internal server error."}`}, "status 500 is not documented"},
 		{"extra-field-in-bond", exchange{method: "GET", target: "/bonds/FOO", status: 200, header: etag,
 			body: strings.Replace(fooJSON, `{"bond_id"`, `{"version":3,"bond_id"`, 1)}, `"version"`},
 		{"missing-field-in-bond", exchange{method: "GET", target: "/bonds/FOO", status: 200, header: etag,
