@@ -9,7 +9,9 @@ GOBIN   := $(CURDIR)/.cache/bin
 STATICCHECK := $(GOBIN)/staticcheck
 PORT    ?= 5000
 
-.PHONY: help build run test test-go lint clean
+.PHONY: help build run test test-go lint clean init up down migrate post logs stack-check image-check bench
+
+COMPOSE ?= docker-compose
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 18
@@ -37,3 +39,36 @@ lint: $(STATICCHECK) ## gofmt, go vet, staticcheck
 
 clean: ## remove build output and caches (not data/)
 	rm -rf bin build .cache
+
+# --- The local stack (Docker): the service on DynamoDB Local, ELK for its logs.
+
+init: ## build the image, start the stack in order (table created + seeded first), set up Kibana
+	VERSION=$(VERSION) $(COMPOSE) build
+	VERSION=$(VERSION) $(COMPOSE) up -d
+	@for i in $$(seq 90); do curl -fsS http://localhost:5000/healthz >/dev/null && break; \
+	  if [ $$i = 90 ]; then echo "bond-registry not healthy after 180s"; $(COMPOSE) ps; exit 1; fi; sleep 2; done
+	KIBANA_URL=http://localhost:5601 elk/kibana/setup.sh
+
+up: ## start the stack (no rebuild)
+	VERSION=$(VERSION) $(COMPOSE) up -d
+
+down: ## stop the stack and remove its containers and volumes
+	$(COMPOSE) down -v
+
+migrate: ## create the DynamoDB table if missing, backfill guard items (idempotent)
+	$(COMPOSE) run --rm bond-registry-migrate
+
+post: ## load localdb/02-load-data.json into the stack (existing bonds are skipped)
+	$(COMPOSE) run --rm bond-registry-seed
+
+logs: ## follow the service's JSON log lines
+	docker logs --follow bond-registry
+
+stack-check: ## compose parses, shellcheck, YAML, Filebeat decoding rules (no Docker needed)
+	scripts/stack-check.sh
+
+image-check: build ## the static binary alone in an empty rootfs, run by podman as a non-root user
+	scripts/image-check.sh
+
+bench: build ## benchmarks: both stores beside their ceilings, one table + ratios, build/bench/
+	scripts/bench.sh
