@@ -155,12 +155,20 @@ func (b *bencher) startService(ctx context.Context, name string, env ...string) 
 		return nil, fmt.Errorf("bench: %w", err)
 	}
 	b.servers = append(b.servers, s)
+	if name != "startup" {
+		b.logf("%s: started pid %d, ready in %.0f ms", name, s.PID(), ms(s.Ready))
+	}
 	return s, nil
 }
 
 func (b *bencher) stop(s *bench.Server) error {
 	b.servers = slices.DeleteFunc(b.servers, func(x *bench.Server) bool { return x == s })
-	return s.Stop()
+	t0 := time.Now()
+	err := s.Stop()
+	if s.Name != "startup" {
+		b.logf("%s: stopped in %.0f ms", s.Name, ms(time.Since(t0)))
+	}
+	return err
 }
 
 func (b *bencher) stopAll() error {

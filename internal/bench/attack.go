@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"net"
 	"net/http"
 	"slices"
 	"sort"
@@ -47,7 +48,10 @@ type Result struct {
 	Max      float64 `json:"max_ms"`
 	// PeakRSSMB is the server's VmHWM after the scenario (reset before it
 	// when the kernel allows), in MiB; 0 when there is no server process.
-	PeakRSSMB   float64      `json:"peak_rss_mib,omitempty"`
+	PeakRSSMB float64 `json:"peak_rss_mib,omitempty"`
+	// PeakAnonMB is the peak of the server's anonymous resident memory
+	// (RssAnon sampled every 20 ms): VmHWM without the mapped file pages.
+	PeakAnonMB  float64      `json:"peak_anon_rss_mib,omitempty"`
 	ErrorSample []string     `json:"error_sample,omitempty"`
 	Curve       []CurvePoint `json:"latency_curve"`
 }
@@ -69,10 +73,16 @@ func Run(ctx context.Context, s Scenario) (Result, error) {
 			return Result{}, err
 		}
 	}
+	var anon *anonSampler
 	if s.PID > 0 {
 		resetPeakRSS(s.PID)
+		anon = sampleAnon(s.PID)
 	}
 	lat, errs, elapsed, err := attack(ctx, s, s.Duration, s.Rate)
+	peakAnon := 0.0
+	if anon != nil {
+		peakAnon = anon.Peak()
+	}
 	if err != nil {
 		return Result{}, err
 	}
@@ -94,6 +104,7 @@ func Run(ctx context.Context, s Scenario) (Result, error) {
 	res.Curve = curve(lat)
 	if s.PID > 0 {
 		res.PeakRSSMB = peakRSSMiB(s.PID)
+		res.PeakAnonMB = peakAnon
 	}
 	return res, nil
 }
@@ -119,9 +130,6 @@ func attack(ctx context.Context, s Scenario, d time.Duration, rate int) ([]float
 	clients := max(s.Clients, 1)
 	opts := []func(*vegeta.Attacker){
 		vegeta.Workers(uint64(clients)),
-		vegeta.Timeout(30 * time.Second),
-		vegeta.KeepAlive(true),
-		vegeta.Connections(clients),
 		vegeta.MaxBody(0), // the body is read and dropped: results stay small
 	}
 	pacer := vegeta.Rate{Freq: 0, Per: time.Second}
@@ -132,9 +140,20 @@ func attack(ctx context.Context, s Scenario, d time.Duration, rate int) ([]float
 	} else {
 		opts = append(opts, vegeta.MaxWorkers(uint64(clients)))
 	}
-	if s.Client != nil {
-		opts = append(opts, vegeta.Client(s.Client))
+	client := s.Client
+	if client == nil {
+		// vegeta's default client, kept here so that its connections can be
+		// closed after the attack: a connection dialed but never used stays
+		// "new" on the server, and http.Server.Shutdown waits 5 s for it.
+		tr := &http.Transport{
+			Proxy:               http.ProxyFromEnvironment,
+			DialContext:         (&net.Dialer{KeepAlive: 30 * time.Second}).DialContext,
+			MaxIdleConnsPerHost: clients,
+		}
+		defer tr.CloseIdleConnections()
+		client = &http.Client{Timeout: 30 * time.Second, Transport: tr}
 	}
+	opts = append(opts, vegeta.Client(client))
 	atk := vegeta.NewAttacker(opts...)
 	var (
 		lat         = make([]float64, 0, 1<<16)

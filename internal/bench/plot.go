@@ -62,10 +62,11 @@ func WritePlot(path string, rs []Result, panels []Panel) error {
 			}
 			lines = append(lines, label, xys)
 		}
-		if len(lines) > 0 {
-			if err := plotutil.AddLines(p, lines...); err != nil {
-				return fmt.Errorf("plot %s: %w", pn.Title, err)
-			}
+		if len(lines) == 0 {
+			p.Title.Text += " (not measured)"
+			p.Y.Scale, p.Y.Tick.Marker = plot.LinearScale{}, plot.DefaultTicks{}
+		} else if err := plotutil.AddLines(p, lines...); err != nil {
+			return fmt.Errorf("plot %s: %w", pn.Title, err)
 		}
 		p.Draw(tiles.At(dc, i, 0))
 	}

@@ -148,8 +148,16 @@ func resetPeakRSS(pid int) {
 }
 
 // peakRSSMiB reads VmHWM (peak resident set size) of the process, in MiB;
-// 0 when it cannot be read.
-func peakRSSMiB(pid int) float64 {
+// 0 when it cannot be read. It counts the pages of memory-mapped files too
+// (bbolt maps its whole file).
+func peakRSSMiB(pid int) float64 { return statusMiB(pid, "VmHWM:") }
+
+// anonRSSMiB reads RssAnon (resident anonymous memory: heap, stacks; no
+// file pages) of the process, in MiB; 0 when it cannot be read.
+func anonRSSMiB(pid int) float64 { return statusMiB(pid, "RssAnon:") }
+
+// statusMiB reads one "kB" field of /proc/PID/status, in MiB.
+func statusMiB(pid int, field string) float64 {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0
@@ -157,7 +165,7 @@ func peakRSSMiB(pid int) float64 {
 	defer f.Close()
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
+		if rest, ok := strings.CutPrefix(sc.Text(), field); ok {
 			kb, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 64)
 			if err != nil {
 				return 0
@@ -166,4 +174,36 @@ func peakRSSMiB(pid int) float64 {
 		}
 	}
 	return 0
+}
+
+// anonSampler polls RssAnon of pid every 20 ms until stopped, keeping the
+// peak: the kernel keeps no high-water mark of anonymous memory alone.
+type anonSampler struct {
+	stop chan struct{}
+	done chan float64
+}
+
+func sampleAnon(pid int) *anonSampler {
+	s := &anonSampler{stop: make(chan struct{}), done: make(chan float64, 1)}
+	go func() {
+		peak := anonRSSMiB(pid)
+		t := time.NewTicker(20 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-s.stop:
+				s.done <- max(peak, anonRSSMiB(pid))
+				return
+			case <-t.C:
+				peak = max(peak, anonRSSMiB(pid))
+			}
+		}
+	}()
+	return s
+}
+
+// Peak stops the sampler and returns the peak RssAnon seen, in MiB.
+func (s *anonSampler) Peak() float64 {
+	close(s.stop)
+	return <-s.done
 }

@@ -85,18 +85,21 @@ func Compare(name string, num, den Result, okNum, okDen bool, target string, che
 // PrintTable writes the results table.
 func PrintTable(w io.Writer, rs []Result) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "scenario\tsystem\tbonds\tload\treq/s\tp50 ms\tp99 ms\tp99.9 ms\terrors\tpeak RSS MiB\t")
+	fmt.Fprintln(tw, "scenario\tsystem\tbonds\tload\treq/s\tp50 ms\tp99 ms\tp99.9 ms\terrors\tpeak RSS MiB\tpeak anon MiB\t")
 	for _, r := range rs {
 		load := fmt.Sprintf("%d clients", r.Clients)
 		if r.Mode == "rate" {
 			load = fmt.Sprintf("%d/s", r.Rate)
 		}
-		rss := "-"
+		rss, anon := "-", "-"
 		if r.PeakRSSMB > 0 {
 			rss = fmt.Sprintf("%.1f", r.PeakRSSMB)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%.0f\t%.2f\t%.2f\t%.2f\t%d\t%s\t\n",
-			r.Name, r.System, r.Bonds, load, r.RPS, r.P50, r.P99, r.P999, r.Errors, rss)
+		if r.PeakAnonMB > 0 {
+			anon = fmt.Sprintf("%.1f", r.PeakAnonMB)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%.0f\t%.2f\t%.2f\t%.2f\t%d\t%s\t%s\t\n",
+			r.Name, r.System, r.Bonds, load, r.RPS, r.P50, r.P99, r.P999, r.Errors, rss, anon)
 	}
 	_ = tw.Flush()
 	for _, r := range rs {
