@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# bench.sh: the benchmark of `make bench`. Builds the bench driver, brings up
+# DynamoDB Local (scripts/dynamodb-local.sh) unless one is given, runs
+# cmd/bondbench against bin/bond-registry (built by `make build`), and stops
+# what it started. Prints one table plus ratio lines; writes
+# build/bench/results.json and build/bench/latency.png. About 5-6 minutes.
+#
+# Usage: scripts/bench.sh
+#
+# Environment (all optional):
+#   BENCH_BONDS         bonds of the main data set (default 10000)
+#   BENCH_SCALE         sizes of the scale runs on bolt (default 1000,100000)
+#   BENCH_CLIENTS       concurrent clients of the closed loop (default 32)
+#   BENCH_DURATION      measured time per scenario (default 6s)
+#   BENCH_WARMUP        unmeasured warm-up per scenario (default 1s)
+#   BENCH_RATE          requests/s of the constant-rate scenarios (default 300)
+#   BENCH_STARTUP_RUNS  start-to-ready repetitions (default 10)
+#   BENCH_OUT           output folder (default build/bench)
+#   BENCH_BIN           service binary (default bin/bond-registry)
+#   DYNAMODB_ENDPOINT   use this DynamoDB Local instead of starting one
+#   BENCH_NO_DYNAMODB=1 skip the DynamoDB scenarios
+set -euo pipefail
+
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$ROOT"
+
+export PATH="$PATH:/usr/local/go/bin"
+need_cmd go "install Go 1.26+"
+
+BENCH_BIN=${BENCH_BIN:-bin/bond-registry}
+BENCH_OUT=${BENCH_OUT:-build/bench}
+export BENCH_BIN BENCH_OUT
+[[ -x $BENCH_BIN ]] || die "$BENCH_BIN not found: run 'make build' first (make bench does)"
+
+mkdir -p "$CACHE/bin" "$BENCH_OUT"
+log "building the bench driver"
+CGO_ENABLED=0 go build -trimpath -o "$CACHE/bin/bondbench" ./cmd/bondbench
+
+started_dynamodb=0
+cleanup() {
+	local rc=$?
+	if ((started_dynamodb)); then
+		"$ROOT/scripts/dynamodb-local.sh" stop || rc=1
+	fi
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+if [[ ${BENCH_NO_DYNAMODB:-} == 1 ]]; then
+	unset DYNAMODB_ENDPOINT
+	log "BENCH_NO_DYNAMODB=1: DynamoDB scenarios skipped"
+elif [[ -z ${DYNAMODB_ENDPOINT:-} ]]; then
+	if "$ROOT/scripts/dynamodb-local.sh" status 2>/dev/null; then
+		# Someone else's instance (tests?): use it, with a table of our own,
+		# and leave it running. Its other users skew the numbers.
+		DYNAMODB_ENDPOINT=$("$ROOT/scripts/dynamodb-local.sh" endpoint)
+		log "warning: using the DynamoDB Local that is already running at $DYNAMODB_ENDPOINT (not stopped at the end)"
+	else
+		started_dynamodb=1
+		DYNAMODB_ENDPOINT=$("$ROOT/scripts/dynamodb-local.sh" start)
+	fi
+fi
+if [[ -n ${DYNAMODB_ENDPOINT:-} ]]; then
+	export DYNAMODB_ENDPOINT
+	# DynamoDB Local accepts any credentials: these documented dummy values
+	# keep the SDK's credential chain from looking further.
+	export AWS_REGION=${AWS_REGION:-us-east-1}
+	export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local
+	unset AWS_SESSION_TOKEN AWS_PROFILE
+fi
+
+"$CACHE/bin/bondbench" run
