@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -55,8 +57,22 @@ func NewClient(ctx context.Context, endpoint, region string, optFns ...func(*con
 	return dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
 		if endpoint != "" {
 			o.BaseEndpoint = aws.String(endpoint)
+			o.DisableValidateResponseChecksum = !isAWSHost(endpoint)
 		}
 	}), nil
+}
+
+// isAWSHost reports whether endpoint is an AWS endpoint. DynamoDB Local sends
+// no X-Amz-Crc32 header with its error responses, which the SDK reports as a
+// checksum mismatch (a warning on stderr, and the connection is not reused)
+// on every failed condition; elsewhere than AWS the check is turned off.
+func isAWSHost(endpoint string) bool {
+	u, err := url.Parse(endpoint)
+	if err != nil {
+		return false
+	}
+	h := u.Hostname()
+	return strings.HasSuffix(h, ".amazonaws.com") || strings.HasSuffix(h, ".amazonaws.com.cn") || strings.HasSuffix(h, ".api.aws")
 }
 
 func newRetryer() aws.Retryer {

@@ -17,8 +17,10 @@ import (
 	"github.com/bondregistry/bond-registry/localdb"
 )
 
-// maxTableWait bounds the wait for a new table to become ACTIVE.
-const maxTableWait = 2 * time.Minute
+const (
+	maxTableWait  = 2 * time.Minute // bound of the wait for a new table to become ACTIVE
+	progressEvery = 10_000          // bonds between progress lines of a long backfill
+)
 
 // MigrateReport says what Migrate did.
 type MigrateReport struct {
@@ -60,7 +62,7 @@ func (r MigrateReport) String() string {
 // bond written without one (by the original service, or a bulk load). A
 // pair that several bonds already share is reported, never deleted. Bonds
 // without a version keep it missing (it reads as 0). Running it again
-// changes nothing.
+// changes nothing. log gets progress lines only; the caller reports r.
 func Migrate(ctx context.Context, client Client, table string, tableDef []byte, log zerolog.Logger) (MigrateReport, error) {
 	var r MigrateReport
 	created, err := ensureTable(ctx, client, table, tableDef)
@@ -68,9 +70,6 @@ func Migrate(ctx context.Context, client Client, table string, tableDef []byte, 
 		return r, err
 	}
 	r.TableCreated = created
-	if created {
-		log.Info().Str("table", table).Msg("table created")
-	}
 
 	proj := expression.NamesList(expression.Name(attrBondID),
 		expression.Name(attrHostAccountID), expression.Name(attrSubAccountID))
@@ -107,9 +106,9 @@ func Migrate(ctx context.Context, client Client, table string, tableDef []byte, 
 			case holder != it.BondID:
 				r.Duplicates = append(r.Duplicates, Duplicate{
 					HostAccountID: it.HostAccountID, SubAccountID: it.SubAccountID, Holder: holder, BondID: it.BondID})
-				log.Warn().Str("table", table).Str("bond_id", it.BondID).Str("holder", holder).
-					Str("host_account_id", it.HostAccountID).Str("sub_account_id", it.SubAccountID).
-					Msg("duplicate account pair: left as is")
+			}
+			if r.Bonds%progressEvery == 0 {
+				log.Info().Str("table", table).Int("bonds", r.Bonds).Int("guards_created", r.GuardsCreated).Msg("migrating")
 			}
 		}
 	}
