@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 
@@ -33,12 +34,7 @@ func handleBondGet(repo bond.Repository) http.HandlerFunc {
 // handleBondCreate handles "POST /bonds": 201 with Location and ETag.
 func handleBondCreate(repo bond.Repository) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		data, err := readBody(w, r)
-		if err != nil {
-			writeError(w, r, err)
-			return
-		}
-		b, err := bond.DecodeBond(data)
+		b, err := decodeBody(w, r, nil, bond.DecodeBond)
 		if err != nil {
 			writeError(w, r, err)
 			return
@@ -58,27 +54,14 @@ func handleBondCreate(repo bond.Repository) http.HandlerFunc {
 func handleBondUpdate(repo bond.Repository) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		id, problems := pathBondID(r)
-		data, err := readBody(w, r)
+		u, err := decodeBody(w, r, problems, func(data []byte) (bond.Update, error) { return bond.DecodeUpdate(data, id) })
 		if err != nil {
 			writeError(w, r, err)
 			return
 		}
-		u, err := bond.DecodeUpdate(data, id)
-		if err = withProblems(problems, err); err != nil {
-			writeError(w, r, err)
-			return
-		}
-		cond, err := parseIfMatch(r)
-		if err != nil {
-			writeError(w, r, err)
-			return
-		}
-		b, err := repo.Update(r.Context(), id, u, cond.version)
-		if err != nil {
-			writeError(w, r, cond.notFoundIsStale(err, id))
-			return
-		}
-		respondBond(w, http.StatusOK, b)
+		conditionalWrite(w, r, id, func(ctx context.Context, ifVersion int64) (bond.Bond, error) {
+			return repo.Update(ctx, id, u, ifVersion)
+		})
 	}
 }
 

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -101,6 +102,34 @@ func withProblems(path []bond.Problem, err error) error {
 		return err
 	}
 	return bond.Invalid(append(append([]bond.Problem{}, path...), be.Problems...)...)
+}
+
+// decodeBody reads the request body (415, 413) and decodes it with decode;
+// the path's problems join the body's, so that one 422 lists them all.
+func decodeBody[T any](w http.ResponseWriter, r *http.Request, path []bond.Problem, decode func([]byte) (T, error)) (T, error) {
+	data, err := readBody(w, r)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	v, err := decode(data)
+	return v, withProblems(path, err)
+}
+
+// conditionalWrite runs one write of bond id under the request's If-Match
+// (write gets the expected version, or bond.AnyVersion) and answers 200 with
+// the bond it returns, or with the error.
+func conditionalWrite(w http.ResponseWriter, r *http.Request, id string, write func(ctx context.Context, ifVersion int64) (bond.Bond, error)) {
+	cond, err := parseIfMatch(r)
+	if err == nil {
+		var b bond.Bond
+		if b, err = write(r.Context(), cond.version); err == nil {
+			respondBond(w, http.StatusOK, b)
+			return
+		}
+		err = cond.notFoundIsStale(err, id)
+	}
+	writeError(w, r, err)
 }
 
 // respondBond writes one bond with its ETag.

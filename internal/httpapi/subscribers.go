@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/bondregistry/bond-registry/internal/bond"
@@ -59,27 +60,14 @@ func handleSubscriberGet(repo bond.Repository) http.HandlerFunc {
 func handleSubscriberAdd(repo bond.Repository) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		id, problems := pathBondID(r)
-		data, err := readBody(w, r)
+		s, err := decodeBody(w, r, problems, bond.DecodeSubscriber)
 		if err != nil {
 			writeError(w, r, err)
 			return
 		}
-		s, err := bond.DecodeSubscriber(data)
-		if err = withProblems(problems, err); err != nil {
-			writeError(w, r, err)
-			return
-		}
-		cond, err := parseIfMatch(r)
-		if err != nil {
-			writeError(w, r, err)
-			return
-		}
-		b, err := repo.PutSubscriber(r.Context(), id, s, cond.version)
-		if err != nil {
-			writeError(w, r, cond.notFoundIsStale(err, id))
-			return
-		}
-		respondBond(w, http.StatusOK, b)
+		conditionalWrite(w, r, id, func(ctx context.Context, ifVersion int64) (bond.Bond, error) {
+			return repo.PutSubscriber(ctx, id, s, ifVersion)
+		})
 	}
 }
 
@@ -93,16 +81,8 @@ func handleSubscriberRemove(repo bond.Repository) http.HandlerFunc {
 			writeError(w, r, err)
 			return
 		}
-		cond, err := parseIfMatch(r)
-		if err != nil {
-			writeError(w, r, err)
-			return
-		}
-		b, err := repo.RemoveSubscriber(r.Context(), id, sid, cond.version)
-		if err != nil {
-			writeError(w, r, cond.notFoundIsStale(err, id))
-			return
-		}
-		respondBond(w, http.StatusOK, b)
+		conditionalWrite(w, r, id, func(ctx context.Context, ifVersion int64) (bond.Bond, error) {
+			return repo.RemoveSubscriber(ctx, id, sid, ifVersion)
+		})
 	}
 }
