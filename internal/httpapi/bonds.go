@@ -12,12 +12,7 @@ import (
 // 304 when If-None-Match names the current version.
 func handleBondGet(repo bond.Repository) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		id, problems := pathBondID(r)
-		if err := withProblems(problems, nil); err != nil {
-			writeError(w, r, err)
-			return
-		}
-		b, err := repo.Get(r.Context(), id)
+		b, err := getPathBond(r, repo)
 		if err != nil {
 			writeError(w, r, err)
 			return

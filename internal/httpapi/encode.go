@@ -104,6 +104,16 @@ func withProblems(path []bond.Problem, err error) error {
 	return bond.Invalid(append(append([]bond.Problem{}, path...), be.Problems...)...)
 }
 
+// getPathBond returns the bond the path's {bond_id} names, after checking
+// the id and the path's other parameters (their problems in more).
+func getPathBond(r *http.Request, repo bond.Repository, more ...bond.Problem) (bond.Bond, error) {
+	id, problems := pathBondID(r)
+	if err := withProblems(append(problems, more...), nil); err != nil {
+		return bond.Bond{}, err
+	}
+	return repo.Get(r.Context(), id)
+}
+
 // decodeBody reads the request body (415, 413) and decodes it with decode;
 // the path's problems join the body's, so that one 422 lists them all.
 func decodeBody[T any](w http.ResponseWriter, r *http.Request, path []bond.Problem, decode func([]byte) (T, error)) (T, error) {

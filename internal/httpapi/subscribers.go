@@ -11,12 +11,7 @@ import (
 // subscribers, with the bond's ETag (usable in If-Match on the writes below).
 func handleSubscriberList(repo bond.Repository) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		id, problems := pathBondID(r)
-		if err := withProblems(problems, nil); err != nil {
-			writeError(w, r, err)
-			return
-		}
-		b, err := repo.Get(r.Context(), id)
+		b, err := getPathBond(r, repo)
 		if err != nil {
 			writeError(w, r, err)
 			return
@@ -33,20 +28,15 @@ func handleSubscriberList(repo bond.Repository) http.HandlerFunc {
 // handleSubscriberGet handles "GET /bonds/{bond_id}/subscribers/{sid}".
 func handleSubscriberGet(repo bond.Repository) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		id, problems := pathBondID(r)
 		sid, sidProblems := pathSID(r)
-		if err := withProblems(append(problems, sidProblems...), nil); err != nil {
-			writeError(w, r, err)
-			return
-		}
-		b, err := repo.Get(r.Context(), id)
+		b, err := getPathBond(r, repo, sidProblems...)
 		if err != nil {
 			writeError(w, r, err)
 			return
 		}
 		s, ok := b.Subscribers[sid]
 		if !ok {
-			writeError(w, r, bond.ErrSubscriberNotFound(id, sid))
+			writeError(w, r, bond.ErrSubscriberNotFound(b.BondID, sid))
 			return
 		}
 		w.Header().Set("ETag", b.ETag())
