@@ -18,6 +18,8 @@
 #   BENCH_OUT           output folder (default build/bench)
 #   BENCH_BIN           service binary (default bin/bond-registry)
 #   DYNAMODB_ENDPOINT   use this DynamoDB Local instead of starting one
+#                       (otherwise: scripts/dynamodb-local.sh start, or, when
+#                       that instance already runs for tests, a private one)
 #   BENCH_NO_DYNAMODB=1 skip the DynamoDB scenarios
 set -euo pipefail
 
@@ -38,10 +40,13 @@ log "building the bench driver"
 CGO_ENABLED=0 go build -trimpath -o "$CACHE/bin/bondbench" ./cmd/bondbench
 
 started_dynamodb=0
+PRIVATE_PID_FILE="$CACHE/bench-dynamodb-local.pid"
 cleanup() {
 	local rc=$?
-	if ((started_dynamodb)); then
+	if ((started_dynamodb == 1)); then
 		"$ROOT/scripts/dynamodb-local.sh" stop || rc=1
+	elif ((started_dynamodb == 2)); then
+		stop_pid "$PRIVATE_PID_FILE" DynamoDBLocal.jar "DynamoDB Local (bench)" 20 || rc=1
 	fi
 	exit "$rc"
 }
@@ -49,15 +54,34 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
+# start_private runs a DynamoDB Local of the bench's own (in memory, free
+# port, PID file .cache/bench-dynamodb-local.pid) from the jar that
+# dynamodb-local.sh installed, when that script's instance already serves
+# someone else (tests): sharing it would skew the numbers, and its owner may
+# stop it in the middle of the run.
+start_private() {
+	local emulator="$CACHE/dynamodb-local/node_modules/amplify-dynamodb-simulator/emulator" port
+	"$ROOT/scripts/dynamodb-local.sh" install
+	port=$(free_port 8100)
+	log "DynamoDB Local already runs for someone else: starting the bench's own on 127.0.0.1:$port"
+	(
+		cd "$emulator"
+		exec setsid "${JAVA:-java}" -Djava.library.path=./DynamoDBLocal_lib -jar DynamoDBLocal.jar \
+			-inMemory -sharedDb -disableTelemetry -port "$port"
+	) </dev/null >"$CACHE/bench-dynamodb-local.log" 2>&1 &
+	echo $! >"$PRIVATE_PID_FILE"
+	started_dynamodb=2
+	DYNAMODB_ENDPOINT="http://127.0.0.1:$port"
+	wait_until 60 "$PRIVATE_PID_FILE" curl -s -o /dev/null --max-time 2 "$DYNAMODB_ENDPOINT" ||
+		die "the bench's DynamoDB Local did not answer; see .cache/bench-dynamodb-local.log"
+}
+
 if [[ ${BENCH_NO_DYNAMODB:-} == 1 ]]; then
 	unset DYNAMODB_ENDPOINT
 	log "BENCH_NO_DYNAMODB=1: DynamoDB scenarios skipped"
 elif [[ -z ${DYNAMODB_ENDPOINT:-} ]]; then
 	if "$ROOT/scripts/dynamodb-local.sh" status 2>/dev/null; then
-		# Someone else's instance (tests?): use it, with a table of our own,
-		# and leave it running. Its other users skew the numbers.
-		DYNAMODB_ENDPOINT=$("$ROOT/scripts/dynamodb-local.sh" endpoint)
-		log "warning: using the DynamoDB Local that is already running at $DYNAMODB_ENDPOINT (not stopped at the end)"
+		start_private
 	else
 		started_dynamodb=1
 		DYNAMODB_ENDPOINT=$("$ROOT/scripts/dynamodb-local.sh" start)
