@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/rs/zerolog"
 
 	"github.com/bondregistry/bond-registry/internal/bond"
@@ -102,6 +103,22 @@ func BenchmarkDynamo(b *testing.B) {
 			"subscribers": map[string]any{"rharper": map[string]string{"sid": "rharper", "name": "Richard Harper", "email": "richharper@example.com"}}})
 		if _, err := client.PutItem(b.Context(), &dynamodb.PutItemInput{TableName: &table, Item: item}); err != nil {
 			b.Error("put item", err)
+		}
+	})
+	// What POST /bonds costs DynamoDB: the bond and its guard in one transaction.
+	run("SDK_TransactWriteItems_bond_and_guard", func(b *testing.B) {
+		n := seq.Add(1)
+		item, _ := attributevalue.MarshalMap(map[string]any{"bond_id": fmt.Sprintf("T%d", n), "host_account_id": fmt.Sprintf("H%d", n),
+			"sub_account_id": "S", "host_cost_center": "teal", "sub_cost_center": "yellow", "version": 1,
+			"subscribers": map[string]any{"rharper": map[string]string{"sid": "rharper", "name": "Richard Harper", "email": "richharper@example.com"}}})
+		guard, _ := attributevalue.MarshalMap(map[string]any{"bond_id": fmt.Sprintf("pair/H%d/S", n), "guard_owner": fmt.Sprintf("T%d", n)})
+		cond := aws.String("attribute_not_exists(bond_id)") // a literal expression: benchmark only
+		_, err := client.TransactWriteItems(b.Context(), &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+			{Put: &types.Put{TableName: &table, Item: item, ConditionExpression: cond}},
+			{Put: &types.Put{TableName: &table, Item: guard, ConditionExpression: cond}},
+		}})
+		if err != nil {
+			b.Error("transact write items", err)
 		}
 	})
 }
