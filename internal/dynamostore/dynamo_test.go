@@ -206,9 +206,10 @@ func TestStore_ListCursor(t *testing.T) {
 		"other key value":    {bond.Filter{CostCenter: "red", ByHost: true}, page.Next},
 		"index cursor, scan": {bond.Filter{}, page.Next},
 	} {
-		_, err := f.store.List(t.Context(), tc.filter, 1, tc.cursor)
-		requireKind(t, err, bond.KindInvalid)
-		assert.NotEmpty(t, name)
+		t.Run(name, func(t *testing.T) {
+			_, err := f.store.List(t.Context(), tc.filter, 1, tc.cursor)
+			requireKind(t, err, bond.KindInvalid)
+		})
 	}
 }
 
