@@ -34,7 +34,8 @@ port_in_use() {
 }
 
 # free_port prints PREFERRED when nothing listens on it, otherwise a free
-# port picked from the ephemeral-looking range 20000-59999.
+# port picked from 20000-31999: below Linux's ephemeral range (32768+), so
+# that no outgoing connection of a load test can hold it when we bind it.
 free_port() {
 	local p=$1 i
 	if ! port_in_use "$p"; then
@@ -42,7 +43,7 @@ free_port() {
 		return 0
 	fi
 	for ((i = 0; i < 50; i++)); do
-		p=$((20000 + RANDOM % 40000))
+		p=$((20000 + RANDOM % 12000))
 		if ! port_in_use "$p"; then
 			echo "$p"
 			return 0
