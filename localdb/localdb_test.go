@@ -58,10 +58,10 @@ func TestCreateTableInput(t *testing.T) {
 			}
 		}
 		want := map[string][2]string{
-			"host_cost_center-index": {"host_cost_center", "bond_id"},
-			"host_account_id-index":  {"host_account_id", "bond_id"},
-			"sub_cost_center-index":  {"sub_cost_center", "bond_id"},
-			"sub_account_id-index":   {"sub_account_id", "bond_id"},
+			"bond-host_cost_center-index": {"host_cost_center", "bond_id"},
+			"bond-host_account_id-index":  {"host_account_id", "bond_id"},
+			"bond-sub_cost_center-index":  {"sub_cost_center", "bond_id"},
+			"bond-sub_account_id-index":   {"sub_account_id", "bond_id"},
 		}
 		assert.Equal(t, want, got)
 	})

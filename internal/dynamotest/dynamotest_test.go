@@ -45,7 +45,7 @@ func TestProviders(t *testing.T) {
 				// The GSIs of 01-create-table.json exist and are queryable.
 				q, err := client.Query(t.Context(), &dynamodb.QueryInput{
 					TableName:                 aws.String(table),
-					IndexName:                 aws.String("host_cost_center-index"),
+					IndexName:                 aws.String("bond-host_cost_center-index"),
 					KeyConditionExpression:    aws.String("host_cost_center = :cc"),
 					ExpressionAttributeValues: map[string]types.AttributeValue{":cc": &types.AttributeValueMemberS{Value: "olive"}},
 				})
