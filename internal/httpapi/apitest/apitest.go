@@ -4,9 +4,9 @@
 // store newRepo makes. The bolt store runs it in internal/httpapi; the
 // DynamoDB store runs it unchanged.
 //
-// Every request of the suite goes through one Client, so a test can see
-// every request/response pair by passing WithCheck, e.g. to validate them
-// against api/openapi.yaml:
+// Every request of the suite goes through one Client, and every
+// request/response pair is validated against api/openapi.yaml
+// (internal/contract). A test can add its own checks with WithCheck:
 //
 //	apitest.RunAPITests(t, newRepo, apitest.WithCheck(
 //		func(t *testing.T, req *http.Request, res *http.Response, body []byte) {
@@ -32,6 +32,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/bondregistry/bond-registry/internal/bond"
+	"github.com/bondregistry/bond-registry/internal/contract"
 	"github.com/bondregistry/bond-registry/internal/httpapi"
 )
 
@@ -59,6 +60,12 @@ func WithCheck(f CheckFunc) Option {
 // safe to call from parallel subtests.
 func RunAPITests(t *testing.T, newRepo func(t *testing.T) bond.Repository, opts ...Option) {
 	t.Helper()
+	// Every exchange of the suite, on every store, is checked against
+	// api/openapi.yaml: an undocumented status, header or field fails.
+	v := contract.New(t)
+	opts = append([]Option{WithCheck(func(t *testing.T, req *http.Request, res *http.Response, body []byte) {
+		v.Check(t, req, res, body)
+	})}, opts...)
 	s := suite{newRepo: newRepo, opts: opts}
 	t.Run("Health", func(t *testing.T) { s.run(t, healthCases()) })
 	t.Run("Get", func(t *testing.T) { s.run(t, getCases()) })
