@@ -2,6 +2,7 @@ package dynamostore
 
 import (
 	"context"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -17,25 +18,17 @@ import (
 // item (ALL_OLD) tells which one broke. A bond written by the original
 // without a subscribers map gets the whole map set instead.
 //
-// The size rule (bond.ItemSize at most bond.MaxItemBytes) needs the current
-// bond, so a consistent read comes first. It is a check, not a lock: adds
-// racing near the limit can pass it together, and then DynamoDB's own item
-// limit (400 KiB, a little above MaxItemBytes) is the backstop.
+// The size rule (bond.ItemSize at most bond.MaxItemBytes) needs the bond, but
+// a bond with fewer than safeSubscribers subscribers cannot break it whatever
+// their values, so the first write is conditional on that count and needs no
+// read. A larger bond fails that condition; its old item (ALL_OLD) is then
+// measured with the new subscriber, and the write is tried again conditional
+// on the measured version, so the size check and the write see the same bond.
 func (s *Store) PutSubscriber(ctx context.Context, id string, sub bond.Subscriber, ifVersion int64) (bond.Bond, error) {
 	op := "put subscriber into bond " + id
-	cur, ok, err := s.get(ctx, id)
-	switch {
-	case err != nil:
-		return bond.Bond{}, translate(op, err)
-	case !ok:
-		return bond.Bond{}, bond.ErrSubscriberAddNotFound(id, sub.SID)
-	}
-	cur.Subscribers[sub.SID] = sub
-	if bond.ItemSize(cur) > bond.MaxItemBytes {
-		return bond.Bond{}, bond.ErrTooLarge("body")
-	}
+	mode := putMode{}
 	for range maxRaces {
-		b, old, failed, err := s.putSubscriber(ctx, id, sub, ifVersion, false)
+		b, old, failed, err := s.putSubscriber(ctx, id, sub, ifVersion, mode)
 		if err != nil || !failed {
 			return b, err
 		}
@@ -45,41 +38,67 @@ func (s *Store) PutSubscriber(ctx context.Context, id string, sub bond.Subscribe
 		case ifVersion != bond.AnyVersion && itemVersion(old) != ifVersion:
 			return bond.Bond{}, bond.ErrVersionMismatch(id, ifVersion)
 		case !isMap(old[attrSubscribers]):
-			// Written by the original without a map: set the whole map.
-			b, _, failed, err = s.putSubscriber(ctx, id, sub, ifVersion, true)
-			if err != nil || !failed {
-				return b, err
-			}
-			// Someone else just created the map (or deleted the bond): again.
-		default:
+			mode = putMode{whole: true} // written by the original without a map
+			continue
+		}
+		cur, _, err := decodeBond(old)
+		if err != nil {
+			return bond.Bond{}, translate(op, err)
+		}
+		if _, replace := cur.Subscribers[sub.SID]; !replace && len(cur.Subscribers) >= bond.MaxSubscribers {
 			return bond.Bond{}, bond.ErrTooManySubscribers("body", "subscribers")
 		}
+		cur.Subscribers[sub.SID] = sub
+		if bond.ItemSize(cur) > bond.MaxItemBytes {
+			return bond.Bond{}, bond.ErrTooLarge("body")
+		}
+		mode = putMode{measured: true, version: itemVersion(old)}
 	}
 	return bond.Bond{}, bond.Unavailable(op, errRace)
 }
 
-// putSubscriber runs the UpdateItem of PutSubscriber; whole replaces a
-// missing (or non-map) subscribers attribute by a map holding only sub.
-// failed reports a failed condition, with the old item (nil if none).
-func (s *Store) putSubscriber(ctx context.Context, id string, sub bond.Subscriber, ifVersion int64, whole bool) (b bond.Bond, old map[string]types.AttributeValue, failed bool, err error) {
+// putMode says which condition guards the size rule in putSubscriber.
+type putMode struct {
+	whole    bool  // no subscribers map yet: set the whole map
+	measured bool  // the bond at version was measured: condition on it
+	version  int64 // the measured version
+}
+
+// safeSubscribers is the subscriber count below which one more subscriber
+// cannot take a bond past bond.MaxItemBytes, whatever the values (every
+// string at its longest, in 4-byte UTF-8).
+var safeSubscribers = func() int {
+	long := func(n int) string { return strings.Repeat("\U0001F600", n) }
+	id := long(bond.MaxIDLen)
+	base := bond.ItemSize(bond.Bond{BondID: id, HostAccountID: id, SubAccountID: id, HostCostCenter: id, SubCostCenter: id})
+	one := bond.ItemSize(bond.Bond{Subscribers: map[string]bond.Subscriber{
+		id: {SID: id, Name: long(bond.MaxNameLen), Email: long(bond.MaxEmailLen)}}}) - bond.ItemSize(bond.Bond{})
+	return (bond.MaxItemBytes-base)/one - 1
+}()
+
+// putSubscriber runs the UpdateItem of PutSubscriber. failed reports a
+// failed condition, with the old item (nil if none).
+func (s *Store) putSubscriber(ctx context.Context, id string, sub bond.Subscriber, ifVersion int64, mode putMode) (b bond.Bond, old map[string]types.AttributeValue, failed bool, err error) {
 	op := "put subscriber into bond " + id
 	subs := expression.Name(attrSubscribers)
 	var (
 		set  expression.UpdateBuilder
 		cond expression.ConditionBuilder
 	)
-	if whole {
+	switch {
+	case mode.whole:
 		set = expression.Set(subs, expression.Value(map[string]subscriberItem{sub.SID: subscriberItem(sub)}))
 		cond = expression.And(exists(), expression.Or(
 			expression.AttributeNotExists(subs),
 			expression.Not(expression.AttributeType(subs, expression.Map))))
-	} else {
+	case mode.measured:
+		set = expression.Set(subscriberPath(sub.SID), expression.Value(subscriberItem(sub)))
+		cond = expression.And(exists(), expression.AttributeType(subs, expression.Map), versionIs(mode.version))
+	default:
 		set = expression.Set(subscriberPath(sub.SID), expression.Value(subscriberItem(sub)))
 		cond = expression.And(exists(),
 			expression.AttributeType(subs, expression.Map),
-			expression.Or(
-				expression.AttributeExists(subscriberPath(sub.SID)),
-				subs.Size().LessThan(expression.Value(bond.MaxSubscribers))))
+			subs.Size().LessThan(expression.Value(safeSubscribers)))
 	}
 	if ifVersion != bond.AnyVersion {
 		cond = expression.And(cond, versionIs(ifVersion))
