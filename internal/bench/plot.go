@@ -24,7 +24,7 @@ type Panel struct {
 // into a PNG at path. The x axis is the percentile on a "nines" scale (p50,
 // p90, p99, p99.9 evenly spaced), the y axis the latency on a log scale.
 func WritePlot(path string, rs []Result, panels []Panel) error {
-	const w, h = 7 * vg.Inch, 5 * vg.Inch
+	const w, h = 7 * vg.Inch, 6 * vg.Inch
 	img := vgimg.New(vg.Length(len(panels))*w, h)
 	dc := draw.New(img)
 	tiles := draw.Tiles{Rows: 1, Cols: len(panels), PadX: vg.Millimeter, PadY: vg.Millimeter,
@@ -44,6 +44,7 @@ func WritePlot(path string, rs []Result, panels []Panel) error {
 		p.Legend.Top, p.Legend.Left = true, true
 		p.Add(plotter.NewGrid())
 		var lines []any
+		top := 0.0
 		for _, r := range rs {
 			if !pn.Select(r) || len(r.Curve) == 0 {
 				continue
@@ -52,6 +53,7 @@ func WritePlot(path string, rs []Result, panels []Panel) error {
 			for j, c := range r.Curve {
 				xys[j].X = -math.Log10(math.Max(1-c.Q, 1e-6))
 				xys[j].Y = math.Max(c.Ms, 0.01)
+				top = math.Max(top, xys[j].Y)
 			}
 			label := fmt.Sprintf("%s %s", r.System, r.Name)
 			if r.Bonds > 0 {
@@ -65,8 +67,12 @@ func WritePlot(path string, rs []Result, panels []Panel) error {
 		if len(lines) == 0 {
 			p.Title.Text += " (not measured)"
 			p.Y.Scale, p.Y.Tick.Marker = plot.LinearScale{}, plot.DefaultTicks{}
-		} else if err := plotutil.AddLines(p, lines...); err != nil {
-			return fmt.Errorf("plot %s: %w", pn.Title, err)
+		} else {
+			if err := plotutil.AddLines(p, lines...); err != nil {
+				return fmt.Errorf("plot %s: %w", pn.Title, err)
+			}
+			// Room above the curves for the legend (log scale: a factor).
+			p.Y.Max = top * math.Pow(10, 0.25*float64(len(lines)/2))
 		}
 		p.Draw(tiles.At(dc, i, 0))
 	}
