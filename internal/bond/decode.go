@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // The request decoders are strict, as the contract asks: a number, boolean,
@@ -91,25 +92,28 @@ func newObjectDecoder(data []byte) (*objectDecoder, error) {
 	return d, nil
 }
 
-// object parses data as a JSON object into d.fields.
+// object parses data as a JSON object into d.fields, in one pass: a value
+// that is valid JSON but not an object is a type problem, anything else that
+// does not parse is malformed.
 func (d *objectDecoder) object(data []byte) error {
-	var raw json.RawMessage
-	if err := json.Unmarshal(data, &raw); err != nil {
-		msg := "malformed JSON"
-		var se *json.SyntaxError
-		if len(bytes.TrimSpace(data)) == 0 {
-			msg = "the request body is empty"
-		} else if errors.As(err, &se) {
-			msg = fmt.Sprintf("malformed JSON at byte %d: %s", se.Offset, se.Error())
-		}
-		return Invalid(Problem{Loc: []string{"body"}, Msg: msg, Type: "value_error.jsondecode"})
-	}
-	if raw[0] != '{' {
-		d.typeProblem(d.loc, "value is not a valid dict", "type_error.dict", raw)
+	d.seen = map[string]bool{}
+	err := json.Unmarshal(data, &d.fields)
+	var te *json.UnmarshalTypeError
+	switch {
+	case err == nil && d.fields != nil:
+		return nil
+	case err == nil, errors.As(err, &te): // null, or not an object
+		d.typeProblem(d.loc, "value is not a valid dict", "type_error.dict", bytes.TrimSpace(data))
 		return nil
 	}
-	d.seen = map[string]bool{}
-	return json.Unmarshal(raw, &d.fields)
+	msg := "malformed JSON"
+	var se *json.SyntaxError
+	if len(bytes.TrimSpace(data)) == 0 {
+		msg = "the request body is empty"
+	} else if errors.As(err, &se) {
+		msg = fmt.Sprintf("malformed JSON at byte %d: %s", se.Offset, se.Error())
+	}
+	return Invalid(Problem{Loc: []string{"body"}, Msg: msg, Type: "value_error.jsondecode"})
 }
 
 func (d *objectDecoder) problem(p Problem) { d.problems = append(d.problems, p) }
@@ -150,11 +154,29 @@ func (d *objectDecoder) str(dst *string, name string, required bool) bool {
 		}
 		return false
 	}
+	if v, ok := plainString(raw); ok {
+		*dst = v
+		return true
+	}
 	if raw[0] != '"' || json.Unmarshal(raw, dst) != nil {
 		d.typeProblem(append(slices.Clone(d.loc), name), "str type expected", "type_error.str", raw)
 		return false
 	}
 	return true
+}
+
+// plainString returns the value of a JSON string without escapes, in valid
+// UTF-8, without decoding it again (the common case); ok is false for
+// anything else, which json.Unmarshal then handles.
+func plainString(raw json.RawMessage) (string, bool) {
+	if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' {
+		return "", false
+	}
+	body := raw[1 : len(raw)-1]
+	if bytes.IndexByte(body, '\\') >= 0 || !utf8.Valid(body) {
+		return "", false
+	}
+	return string(body), true
 }
 
 func (d *objectDecoder) optStr(name string) *string {
