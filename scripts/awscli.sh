@@ -14,11 +14,7 @@ install() {
 		log "$(aws --version 2>&1) already installed"
 		return 0
 	fi
-	[[ $(id -u) -eq 0 ]] || die "the AWS CLI is missing; install it as root (apt-get install -y awscli)"
-	need_cmd apt-get "install the AWS CLI with your package manager"
-	log "installing awscli with apt-get"
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -q awscli >&2 ||
-		die "apt-get install awscli failed (try apt-get update first)"
+	apt_install awscli
 	log "installed $(aws --version 2>&1)"
 }
 

@@ -110,3 +110,15 @@ wait_until() {
 	done
 	return 1
 }
+
+# apt_install PACKAGE...: installs Debian packages (root only), running
+# apt-get update once and retrying when the package lists are missing or
+# stale, as they are on a new machine.
+apt_install() {
+	[[ $(id -u) -eq 0 ]] || die "cannot install $* without root: apt-get install -y $*"
+	need_cmd apt-get "install $* with your package manager"
+	log "installing $* with apt-get"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$@" >&2 ||
+		{ apt-get update -q >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$@" >&2; } ||
+		die "apt-get install $* failed"
+}
