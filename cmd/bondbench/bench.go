@@ -28,6 +28,7 @@ const (
 	nameGetWrn = "GET /bonds/{id} LOG_LEVEL=warn"
 	nameGetIt  = "GetItem (direct SDK)"
 	namePutIt  = "PutItem (direct SDK)"
+	nameTxIt   = "TransactWriteItems bond+guard (direct SDK)"
 	nameUpdIt  = "UpdateItem (direct SDK)"
 )
 
@@ -341,6 +342,7 @@ func (b *bencher) runDynamo(ctx context.Context, d bench.Dataset) (err error) {
 		{Name: nameGetIt, Targeter: dt.Targeter("GetItem")},
 		{Name: nameGetIt, Targeter: dt.Targeter("GetItem"), Rate: b.cfg.Rate},
 		{Name: namePutIt, Targeter: dt.Targeter("PutItem")},
+		{Name: nameTxIt, Targeter: dt.Targeter("TransactWriteItems")},
 		{Name: nameUpdIt, Targeter: dt.Targeter("UpdateItem")},
 	} {
 		sc.System, sc.Bonds, sc.Client = "direct", n, hc
@@ -377,6 +379,8 @@ func (b *bencher) ratios() []bench.Ratio {
 			"p99 <= 1.2x", p99Within(1.2)),
 		cmp("dynamodb POST / direct PutItem", []any{"dynamodb", namePost, n, "closed"}, []any{"direct", namePutIt, n, "closed"},
 			"req/s >= 0.5x, p99 <= 1.2x", both(0.5, 1.2)),
+		cmp("dynamodb POST / direct TransactWriteItems", []any{"dynamodb", namePost, n, "closed"}, []any{"direct", nameTxIt, n, "closed"},
+			"p99 <= 1.2x", p99Within(1.2)),
 		cmp("dynamodb subscriber add / direct UpdateItem", []any{"dynamodb", nameSub, n, "closed"}, []any{"direct", nameUpdIt, n, "closed"},
 			"req/s >= 0.8x, p99 <= 1.2x", both(0.8, 1.2)),
 	}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -126,13 +127,15 @@ func errorName(err error) string {
 // HTTPClient returns the client that vegeta uses for the direct scenarios.
 func (d *DirectTargets) HTTPClient() *http.Client {
 	return &http.Client{Transport: directTransport{ops: map[string]directOp{
-		"/GetItem":    d.getItem,
-		"/PutItem":    d.putItem,
-		"/UpdateItem": d.updateItem,
+		"/GetItem":            d.getItem,
+		"/PutItem":            d.putItem,
+		"/UpdateItem":         d.updateItem,
+		"/TransactWriteItems": d.transactWriteItems,
 	}}}
 }
 
-// Targeter returns the targeter of one operation: GetItem, PutItem or UpdateItem.
+// Targeter returns the targeter of one operation: GetItem, PutItem,
+// TransactWriteItems or UpdateItem.
 func (d *DirectTargets) Targeter(op string) vegeta.Targeter {
 	return func(tgt *vegeta.Target) error {
 		*tgt = vegeta.Target{Method: http.MethodPost, URL: "http://direct.invalid/" + op}
@@ -166,6 +169,32 @@ func (d *DirectTargets) putItem(ctx context.Context) error {
 	_, err = d.Client.PutItem(ctx, &dynamodb.PutItemInput{TableName: &d.Table, Item: item,
 		ConditionExpression:      aws.String("attribute_not_exists(#id)"),
 		ExpressionAttributeNames: map[string]string{"#id": "bond_id"}})
+	return err
+}
+
+// transactWriteItems is the store's create: one TransactWriteItems of the
+// bond item and its account-pair guard item, each conditioned on its key
+// being free (the ceiling of a create that keeps the natural key unique).
+func (d *DirectTargets) transactWriteItems(ctx context.Context) error {
+	b := NewBond(rng(), d.Prefix, d.seq.Add(1))
+	item, err := attributevalue.MarshalMap(toStored(b))
+	if err != nil {
+		return err
+	}
+	guard := map[string]types.AttributeValue{
+		"bond_id":     &types.AttributeValueMemberS{Value: "pair/" + url.PathEscape(b.HostAccountID) + "/" + url.PathEscape(b.SubAccountID)},
+		"guard_owner": &types.AttributeValueMemberS{Value: b.BondID},
+		"guard_host":  &types.AttributeValueMemberS{Value: b.HostAccountID},
+		"guard_sub":   &types.AttributeValueMemberS{Value: b.SubAccountID},
+	}
+	put := func(item map[string]types.AttributeValue) types.TransactWriteItem {
+		return types.TransactWriteItem{Put: &types.Put{TableName: &d.Table, Item: item,
+			ConditionExpression:                 aws.String("attribute_not_exists(#id)"),
+			ExpressionAttributeNames:            map[string]string{"#id": "bond_id"},
+			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld}}
+	}
+	_, err = d.Client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
+		TransactItems: []types.TransactWriteItem{put(item), put(guard)}})
 	return err
 }
 
