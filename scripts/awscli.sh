@@ -1,21 +1,27 @@
 #!/usr/bin/env bash
-# awscli.sh: make sure the AWS CLI is available (localdb/init.sh needs it).
+# awscli.sh: make sure Debian's AWS CLI (package awscli) is installed, for
+# localdb/init.sh, and print its path.
 #
 # Usage: scripts/awscli.sh install
 #
-#   install  apt-get install -y awscli when `aws` is not in PATH (root only)
+#   install  apt-get install -y awscli when the package is missing (root
+#            only); prints /usr/bin/aws. Another `aws` earlier in PATH (a
+#            pip install, say) is left alone: CI runs Debian's.
 set -euo pipefail
 
 # shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
+AWS=/usr/bin/aws
+
 install() {
-	if command -v aws >/dev/null 2>&1; then
-		log "$(aws --version 2>&1) already installed"
-		return 0
+	if [[ -x $AWS ]]; then
+		log "$("$AWS" --version 2>&1) already installed"
+	else
+		apt_install awscli
+		log "installed $("$AWS" --version 2>&1)"
 	fi
-	apt_install awscli
-	log "installed $(aws --version 2>&1)"
+	echo "$AWS"
 }
 
 case "${1:-}" in

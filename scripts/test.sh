@@ -91,8 +91,8 @@ step "build"
 make --no-print-directory build
 
 step "localdb/init.sh with the AWS CLI, then the API on that table"
-scripts/awscli.sh install
-DYNAMODB_ENDPOINT=$DYNAMODB_TEST_ENDPOINT localdb/init.sh
+AWS_CLI=$(scripts/awscli.sh install)
+AWS_CLI=$AWS_CLI DYNAMODB_ENDPOINT=$DYNAMODB_TEST_ENDPOINT localdb/init.sh
 serve STORE=dynamodb DYNAMODB_ENDPOINT="$DYNAMODB_TEST_ENDPOINT" DYNAMODB_TABLE=bond \
 	AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION=us-east-1
 foo=$(curl -fsS -H 'accept: application/json' "$BASE/bonds/FOO")
