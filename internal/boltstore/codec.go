@@ -51,10 +51,11 @@ func encodeRecord(b bond.Bond) []byte {
 
 var errShortRecord = errors.New("record truncated")
 
-// decodeRecord returns the bond stored under id. It copies everything out of
-// data, which bbolt owns only for the transaction.
+// decodeRecord returns the bond stored under id. It copies data, which
+// bbolt owns only for the transaction, into one string, and every field is a
+// substring of it: one allocation for all the strings of a bond.
 func decodeRecord(id string, data []byte) (bond.Bond, error) {
-	d := recordDecoder{data: data}
+	d := recordDecoder{s: string(data)}
 	if f := d.byte(); f != recordFormat {
 		return bond.Bond{}, fmt.Errorf("decode bond %s: record format %d, want %d", id, f, recordFormat)
 	}
@@ -65,7 +66,7 @@ func decodeRecord(id string, data []byte) (bond.Bond, error) {
 	b.HostCostCenter = d.str()
 	b.SubCostCenter = d.str()
 	n := d.uvarint()
-	if d.err == nil && n > uint64(len(d.data)) { // each subscriber takes at least 4 bytes
+	if d.err == nil && n > uint64(len(d.s)) { // each subscriber takes at least 4 bytes
 		d.err = errShortRecord
 	}
 	if d.err != nil {
@@ -76,8 +77,8 @@ func decodeRecord(id string, data []byte) (bond.Bond, error) {
 		k := d.str()
 		b.Subscribers[k] = bond.Subscriber{SID: d.str(), Name: d.str(), Email: d.str()}
 	}
-	if d.err == nil && len(d.data) != 0 {
-		d.err = fmt.Errorf("%d trailing bytes", len(d.data))
+	if d.err == nil && len(d.s) != 0 {
+		d.err = fmt.Errorf("%d trailing bytes", len(d.s))
 	}
 	if d.err != nil {
 		return bond.Bond{}, fmt.Errorf("decode bond %s: %w", id, d.err)
@@ -87,31 +88,35 @@ func decodeRecord(id string, data []byte) (bond.Bond, error) {
 
 // recordDecoder reads a record front to back; the first error sticks.
 type recordDecoder struct {
-	data []byte
-	err  error
+	s   string // what is left to read
+	err error
 }
 
 func (d *recordDecoder) byte() byte {
-	if d.err != nil || len(d.data) == 0 {
+	if d.err != nil || len(d.s) == 0 {
 		d.err = errShortRecord
 		return 0
 	}
-	c := d.data[0]
-	d.data = d.data[1:]
+	c := d.s[0]
+	d.s = d.s[1:]
 	return c
 }
 
+// uvarint reads an unsigned varint (encoding/binary's format).
 func (d *recordDecoder) uvarint() uint64 {
-	if d.err != nil {
-		return 0
+	var v uint64
+	for i := 0; d.err == nil && i < binary.MaxVarintLen64; i++ {
+		c := d.byte()
+		v |= uint64(c&0x7f) << (7 * i)
+		if c < 0x80 {
+			if i == binary.MaxVarintLen64-1 && c > 1 {
+				break // overflows 64 bits
+			}
+			return v
+		}
 	}
-	v, w := binary.Uvarint(d.data)
-	if w <= 0 {
-		d.err = errShortRecord
-		return 0
-	}
-	d.data = d.data[w:]
-	return v
+	d.err = errShortRecord
+	return 0
 }
 
 func (d *recordDecoder) str() string {
@@ -119,11 +124,11 @@ func (d *recordDecoder) str() string {
 	if d.err != nil {
 		return ""
 	}
-	if l > uint64(len(d.data)) {
+	if l > uint64(len(d.s)) {
 		d.err = errShortRecord
 		return ""
 	}
-	s := string(d.data[:l])
-	d.data = d.data[l:]
-	return s
+	v := d.s[:l]
+	d.s = d.s[l:]
+	return v
 }

@@ -3,15 +3,19 @@ package httpapi_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/rs/zerolog"
 
+	"github.com/bondregistry/bond-registry/internal/boltstore"
 	"github.com/bondregistry/bond-registry/internal/bond"
 	"github.com/bondregistry/bond-registry/internal/httpapi"
+	"github.com/bondregistry/bond-registry/internal/metrics"
 )
 
 // The benchmarks measure the HTTP layer alone (routing, middleware, decoding
@@ -113,4 +117,21 @@ func BenchmarkDecodeValidate(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkGetProduction is GET /bonds/{bond_id} as the service runs it: the
+// bolt store, metrics, and JSON access lines (to io.Discard).
+func BenchmarkGetProduction(b *testing.B) {
+	repo, err := boltstore.Open(filepath.Join(b.TempDir(), "bonds.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer repo.Close()
+	m := metrics.New("bench")
+	if _, err := repo.Create(context.Background(), benchBond(3)); err != nil {
+		b.Fatal(err)
+	}
+	log := zerolog.New(io.Discard).With().Timestamp().Logger()
+	h := httpapi.NewServer(log, m.Instrument(repo), httpapi.Config{Metrics: m})
+	serve(b, h, http.MethodGet, "/bonds/FOO", "", http.StatusOK)
 }

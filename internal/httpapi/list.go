@@ -55,7 +55,7 @@ func handleBondList(repo bond.Repository, tokens tokenSigner) http.HandlerFunc {
 				bonds[i].Subscribers = map[string]bond.Subscriber{}
 			}
 		}
-		encode(w, http.StatusOK, bonds)
+		encode(w, http.StatusOK, bondsJSON(bonds))
 	}
 }
 

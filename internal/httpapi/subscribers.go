@@ -21,7 +21,7 @@ func handleSubscriberList(repo bond.Repository) http.HandlerFunc {
 			subs = map[string]bond.Subscriber{}
 		}
 		w.Header().Set("ETag", b.ETag())
-		encode(w, http.StatusOK, subs)
+		encode(w, http.StatusOK, subscribersJSON(subs))
 	}
 }
 
