@@ -16,13 +16,27 @@ import (
 func TestServer_Metrics(t *testing.T) {
 	t.Run("served and counted by route pattern", func(t *testing.T) {
 		m := metrics.New("test")
-		c := newClient(t, httpapi.NewServer(zerolog.Nop(), newBoltRepo(t), httpapi.Config{Metrics: m}))
+		c := newClient(t, httpapi.NewServer(zerolog.Nop(), m.Instrument(newBoltRepo(t)), httpapi.Config{Metrics: m}))
 		require.Equal(t, http.StatusNotFound, c.Do(t, http.MethodGet, "/bonds/NOPE", "", nil).Status)
+		for _, id := range []string{"M1", "M2"} {
+			body := `{"bond_id":"` + id + `","host_account_id":"H` + id + `","sub_account_id":"S","host_cost_center":"c","sub_cost_center":"d"}`
+			require.Equal(t, http.StatusCreated, c.Do(t, http.MethodPost, "/bonds", body, nil).Status)
+		}
+		require.Equal(t, http.StatusOK, c.Do(t, http.MethodGet, "/bonds/M1", "", nil).Status)
+		require.Equal(t, http.StatusOK, c.Do(t, http.MethodGet, "/bonds/M2", "", nil).Status)
 
 		res := c.Do(t, http.MethodGet, "/metrics", "", nil)
 		require.Equal(t, http.StatusOK, res.Status)
 		assert.Contains(t, res.Header.Get("Content-Type"), "text/plain")
-		assert.Contains(t, string(res.Body), `http_requests_total{method="GET",route="/bonds/{bond_id}",status="404"} 1`)
+		for _, want := range []string{
+			`http_requests_total{method="GET",route="/bonds/{bond_id}",status="404"} 1`,
+			`http_requests_total{method="GET",route="/bonds/{bond_id}",status="200"} 2`,
+			`http_requests_total{method="POST",route="/bonds",status="201"} 2`,
+			`http_request_duration_seconds_count{method="POST",route="/bonds"} 2`,
+			`store_operation_duration_seconds_count{operation="create"} 2`,
+		} {
+			assert.Contains(t, string(res.Body), want)
+		}
 	})
 	t.Run("absent without metrics", func(t *testing.T) {
 		// Unchecked: the document lists /metrics, which this server lacks.

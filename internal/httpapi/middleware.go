@@ -11,6 +11,8 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/rs/zerolog"
 	"github.com/rs/zerolog/hlog"
+
+	"github.com/bondregistry/bond-registry/internal/metrics"
 )
 
 // RequestIDHeader carries the request id: taken from the request when it is
@@ -23,8 +25,9 @@ const maxRequestIDLen = 128
 // newLogMiddleware returns, outermost first, the middleware that puts a copy
 // of log in the request's context, gives the request its id (and the logger
 // the request_id field), and writes one access line per request once the
-// response is done. Only method, route and path are logged: never a body.
-func newLogMiddleware(log zerolog.Logger) []func(http.Handler) http.Handler {
+// response is done, also counting it in m when m is not nil (one measurement
+// for both). Only method, route and path are logged: never a body.
+func newLogMiddleware(log zerolog.Logger, m *metrics.Metrics) []func(http.Handler) http.Handler {
 	return []func(http.Handler) http.Handler{
 		hlog.NewHandler(log),
 		requestID,
@@ -35,6 +38,9 @@ func newLogMiddleware(log zerolog.Logger) []func(http.Handler) http.Handler {
 			route := ""
 			if rctx := chi.RouteContext(r.Context()); rctx != nil {
 				route = rctx.RoutePattern()
+			}
+			if m != nil {
+				m.Observe(route, r.Method, status, d)
 			}
 			hlog.FromRequest(r).Info().
 				Str("method", r.Method).

@@ -53,10 +53,7 @@ func NewServer(log zerolog.Logger, repo bond.Repository, cfg Config) http.Handle
 	}
 
 	r := chi.NewRouter()
-	r.Use(newLogMiddleware(log)...)
-	if cfg.Metrics != nil {
-		r.Use(cfg.Metrics.Middleware)
-	}
+	r.Use(newLogMiddleware(log, cfg.Metrics)...)
 	r.Use(recoverer)
 	r.Use(deadline(cfg.RequestTimeout))
 	addRoutes(r, repo, newTokenSigner(cfg.TokenKey), cfg.Metrics)

@@ -77,10 +77,21 @@ func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
 }
 
-// Middleware counts and times each request once next has returned. The route
-// label is the chi route pattern (e.g. /bonds/{bond_id}), read after routing
-// so that it is complete, or UnmatchedRoute; the raw path is never used. Put
-// it on a chi router (r.Use) so that a route context exists.
+// Observe counts and times one finished request. route is its chi route
+// pattern (e.g. /bonds/{bond_id}), or "" when no route matched; the raw path
+// is never a label. The HTTP layer calls it from its access log, which has
+// measured the request already.
+func (m *Metrics) Observe(route, method string, status int, d time.Duration) {
+	if route == "" {
+		route = UnmatchedRoute
+	}
+	m.requests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
+	m.requestDuration.WithLabelValues(route, method).Observe(d.Seconds())
+}
+
+// Middleware observes each request once next has returned, for routers that
+// have no access log of their own. Put it on a chi router (r.Use) so that a
+// route context exists.
 func (m *Metrics) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -97,9 +108,7 @@ func (m *Metrics) Middleware(next http.Handler) http.Handler {
 					status = http.StatusInternalServerError
 				}
 			}
-			route := routePattern(r)
-			m.requests.WithLabelValues(route, r.Method, strconv.Itoa(status)).Inc()
-			m.requestDuration.WithLabelValues(route, r.Method).Observe(time.Since(start).Seconds())
+			m.Observe(routePattern(r), r.Method, status, time.Since(start))
 			if rec != nil {
 				panic(rec)
 			}
@@ -109,12 +118,8 @@ func (m *Metrics) Middleware(next http.Handler) http.Handler {
 }
 
 func routePattern(r *http.Request) string {
-	rctx := chi.RouteContext(r.Context())
-	if rctx == nil {
-		return UnmatchedRoute
+	if rctx := chi.RouteContext(r.Context()); rctx != nil {
+		return rctx.RoutePattern()
 	}
-	if p := rctx.RoutePattern(); p != "" {
-		return p
-	}
-	return UnmatchedRoute
+	return ""
 }
