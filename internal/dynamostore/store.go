@@ -123,12 +123,17 @@ func (s *Store) Create(ctx context.Context, b bond.Bond) (bond.Bond, error) {
 // putIfAbsent is a transactional put of item, conditioned on its key being
 // free, returning the old item when it is not.
 func (s *Store) putIfAbsent(item any) (*types.Put, error) {
+	return s.conditionalPut(item, expression.AttributeNotExists(expression.Name(attrBondID)))
+}
+
+// conditionalPut is a transactional put of item under cond, returning the
+// old item when cond fails.
+func (s *Store) conditionalPut(item any, cond expression.ConditionBuilder) (*types.Put, error) {
 	av, err := attributevalue.MarshalMap(item)
 	if err != nil {
 		return nil, err
 	}
-	expr, err := expression.NewBuilder().
-		WithCondition(expression.AttributeNotExists(expression.Name(attrBondID))).Build()
+	expr, err := expression.NewBuilder().WithCondition(cond).Build()
 	if err != nil {
 		return nil, err
 	}
@@ -136,6 +141,7 @@ func (s *Store) putIfAbsent(item any) (*types.Put, error) {
 		TableName: &s.table, Item: av,
 		ConditionExpression:                 expr.Condition(),
 		ExpressionAttributeNames:            expr.Names(),
+		ExpressionAttributeValues:           expr.Values(),
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	}, nil
 }
@@ -266,21 +272,7 @@ func (s *Store) update(ctx context.Context, cur, next bond.Bond, u bond.Update) 
 // putIfAbsentOrOwned is a transactional put of a guard, conditioned on the
 // pair being free or already held by the same bond.
 func (s *Store) putIfAbsentOrOwned(g guardItem) (*types.Put, error) {
-	av, err := attributevalue.MarshalMap(g)
-	if err != nil {
-		return nil, err
-	}
-	expr, err := expression.NewBuilder().WithCondition(ownedOrFree(g.GuardOwner)).Build()
-	if err != nil {
-		return nil, err
-	}
-	return &types.Put{
-		TableName: &s.table, Item: av,
-		ConditionExpression:                 expr.Condition(),
-		ExpressionAttributeNames:            expr.Names(),
-		ExpressionAttributeValues:           expr.Values(),
-		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-	}, nil
+	return s.conditionalPut(g, ownedOrFree(g.GuardOwner))
 }
 
 // ownedOrFree is the condition on a guard key "no guard, or one owned by id".

@@ -100,14 +100,31 @@ func (s *Store) putSubscriber(ctx context.Context, id string, sub bond.Subscribe
 			expression.AttributeType(subs, expression.Map),
 			subs.Size().LessThan(expression.Value(safeSubscribers)))
 	}
+	item, old, failed, err := s.updateBond(ctx, id, set, cond, ifVersion)
+	switch {
+	case failed:
+		return bond.Bond{}, old, true, nil
+	case tooLarge(err):
+		return bond.Bond{}, nil, false, bond.ErrTooLarge("body")
+	case err != nil:
+		return bond.Bond{}, nil, false, translate(op, err)
+	}
+	b, _, err = decodeBond(item)
+	return b, nil, false, translate(op, err)
+}
+
+// updateBond runs one UpdateItem of bond id: update plus a version bump,
+// under cond plus If-Match. It returns the new item, or, when the condition
+// failed, the old one (nil if there is no item).
+func (s *Store) updateBond(ctx context.Context, id string, update expression.UpdateBuilder, cond expression.ConditionBuilder, ifVersion int64) (item, old map[string]types.AttributeValue, failed bool, err error) {
 	if ifVersion != bond.AnyVersion {
 		cond = expression.And(cond, versionIs(ifVersion))
 	}
 	expr, err := expression.NewBuilder().
-		WithUpdate(set.Set(expression.Name(attrVersion), bumpVersion())).
+		WithUpdate(update.Set(expression.Name(attrVersion), bumpVersion())).
 		WithCondition(cond).Build()
 	if err != nil {
-		return bond.Bond{}, nil, false, translate(op, err)
+		return nil, nil, false, err
 	}
 	out, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: &s.table, Key: key(id),
@@ -119,16 +136,12 @@ func (s *Store) putSubscriber(ctx context.Context, id string, sub bond.Subscribe
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
 	if old, failed := condFailed(err); failed {
-		return bond.Bond{}, old, true, nil
-	}
-	if tooLarge(err) {
-		return bond.Bond{}, nil, false, bond.ErrTooLarge("body")
+		return nil, old, true, nil
 	}
 	if err != nil {
-		return bond.Bond{}, nil, false, translate(op, err)
+		return nil, nil, false, err
 	}
-	b, _, err = decodeBond(out.Attributes)
-	return b, nil, false, translate(op, err)
+	return out.Attributes, nil, false, nil
 }
 
 // RemoveSubscriber removes subscribers.<sid> with one conditional UpdateItem.
@@ -138,25 +151,8 @@ func (s *Store) putSubscriber(ctx context.Context, id string, sub bond.Subscribe
 func (s *Store) RemoveSubscriber(ctx context.Context, id, sid string, ifVersion int64) (bond.Bond, error) {
 	op := "remove subscriber from bond " + id
 	cond := expression.And(exists(), expression.AttributeExists(subscriberPath(sid)))
-	if ifVersion != bond.AnyVersion {
-		cond = expression.And(cond, versionIs(ifVersion))
-	}
-	expr, err := expression.NewBuilder().
-		WithUpdate(expression.Remove(subscriberPath(sid)).Set(expression.Name(attrVersion), bumpVersion())).
-		WithCondition(cond).Build()
-	if err != nil {
-		return bond.Bond{}, translate(op, err)
-	}
-	out, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: &s.table, Key: key(id),
-		UpdateExpression:                    expr.Update(),
-		ConditionExpression:                 expr.Condition(),
-		ExpressionAttributeNames:            expr.Names(),
-		ExpressionAttributeValues:           expr.Values(),
-		ReturnValues:                        types.ReturnValueAllNew,
-		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-	})
-	if old, failed := condFailed(err); failed {
+	item, old, failed, err := s.updateBond(ctx, id, expression.Remove(subscriberPath(sid)), cond, ifVersion)
+	if failed {
 		switch {
 		case old == nil:
 			return bond.Bond{}, bond.ErrSubscriberRemoveNotFound(id, sid)
@@ -172,7 +168,7 @@ func (s *Store) RemoveSubscriber(ctx context.Context, id, sid string, ifVersion 
 	if err != nil {
 		return bond.Bond{}, translate(op, err)
 	}
-	b, _, err := decodeBond(out.Attributes)
+	b, _, err := decodeBond(item)
 	return b, translate(op, err)
 }
 
