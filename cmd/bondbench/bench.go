@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"time"
 
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+
 	"github.com/bondregistry/bond-registry/internal/bench"
 	"github.com/bondregistry/bond-registry/internal/boltstore"
 	"github.com/bondregistry/bond-registry/internal/dynamostore"
@@ -39,6 +41,8 @@ type bencher struct {
 	results []bench.Result
 	servers []*bench.Server // started and not yet stopped
 	started time.Time
+
+	pairedRatios []bench.Ratio // from paired, in the order measured
 }
 
 func (b *bencher) logf(format string, args ...any) {
@@ -89,6 +93,9 @@ func runBench(ctx context.Context, cfg config, getenv func(string) string, stdou
 	if err := b.runBolt(ctx, main, cfg.Bonds, true); err != nil {
 		return err
 	}
+	if err := b.runPairedBolt(ctx); err != nil {
+		return err
+	}
 	for _, n := range cfg.Scale {
 		if err := b.runBolt(ctx, datasets[n], n, false); err != nil {
 			return err
@@ -103,7 +110,7 @@ func runBench(ctx context.Context, cfg config, getenv func(string) string, stdou
 	}
 
 	rep.Results = b.results
-	rep.Ratios = b.ratios()
+	rep.Ratios = append(b.ratios(), b.pairedRatios...)
 	rep.Seconds = time.Since(b.started).Seconds()
 	rep.Notes = append(rep.Notes,
 		fmt.Sprintf("load generator (vegeta, in bondbench), server and DynamoDB Local share the same %d CPUs: absolute numbers are low and drift; read the ratios", runtime.NumCPU()),
@@ -218,11 +225,11 @@ func (b *bencher) scenario(ctx context.Context, s bench.Scenario) error {
 	return nil
 }
 
-// runBare measures the bare net/http server on GET /bonds/{id}.
-func (b *bencher) runBare(ctx context.Context) error {
+// startBare starts the bare net/http reference server.
+func (b *bencher) startBare(ctx context.Context) (*bench.Server, error) {
 	self, err := os.Executable()
 	if err != nil {
-		return fmt.Errorf("bench: %w", err)
+		return nil, fmt.Errorf("bench: %w", err)
 	}
 	s, err := bench.StartServer(ctx, bench.ServerSpec{
 		Name: "bare", Path: self, Args: []string{"bare"}, ReadyPath: "/readyz",
@@ -230,9 +237,37 @@ func (b *bencher) runBare(ctx context.Context) error {
 		Stderr: filepath.Join(b.cfg.Out, "logs", "bare.stderr.log"),
 	}, 30*time.Second)
 	if err != nil {
-		return fmt.Errorf("bench: %w", err)
+		return nil, fmt.Errorf("bench: %w", err)
 	}
 	b.servers = append(b.servers, s)
+	return s, nil
+}
+
+// runPairedBolt runs GET /bonds/{id} on bolt and on the bare server in
+// alternating rounds (see paired).
+func (b *bencher) runPairedBolt(ctx context.Context) error {
+	bare, err := b.startBare(ctx)
+	if err != nil {
+		return err
+	}
+	s, err := b.startService(ctx, "bolt-paired", "STORE=bolt", "BOLT_PATH="+b.boltPath(b.cfg.Bonds))
+	if err != nil {
+		return err
+	}
+	n := b.cfg.Bonds
+	err = b.paired(ctx, "bolt GET / bare GET",
+		bench.Scenario{Name: nameGet, System: "bolt", Bonds: n, Targeter: (&bench.Targets{Base: s.URL, Bonds: n}).GetBond()},
+		bench.Scenario{Name: nameGet, System: "bare", Bonds: n, Targeter: (&bench.Targets{Base: bare.URL, Bonds: n}).GetBond()},
+		"req/s >= 0.7x", func(r, _ float64) bool { return r >= 0.7 })
+	return errors.Join(err, b.stop(s), b.stop(bare))
+}
+
+// runBare measures the bare net/http server on GET /bonds/{id}.
+func (b *bencher) runBare(ctx context.Context) error {
+	s, err := b.startBare(ctx)
+	if err != nil {
+		return err
+	}
 	t := &bench.Targets{Base: s.URL, Bonds: b.cfg.Bonds}
 	for _, sc := range []bench.Scenario{
 		{Name: nameGet, Targeter: t.GetBond()},
@@ -332,12 +367,33 @@ func (b *bencher) runDynamo(ctx context.Context, d bench.Dataset) (err error) {
 			return err
 		}
 	}
+
+	dt := &bench.DirectTargets{Client: client, Table: table, Bonds: n, Prefix: fmt.Sprintf("X%d-", time.Now().UnixNano()%1e9)}
+	hc := dt.HTTPClient()
+	direct := func(name, op string) bench.Scenario {
+		return bench.Scenario{Name: name, System: "direct", Bonds: n, Client: hc, Targeter: dt.Targeter(op)}
+	}
+	service := func(name string, tg vegeta.Targeter) bench.Scenario {
+		return bench.Scenario{Name: name, System: "dynamodb", Bonds: n, Targeter: tg}
+	}
+	for _, p := range []struct {
+		label     string
+		num, den  bench.Scenario
+		target    string
+		rps, p99x float64
+	}{
+		{"dynamodb GET / direct GetItem", service(nameGet, t.GetBond()), direct(nameGetIt, "GetItem"), "req/s >= 0.9x, p99 <= 1.2x", 0.9, 1.2},
+		{"dynamodb POST / direct TransactWriteItems", service(namePost, t.CreateBond()), direct(nameTxIt, "TransactWriteItems"), "p99 <= 1.2x", 0, 1.2},
+		{"dynamodb subscriber add / direct UpdateItem", service(nameSub, t.AddSubscriber()), direct(nameUpdIt, "UpdateItem"), "req/s >= 0.8x, p99 <= 1.2x", 0.8, 1.2},
+	} {
+		if err := b.paired(ctx, p.label, p.num, p.den, p.target, func(r, q float64) bool { return r >= p.rps && q <= p.p99x }); err != nil {
+			return err
+		}
+	}
 	if err := b.stop(s); err != nil {
 		return err
 	}
 
-	dt := &bench.DirectTargets{Client: client, Table: table, Bonds: n, Prefix: fmt.Sprintf("X%d-", time.Now().UnixNano()%1e9)}
-	hc := dt.HTTPClient()
 	for _, sc := range []bench.Scenario{
 		{Name: nameGetIt, Targeter: dt.Targeter("GetItem")},
 		{Name: nameGetIt, Targeter: dt.Targeter("GetItem"), Rate: b.cfg.Rate},
