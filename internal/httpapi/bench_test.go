@@ -14,6 +14,7 @@ import (
 
 	"github.com/bondregistry/bond-registry/internal/boltstore"
 	"github.com/bondregistry/bond-registry/internal/bond"
+	"github.com/bondregistry/bond-registry/internal/bond/bondfake"
 	"github.com/bondregistry/bond-registry/internal/httpapi"
 	"github.com/bondregistry/bond-registry/internal/metrics"
 )
@@ -46,8 +47,8 @@ func benchBody(nSubs int) string {
 }
 
 // instant is a store that answers every call at once with fixed data.
-func instant(b bond.Bond, page []bond.Bond) *fakeRepo {
-	return &fakeRepo{
+func instant(b bond.Bond, page []bond.Bond) *bondfake.Repo {
+	return &bondfake.Repo{
 		GetFn:    func(context.Context, string) (bond.Bond, error) { return b, nil },
 		CreateFn: func(_ context.Context, nb bond.Bond) (bond.Bond, error) { nb.Version = 1; return nb, nil },
 		ListFn: func(context.Context, bond.Filter, int, string) (bond.Page, error) {

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/bondregistry/bond-registry/internal/bond"
+	"github.com/bondregistry/bond-registry/internal/bond/bondfake"
 	"github.com/bondregistry/bond-registry/internal/httpapi"
 	"github.com/bondregistry/bond-registry/internal/httpapi/apitest"
 )
@@ -67,7 +68,7 @@ func TestServer_StoreUnavailable(t *testing.T) {
 }
 
 func TestServer_PingFailureWithoutKindIs503(t *testing.T) {
-	repo := &fakeRepo{Repository: newBoltRepo(t), PingFn: func(context.Context) error { return errors.New("boom") }}
+	repo := &bondfake.Repo{Repository: newBoltRepo(t), PingFn: func(context.Context) error { return errors.New("boom") }}
 	c := newClient(t, httpapi.NewServer(zerolog.Nop(), repo, httpapi.Config{}))
 	for _, path := range []string{"/health_check", "/readyz"} {
 		res := c.Do(t, http.MethodGet, path, "", nil)
@@ -99,7 +100,7 @@ func TestServer_Deadline(t *testing.T) {
 func TestServer_InternalError(t *testing.T) {
 	var logs syncBuffer
 	log := zerolog.New(&logs).With().Timestamp().Logger()
-	repo := &fakeRepo{Repository: newBoltRepo(t), GetFn: func(context.Context, string) (bond.Bond, error) {
+	repo := &bondfake.Repo{Repository: newBoltRepo(t), GetFn: func(context.Context, string) (bond.Bond, error) {
 		return bond.Bond{}, errors.New("read page 7: checksum mismatch")
 	}}
 	c := apitest.NewClient(t, httpapi.NewServer(log, repo, httpapi.Config{}))
@@ -124,7 +125,7 @@ func TestServer_InternalError(t *testing.T) {
 func TestServer_Panic(t *testing.T) {
 	var logs syncBuffer
 	log := zerolog.New(&logs).With().Timestamp().Logger()
-	repo := &fakeRepo{Repository: newBoltRepo(t), GetFn: func(context.Context, string) (bond.Bond, error) {
+	repo := &bondfake.Repo{Repository: newBoltRepo(t), GetFn: func(context.Context, string) (bond.Bond, error) {
 		panic("nil map somewhere")
 	}}
 	c := apitest.NewClient(t, httpapi.NewServer(log, repo, httpapi.Config{}))
@@ -152,7 +153,7 @@ func TestServer_Panic(t *testing.T) {
 }
 
 func TestServer_StoreRejectsCursor(t *testing.T) {
-	repo := &fakeRepo{Repository: newBoltRepo(t), ListFn: func(context.Context, bond.Filter, int, string) (bond.Page, error) {
+	repo := &bondfake.Repo{Repository: newBoltRepo(t), ListFn: func(context.Context, bond.Filter, int, string) (bond.Page, error) {
 		return bond.Page{}, &bond.Error{Kind: bond.KindInvalid, Message: "cursor from another table"}
 	}}
 	c := newClient(t, httpapi.NewServer(zerolog.Nop(), repo, httpapi.Config{}))

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/bondregistry/bond-registry/internal/bond"
+	"github.com/bondregistry/bond-registry/internal/bond/bondfake"
 	"github.com/bondregistry/bond-registry/internal/metrics"
 )
 
@@ -122,49 +123,11 @@ func TestMetrics_Middleware(t *testing.T) {
 	})
 }
 
-// fakeRepo is a bond.Repository whose methods are Fn fields; a nil field
-// panics, so a test only sets what it calls.
-type fakeRepo struct {
-	GetFn              func(ctx context.Context, id string) (bond.Bond, error)
-	CreateFn           func(ctx context.Context, b bond.Bond) (bond.Bond, error)
-	UpdateFn           func(ctx context.Context, id string, u bond.Update, ifVersion int64) (bond.Bond, error)
-	DeleteFn           func(ctx context.Context, id string, ifVersion int64) error
-	PutSubscriberFn    func(ctx context.Context, id string, s bond.Subscriber, ifVersion int64) (bond.Bond, error)
-	RemoveSubscriberFn func(ctx context.Context, id, sid string, ifVersion int64) (bond.Bond, error)
-	ListFn             func(ctx context.Context, f bond.Filter, limit int, cursor string) (bond.Page, error)
-	PingFn             func(ctx context.Context) error
-	CloseFn            func() error
-}
-
-var _ bond.Repository = (*fakeRepo)(nil)
-
-func (f *fakeRepo) Get(ctx context.Context, id string) (bond.Bond, error) { return f.GetFn(ctx, id) }
-func (f *fakeRepo) Create(ctx context.Context, b bond.Bond) (bond.Bond, error) {
-	return f.CreateFn(ctx, b)
-}
-func (f *fakeRepo) Update(ctx context.Context, id string, u bond.Update, v int64) (bond.Bond, error) {
-	return f.UpdateFn(ctx, id, u, v)
-}
-func (f *fakeRepo) Delete(ctx context.Context, id string, v int64) error {
-	return f.DeleteFn(ctx, id, v)
-}
-func (f *fakeRepo) PutSubscriber(ctx context.Context, id string, s bond.Subscriber, v int64) (bond.Bond, error) {
-	return f.PutSubscriberFn(ctx, id, s, v)
-}
-func (f *fakeRepo) RemoveSubscriber(ctx context.Context, id, sid string, v int64) (bond.Bond, error) {
-	return f.RemoveSubscriberFn(ctx, id, sid, v)
-}
-func (f *fakeRepo) List(ctx context.Context, fl bond.Filter, limit int, cursor string) (bond.Page, error) {
-	return f.ListFn(ctx, fl, limit, cursor)
-}
-func (f *fakeRepo) Ping(ctx context.Context) error { return f.PingFn(ctx) }
-func (f *fakeRepo) Close() error                   { return f.CloseFn() }
-
 func TestMetrics_Instrument(t *testing.T) {
 	t.Run("CountsOperationsAndErrorKinds", func(t *testing.T) {
 		m := metrics.New("test")
 		calls := 0
-		repo := m.Instrument(&fakeRepo{
+		repo := m.Instrument(&bondfake.Repo{
 			GetFn: func(_ context.Context, id string) (bond.Bond, error) {
 				calls++
 				switch id {
@@ -219,7 +182,7 @@ func TestMetrics_Instrument(t *testing.T) {
 		m := metrics.New("test")
 		var called []string
 		note := func(op string) { called = append(called, op) }
-		repo := m.Instrument(&fakeRepo{
+		repo := m.Instrument(&bondfake.Repo{
 			GetFn:    func(context.Context, string) (bond.Bond, error) { note("get"); return bond.Bond{}, nil },
 			CreateFn: func(context.Context, bond.Bond) (bond.Bond, error) { note("create"); return bond.Bond{}, nil },
 			UpdateFn: func(context.Context, string, bond.Update, int64) (bond.Bond, error) {
