@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"context"
 	"net/http"
 	"testing"
 
@@ -8,6 +9,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/bondregistry/bond-registry/internal/bond"
+	"github.com/bondregistry/bond-registry/internal/bond/bondfake"
 	"github.com/bondregistry/bond-registry/internal/httpapi"
 	"github.com/bondregistry/bond-registry/internal/httpapi/apitest"
 	"github.com/bondregistry/bond-registry/internal/metrics"
@@ -37,6 +40,20 @@ func TestServer_Metrics(t *testing.T) {
 		} {
 			assert.Contains(t, string(res.Body), want)
 		}
+	})
+	t.Run("unmatched paths share one label, panics count as 500", func(t *testing.T) {
+		m := metrics.New("test")
+		repo := &bondfake.Repo{Repository: newBoltRepo(t), GetFn: func(context.Context, string) (bond.Bond, error) { panic("boom") }}
+		// Unchecked: the document has no such paths.
+		c := apitest.NewClient(t, httpapi.NewServer(zerolog.Nop(), repo, httpapi.Config{Metrics: m}))
+		require.Equal(t, http.StatusNotFound, c.Do(t, http.MethodGet, "/no/such/path", "", nil).Status)
+		require.Equal(t, http.StatusNotFound, c.Do(t, http.MethodGet, "/another", "", nil).Status)
+		require.Equal(t, http.StatusInternalServerError, c.Do(t, http.MethodGet, "/bonds/X", "", nil).Status)
+
+		body := string(c.Do(t, http.MethodGet, "/metrics", "", nil).Body)
+		assert.Contains(t, body, `http_requests_total{method="GET",route="`+metrics.UnmatchedRoute+`",status="404"} 2`)
+		assert.Contains(t, body, `http_requests_total{method="GET",route="/bonds/{bond_id}",status="500"} 1`)
+		assert.NotContains(t, body, "/no/such/path", "a raw path leaked into a label")
 	})
 	t.Run("absent without metrics", func(t *testing.T) {
 		// Unchecked: the document lists /metrics, which this server lacks.

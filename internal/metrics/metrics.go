@@ -10,8 +10,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/go-chi/chi/v5"
-	"github.com/go-chi/chi/v5/middleware"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -87,39 +85,4 @@ func (m *Metrics) Observe(route, method string, status int, d time.Duration) {
 	}
 	m.requests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
 	m.requestDuration.WithLabelValues(route, method).Observe(d.Seconds())
-}
-
-// Middleware observes each request once next has returned, for routers that
-// have no access log of their own. Put it on a chi router (r.Use) so that a
-// route context exists.
-func (m *Metrics) Middleware(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
-		defer func() {
-			// Recorded in a defer so that a request whose handler panics is
-			// still counted, as the 500 a recoverer further out will write;
-			// the panic then goes on to that recoverer.
-			rec := recover()
-			status := ww.Status()
-			if status == 0 {
-				status = http.StatusOK
-				if rec != nil {
-					status = http.StatusInternalServerError
-				}
-			}
-			m.Observe(routePattern(r), r.Method, status, time.Since(start))
-			if rec != nil {
-				panic(rec)
-			}
-		}()
-		next.ServeHTTP(ww, r)
-	})
-}
-
-func routePattern(r *http.Request) string {
-	if rctx := chi.RouteContext(r.Context()); rctx != nil {
-		return rctx.RoutePattern()
-	}
-	return ""
 }
