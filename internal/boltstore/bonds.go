@@ -91,7 +91,10 @@ func (s *Store) Delete(ctx context.Context, id string, ifVersion int64) error {
 func (s *Store) PutSubscriber(ctx context.Context, id string, sub bond.Subscriber, ifVersion int64) (bond.Bond, error) {
 	return s.modify(ctx, "put subscriber of bond "+id, id, ifVersion, bond.ErrSubscriberAddNotFound(id, sub.SID),
 		func(b bond.Bond) (bond.Bond, bool, error) {
-			_, replace := b.Subscribers[sub.SID]
+			cur, replace := b.Subscribers[sub.SID]
+			if replace && cur == sub {
+				return b, false, nil // already there as it is: no change, no new version
+			}
 			if !replace && len(b.Subscribers) >= bond.MaxSubscribers {
 				return b, false, bond.ErrTooManySubscribers("body")
 			}

@@ -123,7 +123,9 @@ type Repository interface {
 	Delete(ctx context.Context, id string, ifVersion int64) error
 
 	// PutSubscriber adds s, or replaces the subscriber with the same sid, in
-	// one atomic step (no lost updates under concurrency). KindNotFound
+	// one atomic step (no lost updates under concurrency). Putting a
+	// subscriber exactly as it is stored changes nothing and keeps the
+	// version, so a retried put is harmless. KindNotFound
 	// (ErrSubscriberAddNotFound), KindVersionMismatch, KindInvalid (too many
 	// subscribers, or the bond would grow too large).
 	PutSubscriber(ctx context.Context, id string, s Subscriber, ifVersion int64) (Bond, error)

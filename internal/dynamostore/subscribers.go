@@ -45,7 +45,11 @@ func (s *Store) PutSubscriber(ctx context.Context, id string, sub bond.Subscribe
 		if err != nil {
 			return bond.Bond{}, translate(op, err)
 		}
-		if _, replace := cur.Subscribers[sub.SID]; !replace && len(cur.Subscribers) >= bond.MaxSubscribers {
+		stored, replace := cur.Subscribers[sub.SID]
+		if replace && stored == sub {
+			return cur, nil // already there as it is (or a retry of our own write)
+		}
+		if !replace && len(cur.Subscribers) >= bond.MaxSubscribers {
 			return bond.Bond{}, bond.ErrTooManySubscribers("body", "subscribers")
 		}
 		cur.Subscribers[sub.SID] = sub
@@ -55,6 +59,15 @@ func (s *Store) PutSubscriber(ctx context.Context, id string, sub bond.Subscribe
 		mode = putMode{measured: true, version: itemVersion(old)}
 	}
 	return bond.Bond{}, bond.Unavailable(op, errRace)
+}
+
+// changes is the condition that the put changes the bond: the subscriber is
+// absent or different. Putting it again as it is fails the condition, and
+// PutSubscriber answers with the bond unchanged: so an SDK retry of a put
+// whose first attempt was applied (its answer lost) bumps no second version.
+func changes(sub bond.Subscriber) expression.ConditionBuilder {
+	path := subscriberPath(sub.SID)
+	return expression.Or(expression.AttributeNotExists(path), path.NotEqual(expression.Value(subscriberItem(sub))))
 }
 
 // putMode says which condition guards the size rule in putSubscriber.
@@ -93,11 +106,12 @@ func (s *Store) putSubscriber(ctx context.Context, id string, sub bond.Subscribe
 			expression.Not(expression.AttributeType(subs, expression.Map))))
 	case mode.measured:
 		set = expression.Set(subscriberPath(sub.SID), expression.Value(subscriberItem(sub)))
-		cond = expression.And(exists(), expression.AttributeType(subs, expression.Map), versionIs(mode.version))
+		cond = expression.And(exists(), expression.AttributeType(subs, expression.Map), changes(sub), versionIs(mode.version))
 	default:
 		set = expression.Set(subscriberPath(sub.SID), expression.Value(subscriberItem(sub)))
 		cond = expression.And(exists(),
 			expression.AttributeType(subs, expression.Map),
+			changes(sub),
 			subs.Size().LessThan(expression.Value(safeSubscribers)))
 	}
 	item, old, failed, err := s.updateBond(ctx, id, set, cond, ifVersion)

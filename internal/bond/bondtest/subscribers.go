@@ -33,6 +33,19 @@ func testPutSubscriber(t *testing.T, newRepo newRepoFunc) {
 		assert.Equal(t, map[string]bond.Subscriber{"rharper": s}, mustGet(t, repo, "A").Subscribers)
 		assert.Equal(t, int64(2), got.Version)
 	})
+	run(t, "OK the same subscriber again changes nothing", newRepo, func(t *testing.T, ctx context.Context, repo bond.Repository) {
+		before := mustCreate(t, repo, newBond("A", "H", "S"))
+		same := before.Subscribers["rharper"]
+		got, err := repo.PutSubscriber(ctx, "A", same, bond.AnyVersion)
+		require.NoError(t, err)
+		assert.Equal(t, before, got, "the bond as it was, at its version")
+		got, err = repo.PutSubscriber(ctx, "A", same, before.Version)
+		require.NoError(t, err, "If-Match on the current version")
+		assert.Equal(t, before.Version, got.Version)
+		_, err = repo.PutSubscriber(ctx, "A", same, before.Version+1)
+		assert.Equal(t, bond.KindVersionMismatch, bond.KindOf(err), "a stale If-Match is still a mismatch")
+		assert.Equal(t, before, mustGet(t, repo, "A"))
+	})
 	run(t, "OK to a bond created without subscribers", newRepo, func(t *testing.T, ctx context.Context, repo bond.Repository) {
 		b := newBond("A", "H", "S")
 		b.Subscribers = nil
