@@ -175,11 +175,8 @@ func conditionalWrite(w http.ResponseWriter, r *http.Request, id string, write f
 	writeError(w, r, err)
 }
 
-// respondBond writes one bond with its ETag.
+// respondBond writes one bond with its ETag (nil subscribers encode as {}).
 func respondBond(w http.ResponseWriter, status int, b bond.Bond) {
-	if b.Subscribers == nil {
-		b.Subscribers = map[string]bond.Subscriber{}
-	}
 	w.Header().Set("ETag", b.ETag())
 	encode(w, status, b)
 }

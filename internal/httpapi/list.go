@@ -46,16 +46,7 @@ func handleBondList(repo bond.Repository, tokens tokenSigner) http.HandlerFunc {
 		if page.Next != "" {
 			w.Header().Set("Link", nextLink(q, tokens.sign(q.filter, page.Next)))
 		}
-		bonds := page.Bonds
-		if bonds == nil {
-			bonds = []bond.Bond{}
-		}
-		for i := range bonds {
-			if bonds[i].Subscribers == nil {
-				bonds[i].Subscribers = map[string]bond.Subscriber{}
-			}
-		}
-		encode(w, http.StatusOK, bondsJSON(bonds))
+		encode(w, http.StatusOK, bondsJSON(page.Bonds)) // [] when empty, {} for nil subscribers
 	}
 }
 

@@ -16,12 +16,8 @@ func handleSubscriberList(repo bond.Repository) http.HandlerFunc {
 			writeError(w, r, err)
 			return
 		}
-		subs := b.Subscribers
-		if subs == nil {
-			subs = map[string]bond.Subscriber{}
-		}
 		w.Header().Set("ETag", b.ETag())
-		encode(w, http.StatusOK, subscribersJSON(subs))
+		encode(w, http.StatusOK, subscribersJSON(b.Subscribers)) // {} when nil
 	}
 }
 
