@@ -219,6 +219,9 @@ func (v *Validator) checkUnrouted(req *http.Request, res *http.Response, body []
 		probe.Method = m
 		if _, _, err := v.findRoute(probe); err == nil {
 			allowed = append(allowed, m)
+			if m == http.MethodGet { // every GET operation also answers HEAD (the document's introduction says so)
+				allowed = append(allowed, http.MethodHead)
+			}
 		}
 	}
 	var errs []error

@@ -44,7 +44,7 @@ func BenchmarkDynamo(b *testing.B) {
 	store := dynamostore.New(client, table)
 	foo := bond.Bond{BondID: "FOO", HostAccountID: "H", SubAccountID: "S", HostCostCenter: "teal", SubCostCenter: "yellow",
 		Subscribers: map[string]bond.Subscriber{"rharper": {SID: "rharper", Name: "Richard Harper", Email: "richharper@example.com"}}}
-	if _, err := store.Create(b.Context(), foo); err != nil {
+	if err := store.Create(b.Context(), foo); err != nil {
 		b.Fatal(err)
 	}
 	srv := httptest.NewServer(httpapi.NewServer(zerolog.Nop(), store, httpapi.Config{}))

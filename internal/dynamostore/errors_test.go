@@ -77,13 +77,13 @@ func calls(ctx context.Context, repo bond.Repository) map[string]error {
 	sub := bond.Subscriber{SID: "bob", Name: "Bob", Email: "bob@example.com"}
 	errs := map[string]error{}
 	_, errs["Get"] = repo.Get(ctx, "B1")
-	_, errs["Create"] = repo.Create(ctx, b)
-	_, errs["Update"] = repo.Update(ctx, "B1", bond.Update{SubCostCenter: aws.String("blue")}, bond.AnyVersion)
-	errs["Delete"] = repo.Delete(ctx, "B1", bond.AnyVersion)
-	_, errs["PutSubscriber"] = repo.PutSubscriber(ctx, "B1", sub, bond.AnyVersion)
-	_, errs["RemoveSubscriber"] = repo.RemoveSubscriber(ctx, "B1", "bob", bond.AnyVersion)
-	_, errs["List"] = repo.List(ctx, bond.Filter{}, 10, "")
-	_, errs["ListByHostCostCenter"] = repo.List(ctx, bond.Filter{CostCenter: "teal", ByHost: true}, 10, "")
+	_, errs["Create"] = bond.Create(ctx, repo, b)
+	_, errs["Update"] = bond.UpdateBond(ctx, repo, "B1", bond.Update{SubCostCenter: aws.String("blue")}, bond.IfVersion(bond.AnyVersion))
+	errs["Delete"] = bond.Delete(ctx, repo, "B1", bond.IfVersion(bond.AnyVersion))
+	_, errs["PutSubscriber"] = bond.PutSubscriber(ctx, repo, "B1", sub, bond.IfVersion(bond.AnyVersion))
+	_, errs["RemoveSubscriber"] = bond.RemoveSubscriber(ctx, repo, "B1", "bob", bond.IfVersion(bond.AnyVersion))
+	_, errs["List"] = bond.ListPage(ctx, repo, bond.Filter{}, 10, "")
+	_, errs["ListByHostCostCenter"] = bond.ListPage(ctx, repo, bond.Filter{CostCenter: "teal", ByHost: true}, 10, "")
 	errs["Ping"] = repo.Ping(ctx)
 	return errs
 }
@@ -168,7 +168,7 @@ func TestStore_CreateReasons(t *testing.T) {
 				got = in
 				return nil, &smithy.OperationError{Err: &types.TransactionCanceledException{CancellationReasons: tc.reasons}}
 			}}, "bond")
-			_, err := repo.Create(t.Context(), b)
+			_, err := bond.Create(t.Context(), repo, b)
 			var be *bond.Error
 			require.ErrorAs(t, err, &be)
 			assert.Equal(t, tc.want.Kind, be.Kind)

@@ -68,7 +68,7 @@ func ptr[T any](v T) *T { return &v }
 // mustCreate creates b and checks the result is b at version 1.
 func mustCreate(t *testing.T, repo bond.Repository, b bond.Bond) bond.Bond {
 	t.Helper()
-	got, err := repo.Create(t.Context(), b)
+	got, err := bond.Create(t.Context(), repo, b)
 	require.NoError(t, err, "create %s", b.BondID)
 	want := b
 	want.Version = 1

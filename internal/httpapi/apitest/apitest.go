@@ -206,7 +206,7 @@ func (s suite) run(t *testing.T, cases []testCase) {
 			t.Parallel()
 			repo, c := s.env(t)
 			for _, b := range tc.seed {
-				_, err := repo.Create(t.Context(), b)
+				_, err := bond.Create(t.Context(), repo, b)
 				require.NoError(t, err, "seed %s", b.BondID)
 			}
 			if tc.before != nil {

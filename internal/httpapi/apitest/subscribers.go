@@ -136,7 +136,7 @@ func subscriberRemoveCases() []testCase {
 func (s suite) testConcurrentAdds(t *testing.T) {
 	t.Parallel()
 	repo, c := s.env(t)
-	_, err := repo.Create(t.Context(), b2())
+	_, err := bond.Create(t.Context(), repo, b2())
 	require.NoError(t, err)
 	const n = 100
 	var wg sync.WaitGroup

@@ -39,7 +39,9 @@ func updateCases() []testCase {
 
 	cases := []testCase{
 		{name: "update-200-partial", body: `{"host_cost_center": "red"}`, status: http.StatusOK, check: updated(recolored)},
-		{name: "update-200-empty-object", body: `{}`, status: http.StatusOK, check: updated(v2(func(*bond.Bond) {}))},
+		{name: "update-200-empty-object-keeps-version", body: `{}`, status: http.StatusOK, check: updated(with(b1(), func(b *bond.Bond) { b.Version = 1 }))},
+		{name: "update-200-same-values-keep-version", body: `{"host_cost_center": "teal", "sub_cost_center": "yellow"}`,
+			status: http.StatusOK, check: updated(with(b1(), func(b *bond.Bond) { b.Version = 1 }))},
 		{name: "update-200-every-field", body: `{"bond_id": "B1", "host_account_id": "H9", "sub_account_id": "S9",
 			"host_cost_center": "c1", "sub_cost_center": "c2", "subscribers": {}}`, status: http.StatusOK,
 			check: updated(v2(func(b *bond.Bond) {
@@ -55,7 +57,7 @@ func updateCases() []testCase {
 		{name: "update-200-if-match-star", body: `{"host_cost_center": "red"}`, header: Header{"If-Match": `*`},
 			status: http.StatusOK, check: updated(recolored)},
 		{name: "update-200-own-pair", body: `{"host_account_id": "HOST1", "sub_account_id": "SUB1"}`,
-			status: http.StatusOK, check: updated(v2(func(*bond.Bond) {}))},
+			status: http.StatusOK, check: updated(with(b1(), func(b *bond.Bond) { b.Version = 1 }))},
 		{name: "update-200-escaped-id", seed: []bond.Bond{odd}, path: "/bonds/my%20bond%20%C3%BC%2050%25",
 			body: `{"sub_cost_center": "red"}`, status: http.StatusOK,
 			check: updated(with(odd, func(b *bond.Bond) { b.SubCostCenter = "red"; b.Version = 2 }))},
