@@ -111,7 +111,9 @@ func TestStore_Unavailable(t *testing.T) {
 			_, err := bond.UpdateBond(ctx, s, "A", bond.Update{}, bond.IfVersion(bond.AnyVersion))
 			return err
 		},
-		"Delete": func(ctx context.Context, s *boltstore.Store) error { return bond.Delete(ctx, s, "A", bond.IfVersion(bond.AnyVersion)) },
+		"Delete": func(ctx context.Context, s *boltstore.Store) error {
+			return bond.Delete(ctx, s, "A", bond.IfVersion(bond.AnyVersion))
+		},
 		"PutSubscriber": func(ctx context.Context, s *boltstore.Store) error {
 			_, err := bond.PutSubscriber(ctx, s, "A", bond.Subscriber{SID: "x", Name: "x", Email: "x@x.io"}, bond.IfVersion(bond.AnyVersion))
 			return err

@@ -35,4 +35,3 @@ func TestKindOf(t *testing.T) {
 	assert.NotContains(t, u.Message, assert.AnError.Error(), "the cause is not shown to clients")
 	assert.ErrorIs(t, u, assert.AnError)
 }
-

@@ -76,4 +76,3 @@ func BenchmarkDecodeUpdate(b *testing.B) {
 		}
 	}
 }
-
