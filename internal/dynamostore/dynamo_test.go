@@ -350,6 +350,51 @@ func TestStore_Legacy(t *testing.T) {
 		assert.Equal(t, map[string]bond.Subscriber{"bob": s}, got.Subscribers)
 		assert.Equal(t, int64(1), got.Version)
 	})
+	t.Run("subscribers written as a list are served and never lost", func(t *testing.T) {
+		item := legacy("LIST", "H", "S4")
+		item["subscribers"] = []map[string]string{
+			{"sid": "ann", "name": "Ann", "email": "ann@example.com"},
+			{"sid": "team[1]", "name": "Team", "email": "team@example.com"},
+		}
+		item["note"] = "kept by another writer"
+		f.putRaw(t, item)
+		got, err := f.store.Get(t.Context(), "LIST")
+		require.NoError(t, err)
+		assert.Equal(t, []string{"ann", "team[1]"}, keys(got.Subscribers))
+
+		s := bond.Subscriber{SID: "ops[eu]", Name: "Ops", Email: "ops@example.com"}
+		got, err = bond.PutSubscriber(t.Context(), f.store, "LIST", s, bond.Precondition{})
+		require.NoError(t, err)
+		assert.Equal(t, []string{"ann", "ops[eu]", "team[1]"}, keys(got.Subscribers), "the listed subscribers are kept")
+		got, err = bond.RemoveSubscriber(t.Context(), f.store, "LIST", "team[1]", bond.Precondition{})
+		require.NoError(t, err)
+		assert.Equal(t, []string{"ann", "ops[eu]"}, keys(got.Subscribers))
+		stored, err := f.store.Get(t.Context(), "LIST")
+		require.NoError(t, err)
+		assert.Equal(t, got, stored)
+		raw := f.scan(t)
+		for _, it := range raw {
+			if it["bond_id"].(*types.AttributeValueMemberS).Value == "LIST" {
+				assert.Contains(t, it, "note", "an attribute the service does not know is kept")
+			}
+		}
+	})
+	t.Run("subscribers the service cannot read are refused, never overwritten", func(t *testing.T) {
+		item := legacy("BAD", "H", "S5")
+		item["subscribers"] = []string{"ann", "bob"}
+		f.putRaw(t, item)
+		_, err := f.store.Get(t.Context(), "BAD")
+		requireKind(t, err, bond.KindUnreadable)
+		_, err = bond.PutSubscriber(t.Context(), f.store, "BAD", bond.Subscriber{SID: "c", Name: "C", Email: "c@example.com"}, bond.Precondition{})
+		requireKind(t, err, bond.KindUnreadable)
+		_, err = bond.UpdateBond(t.Context(), f.store, "BAD", bond.Update{SubCostCenter: aws.String("red")}, bond.Precondition{})
+		requireKind(t, err, bond.KindUnreadable)
+		for _, it := range f.scan(t) {
+			if it["bond_id"].(*types.AttributeValueMemberS).Value == "BAD" {
+				assert.IsType(t, &types.AttributeValueMemberL{}, it["subscribers"], "left as it was")
+			}
+		}
+	})
 	t.Run("update with If-Match 0", func(t *testing.T) {
 		f.putRaw(t, legacy("OLD2", "H", "S3"))
 		_, err := bond.UpdateBond(t.Context(), f.store, "OLD2", bond.Update{SubCostCenter: aws.String("red")}, bond.IfVersion(1))
