@@ -3,6 +3,7 @@ package dynamostore_test
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -435,6 +436,29 @@ func TestMigrate(t *testing.T) {
 		r, err = dynamostore.Migrate(t.Context(), client, table, localdb.TableDefinition, zerolog.Nop())
 		require.NoError(t, err)
 		assert.Equal(t, dynamostore.MigrateReport{}, r, "second run: nothing to do")
+	})
+	t.Run("converts old guard keys and reports what it cannot handle", func(t *testing.T) {
+		t.Parallel()
+		f := newFixture(t)
+		host, sub := strings.Repeat("帳", 100), "S/1"
+		f.putRaw(t, legacy("A", host, sub))
+		old := "pair/" + url.PathEscape(host) + "/" + url.PathEscape(sub) // the form written before
+		f.putRaw(t, map[string]any{"bond_id": old, "guard_owner": "A", "guard_host": host, "guard_sub": sub})
+		f.putRaw(t, map[string]any{"bond_id": "NOPAIR", "host_cost_center": "teal"})
+		f.putRaw(t, map[string]any{"bond_id": "WRONGTYPE", "guard_owner": 7})
+
+		r, err := dynamostore.Migrate(t.Context(), f.client, f.table, localdb.TableDefinition, zerolog.Nop())
+		require.NoError(t, err)
+		assert.Equal(t, 1, r.GuardsConverted)
+		assert.Equal(t, 0, r.GuardsCreated, "A's guard existed, in the old form")
+		assert.ElementsMatch(t, []string{"NOPAIR", "WRONGTYPE"}, []string{r.Skipped[0].Key, r.Skipped[1].Key})
+		assert.Equal(t, []string{"A", "NOPAIR", "WRONGTYPE", dynamostore.GuardKey(host, sub)}, f.ids(t))
+
+		_, err = bond.Create(t.Context(), f.store, newBond("B", host, sub))
+		requireKind(t, err, bond.KindPairTaken)
+		again, err := dynamostore.Migrate(t.Context(), f.client, f.table, localdb.TableDefinition, zerolog.Nop())
+		require.NoError(t, err)
+		assert.Zero(t, again.GuardsConverted+again.GuardsCreated, "idempotent")
 	})
 	t.Run("backfills guards and reports duplicates", func(t *testing.T) {
 		t.Parallel()
