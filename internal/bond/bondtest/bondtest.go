@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/bondregistry/bond-registry/internal/bond"
@@ -111,18 +112,18 @@ func requireErr(t *testing.T, err error, want *bond.Error) {
 	require.Equal(t, want.Message, e.Message, "message")
 }
 
-// requireProblem checks that err is KindInvalid with a problem of type typ.
-func requireProblem(t *testing.T, err error, typ string) {
+// requireProblem checks that err is KindInvalid with exactly one problem,
+// of type typ at loc (relative to the value the operation took).
+func requireProblem(t *testing.T, err error, typ string, loc ...string) {
 	t.Helper()
 	require.Error(t, err)
 	require.Equal(t, bond.KindInvalid, bond.KindOf(err), "kind of %v", err)
 	var e *bond.Error
 	require.ErrorAs(t, err, &e)
-	var types []string
-	for _, p := range e.Problems {
-		types = append(types, p.Type)
-	}
-	require.Contains(t, types, typ, "problem types of %v", err)
+	require.Len(t, e.Problems, 1, "problems of %v", err)
+	assert.Equal(t, typ, e.Problems[0].Type, "problem type")
+	assert.Equal(t, loc, e.Problems[0].Loc, "problem loc")
+	assert.NotEmpty(t, e.Problems[0].Msg, "problem message")
 }
 
 // bigSubscriber returns a valid subscriber of about 780 bytes by ItemSize.

@@ -232,7 +232,7 @@ func testUpdate(t *testing.T, newRepo newRepoFunc) {
 			subs[s.SID] = s
 		}
 		_, err := bond.UpdateBond(ctx, repo, "A", bond.Update{Subscribers: &subs}, bond.IfVersion(bond.AnyVersion))
-		requireProblem(t, err, "value_error.subscribers.max_items")
+		requireProblem(t, err, "value_error.subscribers.max_items", "subscribers")
 		requireUnchanged(t, repo, before)
 	})
 }

@@ -73,7 +73,7 @@ func subscriberAddCases() []testCase {
 			res := c.Do(t, http.MethodPut, "/bonds/B1", `{"subscribers": `+subscribersJSON(bond.MaxSubscribers, 3)+`}`, nil)
 			require.Equal(t, http.StatusOK, res.Status, "fill B1: %s", res.Body)
 		},
-			body: bobJSON, status: unprocessable, problems: []Problem{{Type: "value_error.subscribers.max_items"}}, check: func(t *testing.T, c *Client, _ Response) {
+			body: bobJSON, status: unprocessable, problems: []Problem{p("value_error.subscribers.max_items", "body")}, check: func(t *testing.T, c *Client, _ Response) {
 				assert.Len(t, getBond(t, c, "/bonds/B1").Subscribers, bond.MaxSubscribers, "bob not added")
 			}},
 		{name: "subscriber-add-422-path-and-body", path: "/bonds/%20B1/subscribers", body: `{"sid": "bob", "name": "Bob"}`, status: unprocessable,

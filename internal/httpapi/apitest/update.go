@@ -99,7 +99,7 @@ func updateCases() []testCase {
 		{name: "update-422-too-many-subscribers", body: `{"subscribers": ` + subscribersJSON(bond.MaxSubscribers+1, 3) + `}`, status: unprocessable,
 			problems: []Problem{p("value_error.subscribers.max_items", "body", "subscribers")}},
 		{name: "update-422-bond-too-large", body: `{"subscribers": ` + subscribersJSON(700, 700) + `}`, status: unprocessable,
-			problems: []Problem{{Type: "value_error.bond_too_large"}}, check: stillB1},
+			problems: []Problem{p("value_error.bond_too_large", "body")}, check: stillB1},
 		{name: "update-422-empty-value", body: `{"sub_account_id": ""}`, status: unprocessable,
 			problems: []Problem{p("value_error.any_str.min_length", "body", "sub_account_id")}},
 		{name: "update-422-extra-field", body: `{"version": "2"}`, status: unprocessable,
