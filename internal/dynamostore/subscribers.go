@@ -24,12 +24,18 @@ var _ bond.SubscriberPatcher = (*Store)(nil)
 // differs from sub (so an SDK retry of an applied put changes nothing), and
 // the version is ifVersion (unless AnyVersion).
 func (s *Store) PatchPutSubscriber(ctx context.Context, id string, sub bond.Subscriber, ifVersion int64, below int) (bond.Bond, bool, error) {
+	update, cond := putSubscriberPatch(sub, below)
+	return s.patch(ctx, "put subscriber into bond "+id, id, sub.SID, update, cond, ifVersion)
+}
+
+// putSubscriberPatch is the update and condition of PatchPutSubscriber.
+func putSubscriberPatch(sub bond.Subscriber, below int) (expression.UpdateBuilder, expression.ConditionBuilder) {
 	subs, path := expression.Name(attrSubscribers), subscriberPath()
 	cond := expression.And(exists(),
 		expression.AttributeType(subs, expression.Map),
 		subs.Size().LessThan(expression.Value(below)),
 		expression.Or(expression.AttributeNotExists(path), path.NotEqual(expression.Value(subscriberItem(sub)))))
-	return s.patch(ctx, "put subscriber into bond "+id, id, sub.SID, expression.Set(path, expression.Value(subscriberItem(sub))), cond, ifVersion)
+	return expression.Set(path, expression.Value(subscriberItem(sub))), cond
 }
 
 // PatchRemoveSubscriber removes subscribers.<sid> when the bond exists, its
@@ -43,27 +49,14 @@ func (s *Store) PatchRemoveSubscriber(ctx context.Context, id, sid string, ifVer
 	return s.patch(ctx, "remove subscriber from bond "+id, id, sid, expression.Remove(path), cond, ifVersion)
 }
 
-// patch runs one UpdateItem of bond id: update plus a version bump, under
-// cond plus the version, with sid as the name subscriberPath stands for. done
-// is false when the condition failed.
+// patch runs one UpdateItem of bond id (patchInput). done is false when
+// the condition failed.
 func (s *Store) patch(ctx context.Context, op, id, sid string, update expression.UpdateBuilder, cond expression.ConditionBuilder, ifVersion int64) (bond.Bond, bool, error) {
-	if ifVersion != bond.AnyVersion {
-		cond = expression.And(cond, versionIs(ifVersion))
-	}
-	expr, err := expression.NewBuilder().
-		WithUpdate(update.Set(expression.Name(attrVersion), bumpVersion())).
-		WithCondition(cond).Build()
+	in, err := s.patchInput(id, sid, update, cond, ifVersion)
 	if err != nil {
 		return bond.Bond{}, false, translate(op, err)
 	}
-	out, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: &s.table, Key: key(id),
-		UpdateExpression:          expr.Update(),
-		ConditionExpression:       expr.Condition(),
-		ExpressionAttributeNames:  withSID(expr, sid),
-		ExpressionAttributeValues: expr.Values(),
-		ReturnValues:              types.ReturnValueAllNew,
-	})
+	out, err := s.client.UpdateItem(ctx, in)
 	if _, failed := condFailed(err); failed {
 		return bond.Bond{}, false, nil
 	}
@@ -72,4 +65,27 @@ func (s *Store) patch(ctx context.Context, op, id, sid string, update expression
 	}
 	b, _, err := decodeBond(out.Attributes)
 	return b, err == nil, translate(op, err)
+}
+
+// patchInput is the UpdateItem of a patch: update plus a version bump,
+// under cond plus the version (unless AnyVersion), with sid as the name
+// subscriberPath stands for, returning the new item.
+func (s *Store) patchInput(id, sid string, update expression.UpdateBuilder, cond expression.ConditionBuilder, ifVersion int64) (*dynamodb.UpdateItemInput, error) {
+	if ifVersion != bond.AnyVersion {
+		cond = expression.And(cond, versionIs(ifVersion))
+	}
+	expr, err := expression.NewBuilder().
+		WithUpdate(update.Set(expression.Name(attrVersion), bumpVersion())).
+		WithCondition(cond).Build()
+	if err != nil {
+		return nil, err
+	}
+	return &dynamodb.UpdateItemInput{
+		TableName: &s.table, Key: key(id),
+		UpdateExpression:          expr.Update(),
+		ConditionExpression:       expr.Condition(),
+		ExpressionAttributeNames:  withSID(expr, sid),
+		ExpressionAttributeValues: expr.Values(),
+		ReturnValues:              types.ReturnValueAllNew,
+	}, nil
 }
