@@ -191,4 +191,3 @@ func FuzzConditionalHeaders(f *testing.F) {
 		}
 	})
 }
-
