@@ -69,7 +69,9 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 		}
 	case http.StatusServiceUnavailable:
 		w.Header().Set("Retry-After", retryAfterSeconds)
-		hlog.FromRequest(r).Warn().Err(err).Msg("store unavailable")
+		if err != errBusy { // load shedding: the access line says enough
+			hlog.FromRequest(r).Warn().Err(err).Msg("store unavailable")
+		}
 	}
 	encode(w, status, errorBody{Detail: detail})
 }
