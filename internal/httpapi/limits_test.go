@@ -67,8 +67,8 @@ func TestServer_InvalidUTF8Is422(t *testing.T) {
 		{http.MethodPost, "/bonds", "{\"bond_id\":\"B2\",\"host_account_id\":\"H\xe9\",\"sub_account_id\":\"S2\",\"host_cost_center\":\"c\",\"sub_cost_center\":\"d\"}"},
 		{http.MethodPut, "/bonds/B1", "{\"host_cost_center\":\"Bad \xe9 cc\"}"},
 		{http.MethodPost, "/bonds/B1/subscribers", "{\"sid\":\"u1\",\"name\":\"Bad \xe9 Name\",\"email\":\"u1@example.com\"}"}, // the case
-		{http.MethodPost, "/bonds/B1/subscribers", "{\"sid\":\"u1\",\"name\":\"\xed\xa0\x80\",\"email\":\"u1@example.com\"}"}, // a UTF-16 surrogate
-		{http.MethodPost, "/bonds/B1/subscribers", "{\"sid\":\"u1\",\"name\":\"\xc0\xaf\",\"email\":\"u1@example.com\"}"}, // overlong '/'
+		{http.MethodPost, "/bonds/B1/subscribers", "{\"sid\":\"u1\",\"name\":\"\xed\xa0\x80\",\"email\":\"u1@example.com\"}"},  // a UTF-16 surrogate
+		{http.MethodPost, "/bonds/B1/subscribers", "{\"sid\":\"u1\",\"name\":\"\xc0\xaf\",\"email\":\"u1@example.com\"}"},      // overlong '/'
 	} {
 		res := c.Do(t, tc.method, tc.path, tc.body, nil)
 		require.Equal(t, http.StatusUnprocessableEntity, res.Status, "%q: %s", tc.body, res.Body)
