@@ -82,3 +82,36 @@ func limitInFlight(n int) func(http.Handler) http.Handler {
 		})
 	}
 }
+
+// jsonErrors makes the errors of a handler that is not ours (Swagger UI's
+// files, the Prometheus handler) the JSON {"detail": ...} body of every other
+// error: a status of 400 or more written with another Content-Type is
+// replaced by writeError's answer with the same status, and the handler's
+// body is dropped.
+func jsonErrors(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(&jsonErrorWriter{ResponseWriter: w, r: r}, r)
+	})
+}
+
+type jsonErrorWriter struct {
+	http.ResponseWriter
+	r        *http.Request
+	replaced bool
+}
+
+func (w *jsonErrorWriter) WriteHeader(status int) {
+	if status < http.StatusBadRequest || w.Header().Get("Content-Type") == "application/json" {
+		w.ResponseWriter.WriteHeader(status)
+		return
+	}
+	w.replaced = true
+	writeError(w.ResponseWriter, w.r, &httpError{status, http.StatusText(status)})
+}
+
+func (w *jsonErrorWriter) Write(p []byte) (int, error) {
+	if w.replaced {
+		return len(p), nil // the handler's own error text
+	}
+	return w.ResponseWriter.Write(p)
+}

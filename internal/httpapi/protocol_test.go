@@ -152,3 +152,16 @@ func TestProtocol_MethodLabelsAreBounded(t *testing.T) {
 	assert.Equal(t, []string{`http_requests_total{method="OTHER",route="unmatched",status="405"} 1000`}, series)
 	assert.Less(t, len(res.Body), 64<<10)
 }
+
+// Every error the service sends is the JSON detail body, also from the
+// handlers that are not ours (Swagger UI's files answered a plain-text 404).
+func TestProtocol_ForeignHandlersErrorsAreJSON(t *testing.T) {
+	c := newClient(t, httpapi.NewServer(zerolog.Nop(), newBoltRepo(t), httpapi.Config{Metrics: metrics.New("test")}))
+	for _, path := range []string{"/docs/nope.js", "/docs/a/b", "/docs/index.html%00"} {
+		res := c.Do(t, http.MethodGet, path, "", nil)
+		assert.Equal(t, "Not Found", wantError(t, res, http.StatusNotFound), path)
+	}
+	res := c.Do(t, http.MethodGet, "/docs/index.html", "", nil)
+	assert.Equal(t, http.StatusOK, res.Status)
+	assert.Contains(t, res.Header.Get("Content-Type"), "text/html")
+}

@@ -68,10 +68,10 @@ func addRoutes(r *chi.Mux, repo bond.Repository, tokens tokenSigner, m *metrics.
 	write.Delete("/bonds/{bond_id}/subscribers/{sid}", handleSubscriberRemove(repo)) // remove one (no-op when absent), If-Match
 
 	if m != nil {
-		r.With(g.limit, g.metrics).Method(http.MethodGet, "/metrics", m.Handler()) // Prometheus text format; bonds:read unless PUBLIC_METRICS
+		r.With(g.limit, g.metrics, jsonErrors).Method(http.MethodGet, "/metrics", m.Handler()) // Prometheus text format; bonds:read unless PUBLIC_METRICS
 	}
 
-	docs := r.With(g.limit, g.docs)                                           // open unless PUBLIC_DOCS=false, then bonds:read
+	docs := r.With(g.limit, g.docs, jsonErrors)                               // open unless PUBLIC_DOCS=false, then bonds:read
 	docs.Get("/openapi.json", handleDocument("application/json", api.JSON())) // the OpenAPI 3 document the UI shows
 	docs.Get("/openapi.yaml", handleDocument("application/yaml", api.YAML())) // the same, as written
 	docs.Method(http.MethodGet, "/docs", api.DocsHandler())                   // redirect to /docs/index.html
