@@ -2,13 +2,19 @@ package httpapi_test
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/legacy"
 
 	"github.com/rs/zerolog"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/bondregistry/bond-registry/api"
 	"github.com/bondregistry/bond-registry/internal/apikey"
 	"github.com/bondregistry/bond-registry/internal/httpapi"
 	"github.com/bondregistry/bond-registry/internal/httpapi/apitest"
@@ -81,8 +87,21 @@ func TestAuth_EveryRoute(t *testing.T) {
 		{http.MethodPost, "/bonds/B1/subscribers/", `{"sid": "dave", "name": "Dave", "email": "dave@example.com"}`, apikey.ScopeWrite, 200},
 		{http.MethodDelete, "/bonds/B1/subscribers/bob", "", apikey.ScopeWrite, 200},
 	}
+	doc, err := openapi3.NewLoader().LoadFromData(api.YAML())
+	require.NoError(t, err)
+	router := mustRouter(t, doc)
 	for _, r := range routes {
 		t.Run(r.method+" "+r.path, func(t *testing.T) {
+			// The guard of routes.go is the scope the document states.
+			route, _, err := router.FindRoute(httptest.NewRequest(r.method, "http://localhost"+r.path, nil))
+			require.NoError(t, err)
+			if r.scope == "" {
+				require.NotNil(t, route.Operation.Security)
+				assert.Empty(t, *route.Operation.Security, "an open route is security: [] in the document")
+			} else {
+				assert.Equal(t, r.scope, route.Operation.Extensions["x-scope"], "x-scope of the document")
+			}
+
 			if r.scope == "" {
 				assert.Equal(t, r.ok, c.Do(t, r.method, r.path, r.body, nil).Status, "no key")
 				assert.Equal(t, r.ok, c.Do(t, r.method, r.path, r.body, bearer("brk_wrong")).Status, "wrong key")
@@ -159,4 +178,12 @@ func TestAuth_NoKeysNoGuard(t *testing.T) {
 		assert.Equal(t, http.StatusOK, c.Do(t, http.MethodGet, path, "", nil).Status, path)
 	}
 	assert.Equal(t, http.StatusOK, c.Do(t, http.MethodGet, "/bonds", "", bearer("brk_anything")).Status)
+}
+
+// mustRouter returns a kin-openapi router of doc.
+func mustRouter(t *testing.T, doc *openapi3.T) routers.Router {
+	t.Helper()
+	r, err := legacy.NewRouter(doc)
+	require.NoError(t, err)
+	return r
 }
