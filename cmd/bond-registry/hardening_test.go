@@ -171,7 +171,9 @@ func TestServe_KeysAndHeaderCap(t *testing.T) {
 	var logs syncBuffer
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"bond-registry"}, func(k string) string { return env[k] }, &logs, io.Discard) }()
+	go func() {
+		done <- run(ctx, []string{"bond-registry"}, func(k string) string { return env[k] }, &logs, io.Discard)
+	}()
 	t.Cleanup(func() {
 		cancel()
 		assert.NoError(t, <-done)
