@@ -147,4 +147,20 @@ func TestStore_FileTruncatedWhileOpen(t *testing.T) {
 	require.Error(t, err)
 	assert.ErrorIs(t, err, boltstore.ErrDamaged)
 	assert.Equal(t, bond.KindInternal, bond.KindOf(err))
+
+	// Writes read the index pages first: they fail the same way.
+	var failed int
+	for i := range 300 {
+		id := fmt.Sprintf("B%05d", i)
+		if _, err := s.Get(t.Context(), id); err != nil {
+			assert.NotEqual(t, bond.KindNotFound, bond.KindOf(err), id)
+			failed++
+		}
+		_, err := s.Create(t.Context(), newBond("N"+id, "NH"+id, "S"))
+		if err != nil {
+			assert.ErrorIs(t, err, boltstore.ErrDamaged)
+		}
+	}
+	t.Logf("%d of 300 reads failed after the truncation", failed)
+	assert.Positive(t, failed)
 }
