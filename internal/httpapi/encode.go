@@ -85,8 +85,9 @@ type subscribersJSON map[string]bond.Subscriber
 func (s subscribersJSON) AppendJSON(dst []byte) []byte { return bond.AppendSubscribersJSON(dst, s) }
 
 // readBody returns the request body: 415 when it is not JSON, 413 when it is
-// over MaxBodyBytes, 422 value_error.jsondecode when it is not UTF-8. An empty body without a Content-Type is let through, so
-// that the decoder reports it as a 422 ("the request body is empty").
+// over MaxBodyBytes, 422 value_error.jsondecode when it is not UTF-8. An
+// empty body without a Content-Type is let through, so that the decoder
+// reports it as a 422 ("the request body is empty").
 func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	ct := r.Header.Get("Content-Type")
 	if ct != "" || r.ContentLength != 0 {
