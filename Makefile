@@ -19,7 +19,7 @@ help: ## list the targets
 build: ## build bin/bond-registry (static, version stamped)
 	CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=$(VERSION)" -o $(BIN) ./cmd/bond-registry
 
-run: build ## serve on :5000 with the embedded store, seeded on first start
+run: build ## serve on 127.0.0.1:5000 with the embedded store, seeded on first start
 	@if [ ! -f "$${BOLT_PATH:-data/bonds.db}" ]; then $(BIN) seed localdb/02-load-data.json; fi
 	PORT=$(PORT) $(BIN) serve
 

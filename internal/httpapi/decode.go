@@ -92,6 +92,20 @@ func newObjectDecoder(data []byte) (*objectDecoder, error) {
 	return d, nil
 }
 
+// invalidUTF8At returns the offset of the first byte of data that is not
+// part of valid UTF-8.
+func invalidUTF8At(data []byte) int {
+	at := 0
+	for at < len(data) {
+		r, size := utf8.DecodeRune(data[at:])
+		if r == utf8.RuneError && size <= 1 {
+			break
+		}
+		at += size
+	}
+	return at
+}
+
 // errInvalidUTF8 stands for a body that is not UTF-8, which is refused
 // before JSON decoding.
 var errInvalidUTF8 = errors.New("invalid UTF-8")
@@ -123,7 +137,7 @@ func (d *objectDecoder) object(data []byte) error {
 	if !utf8.Valid(data) {
 		// encoding/json would put U+FFFD in place of the bad bytes: a silent
 		// change of the data. JSON is UTF-8 (RFC 8259 §8.1).
-		msg = "the body is not valid UTF-8"
+		msg = fmt.Sprintf("malformed JSON at byte %d: invalid UTF-8 (RFC 8259 section 8.1: JSON text is UTF-8)", invalidUTF8At(data))
 	} else if len(bytes.TrimSpace(data)) == 0 {
 		msg = "the request body is empty"
 	} else if errors.As(err, &se) {
