@@ -1,7 +1,6 @@
 # Bond Registry. `make help` lists the targets.
 SHELL := /usr/bin/env bash
 .SHELLFLAGS := -euo pipefail -c
-export PATH := $(PATH):/usr/local/go/bin
 
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 BIN     := bin/bond-registry
@@ -9,7 +8,7 @@ GOBIN   := $(CURDIR)/.cache/bin
 STATICCHECK := $(GOBIN)/staticcheck
 PORT    ?= 5000
 
-.PHONY: help build run test test-go lint clean init up down migrate post logs stack-check image-check bench
+.PHONY: help build run test test-go lint clean init up down migrate post logs stack-check image-check bench bench-compare
 
 COMPOSE ?= docker-compose
 
@@ -32,10 +31,11 @@ test-go: ## Go tests only, with whatever DynamoDB Local/engine the environment g
 $(STATICCHECK):
 	GOBIN=$(GOBIN) go install honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-lint: $(STATICCHECK) ## gofmt, go vet, staticcheck
+lint: $(STATICCHECK) ## gofmt, go vet, staticcheck (the service and the bench/ module)
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	go vet ./...
 	$(STATICCHECK) ./...
+	cd bench && go vet ./... && $(STATICCHECK) ./...
 
 clean: ## remove build output and caches (not data/)
 	rm -rf bin build .cache
@@ -70,5 +70,8 @@ stack-check: ## compose parses, shellcheck, YAML, Filebeat decoding rules (no Do
 image-check: build ## the static binary alone in an empty rootfs, run by podman as a non-root user
 	scripts/image-check.sh
 
-bench: build ## benchmarks: both stores beside their ceilings, one table + ratios, build/bench/
+bench: build ## benchmarks over HTTP (bench/ module) + DynamoDB store's paired ceilings, one table + ratios
 	scripts/bench.sh
+
+bench-compare: build ## GET /bonds/{id} of the service at REV vs this tree, paired: make bench-compare REV=HEAD~1
+	scripts/bench.sh compare $(REV)
