@@ -3,6 +3,8 @@ package dynamostore_test
 import (
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -69,4 +71,27 @@ func TestNewClient_Retries(t *testing.T) {
 			assert.Less(t, time.Since(start), time.Second, "backoff is capped")
 		})
 	}
+}
+
+// TestNewClient_Region checks that an empty region is left to the SDK's
+// chain (here the region of the profile in the shared config file), and
+// that a region given wins over it.
+func TestNewClient_Region(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "config")
+	require.NoError(t, os.WriteFile(file, []byte("[profile far]\nregion = ap-southeast-2\n"), 0o600))
+	t.Setenv("AWS_CONFIG_FILE", file)
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "credentials"))
+	t.Setenv("AWS_PROFILE", "far")
+	t.Setenv("AWS_REGION", "")
+	t.Setenv("AWS_DEFAULT_REGION", "")
+	static := config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("local", "local", ""))
+
+	client, err := dynamostore.NewClient(t.Context(), "", "", static)
+	require.NoError(t, err)
+	assert.Equal(t, "ap-southeast-2", client.Options().Region, "the profile's region")
+
+	client, err = dynamostore.NewClient(t.Context(), "", "eu-west-3", static)
+	require.NoError(t, err)
+	assert.Equal(t, "eu-west-3", client.Options().Region, "AWS_REGION set wins")
 }
