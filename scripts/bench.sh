@@ -55,7 +55,8 @@ if [[ ${1:-} == compare ]]; then
 	rm -rf "$src" && mkdir -p "$src"
 	git archive "$rev" | tar -x -C "$src"
 	log "building the service at $rev into $old"
-	(cd "$src" && CGO_ENABLED=0 go build -trimpath -o "$old" ./cmd/bond-registry)
+	# The flags of `make build`, so that only the source differs.
+	(cd "$src" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$old" ./cmd/bond-registry)
 	rm -rf "$src"
 	exec "$CACHE/bin/bondbench" compare "$old" "$BENCH_BIN"
 fi

@@ -47,6 +47,14 @@ func runCompare(ctx context.Context, cfg config, oldBin, newBin string, stdout, 
 	scenario := func(system string, s *bench.Server) bench.Scenario {
 		return bench.Scenario{Name: nameGet, System: system, Bonds: n, Targeter: (&bench.Targets{Base: s.URL, Bonds: n}).GetBond()}
 	}
+	// One unmeasured run of each side first: the first requests after a
+	// load pay for the freshly written file's pages and a collection.
+	for _, s := range []bench.Scenario{scenario("old", servers[0]), scenario("new", servers[1])} {
+		s.Clients, s.Duration = cfg.Clients, max(cfg.Warmup, time.Second)
+		if _, err := bench.Run(ctx, s); err != nil {
+			return fmt.Errorf("bench: warm-up: %w", err)
+		}
+	}
 	if err := b.pairedRounds(ctx, "new GET / old GET", scenario("new", servers[1]), scenario("old", servers[0]),
 		"", nil, cfg.CompareRounds); err != nil {
 		return err
