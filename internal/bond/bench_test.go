@@ -1,7 +1,6 @@
 package bond_test
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -79,36 +78,6 @@ func BenchmarkDecodeUpdate(b *testing.B) {
 		if u, err := bond.DecodeUpdate(data, "ID007"); err != nil || u.HostCostCenter == nil {
 			b.Fatalf("DecodeUpdate: %+v, %v", u, err)
 		}
-	}
-}
-
-// BenchmarkEncodeBond is the response body of one bond: AppendJSON, as the
-// HTTP layer writes it, beside encoding/json, which it replaced.
-func BenchmarkEncodeBond(b *testing.B) {
-	for _, n := range []int{3, 100} {
-		bd, err := bond.DecodeBond(createBody(n))
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.Run(fmt.Sprintf("AppendJSON/subscribers=%d", n), func(b *testing.B) {
-			b.ReportAllocs()
-			var buf []byte
-			for b.Loop() {
-				buf = bd.AppendJSON(buf[:0])
-				if len(buf) < 100 {
-					b.Fatalf("AppendJSON: %d bytes", len(buf))
-				}
-			}
-		})
-		b.Run(fmt.Sprintf("encoding-json/subscribers=%d", n), func(b *testing.B) {
-			b.ReportAllocs()
-			for b.Loop() {
-				out, err := json.Marshal(bd)
-				if err != nil || len(out) < 100 {
-					b.Fatalf("Marshal: %d bytes, %v", len(out), err)
-				}
-			}
-		})
 	}
 }
 
