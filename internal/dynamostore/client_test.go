@@ -74,8 +74,9 @@ func TestNewClient_Retries(t *testing.T) {
 }
 
 // TestNewClient_Region checks that an empty region is left to the SDK's
-// chain (here the region of the profile in the shared config file), and
-// that a region given wins over it.
+// chain (here the region of the profile in the shared config file), that a
+// region given wins over it, and that no region at all is an error unless
+// an endpoint (DynamoDB Local) is given.
 func TestNewClient_Region(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "config")
@@ -94,4 +95,11 @@ func TestNewClient_Region(t *testing.T) {
 	client, err = dynamostore.NewClient(t.Context(), "", "eu-west-3", static)
 	require.NoError(t, err)
 	assert.Equal(t, "eu-west-3", client.Options().Region, "AWS_REGION set wins")
+
+	t.Setenv("AWS_PROFILE", "")
+	_, err = dynamostore.NewClient(t.Context(), "", "", static)
+	require.Error(t, err, "no region anywhere, AWS's endpoint")
+	assert.Contains(t, err.Error(), "AWS_REGION")
+	_, err = dynamostore.NewClient(t.Context(), "http://127.0.0.1:8000", "", static)
+	require.NoError(t, err, "no region, DynamoDB Local's endpoint")
 }
