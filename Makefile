@@ -22,7 +22,7 @@ run: build ## serve on :5000 with the embedded store, seeded on first start
 	@if [ ! -f "$${BOLT_PATH:-data/bonds.db}" ]; then $(BIN) seed localdb/02-load-data.json; fi
 	PORT=$(PORT) $(BIN) serve
 
-test: ## every test: Go (-race) on both stores and both DynamoDB providers, docs page, stack checks
+test: ## every test: Go (-race) on both stores, docs page, stack checks
 	scripts/test.sh
 
 test-go: ## Go tests only, with whatever DynamoDB Local/engine the environment gives
