@@ -9,8 +9,8 @@ import (
 	"github.com/bondregistry/bond-registry/internal/bond"
 )
 
-// Micro-benchmarks of request decoding with validation and of response
-// encoding, without HTTP. Compare two versions with benchstat:
+// Micro-benchmarks of the domain's rules, without HTTP (the decoders'
+// are in internal/httpapi). Compare two versions with benchstat:
 //
 //	go test -run '^$' -bench . -benchmem -count 6 ./internal/... > new.txt
 //	go run golang.org/x/perf/cmd/benchstat@latest old.txt new.txt
@@ -37,33 +37,6 @@ func newBond(b *testing.B, n int) bond.Bond {
 		b.Fatal(err)
 	}
 	return bd
-}
-
-// BenchmarkEncodeBond is the response body of one bond: AppendJSON, as the
-// HTTP layer writes it, beside encoding/json, which it replaced.
-func BenchmarkEncodeBond(b *testing.B) {
-	for _, n := range []int{3, 100} {
-		bd := newBond(b, n)
-		b.Run(fmt.Sprintf("AppendJSON/subscribers=%d", n), func(b *testing.B) {
-			b.ReportAllocs()
-			var buf []byte
-			for b.Loop() {
-				buf = bd.AppendJSON(buf[:0])
-				if len(buf) < 100 {
-					b.Fatalf("AppendJSON: %d bytes", len(buf))
-				}
-			}
-		})
-		b.Run(fmt.Sprintf("encoding-json/subscribers=%d", n), func(b *testing.B) {
-			b.ReportAllocs()
-			for b.Loop() {
-				out, err := json.Marshal(bd)
-				if err != nil || len(out) < 100 {
-					b.Fatalf("Marshal: %d bytes, %v", len(out), err)
-				}
-			}
-		})
-	}
 }
 
 func BenchmarkItemSize(b *testing.B) {

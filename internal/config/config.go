@@ -37,7 +37,7 @@ type Config struct {
 	ShutdownTimeout time.Duration // SHUTDOWN_TIMEOUT
 	DynamoEndpoint  string        // DYNAMODB_ENDPOINT (empty: AWS's own)
 	DynamoTable     string        // DYNAMODB_TABLE
-	AWSRegion       string        // AWS_REGION
+	AWSRegion       string        // AWS_REGION; empty: the AWS SDK's chain decides
 	PageTokenKey    []byte        // PAGE_TOKEN_KEY, hex; empty: random per process
 
 	// APIKeys are the keys of API_KEYS_FILE and API_KEYS together (names and
@@ -119,9 +119,9 @@ func settings() []setting {
 			}
 			return nil
 		}, false},
-		{"AWS_REGION", "aws-region", "us-east-1", "AWS region", func(c *Config, v string) error {
+		{"AWS_REGION", "aws-region", "", "AWS region (empty: the AWS SDK's chain, e.g. the shared config file's profile)", func(c *Config, v string) error {
 			c.AWSRegion = v
-			return nonEmpty(v)
+			return nil
 		}, false},
 		{"PAGE_TOKEN_KEY", "", "", "", func(c *Config, v string) (err error) {
 			// Env only: a secret has no place on a command line.
@@ -227,11 +227,15 @@ func (c Config) String() string {
 	if len(c.PageTokenKey) > 0 {
 		key = "set (masked)"
 	}
+	region := c.AWSRegion
+	if region == "" {
+		region = "from the AWS SDK's chain"
+	}
 	return fmt.Sprintf("port=%d store=%s bolt_path=%s log_level=%s log_format=%s request_timeout=%s "+
-		"shutdown_timeout=%s dynamodb_endpoint=%q dynamodb_table=%s aws_region=%s page_token_key=%s "+
+		"shutdown_timeout=%s dynamodb_endpoint=%q dynamodb_table=%s aws_region=%q page_token_key=%s "+
 		"api_keys=%d allow_unauthenticated=%t public_metrics=%t public_docs=%t max_in_flight=%d max_header_bytes=%d",
 		c.Port, c.Store, c.BoltPath, c.LogLevel, c.LogFormat, c.RequestTimeout,
-		c.ShutdownTimeout, c.DynamoEndpoint, c.DynamoTable, c.AWSRegion, key,
+		c.ShutdownTimeout, c.DynamoEndpoint, c.DynamoTable, region, key,
 		c.APIKeys.Len(), c.AllowUnauthenticated, c.PublicMetrics, c.PublicDocs, c.MaxInFlight, c.MaxHeaderBytes)
 }
 

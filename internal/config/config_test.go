@@ -29,6 +29,8 @@ func TestLoad_Defaults(t *testing.T) {
 	assert.Equal(t, "json", got.LogFormat)
 	assert.Equal(t, 5*time.Second, got.RequestTimeout)
 	assert.Equal(t, "bond", got.DynamoTable)
+	assert.Empty(t, got.AWSRegion, "no default region: the AWS SDK's chain (shared config, profile) decides")
+	assert.Contains(t, got.String(), `aws_region="from the AWS SDK's chain"`)
 	assert.Empty(t, got.PageTokenKey)
 }
 
@@ -36,6 +38,7 @@ func TestLoad_EnvAndFlags(t *testing.T) {
 	got, err := config.Load([]string{"--port", "9000", "--log-format=console"}, env(map[string]string{
 		"PORT": "7000", "STORE": "dynamodb", "REQUEST_TIMEOUT": "250ms", "LOG_LEVEL": "WARN",
 		"DYNAMODB_ENDPOINT": "http://127.0.0.1:8000", "PAGE_TOKEN_KEY": strings.Repeat("ab", 16),
+		"AWS_REGION": "eu-west-3",
 	}), io.Discard)
 	require.NoError(t, err)
 	assert.Equal(t, 9000, got.Port, "a flag beats the environment")
@@ -44,6 +47,7 @@ func TestLoad_EnvAndFlags(t *testing.T) {
 	assert.Equal(t, 250*time.Millisecond, got.RequestTimeout)
 	assert.Equal(t, zerolog.WarnLevel, got.LogLevel)
 	assert.Equal(t, "http://127.0.0.1:8000", got.DynamoEndpoint)
+	assert.Equal(t, "eu-west-3", got.AWSRegion)
 	assert.Len(t, got.PageTokenKey, 16)
 	assert.NotContains(t, got.String(), strings.Repeat("ab", 16), "the key is masked")
 }
