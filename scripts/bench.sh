@@ -134,6 +134,6 @@ dynamodb_paired() {
 		echo "not measured: internal/dynamostore has no BenchmarkPaired benchmark yet"
 		return 0
 	fi
-	DYNAMODB_TEST_ENDPOINT=$DYNAMODB_ENDPOINT go test -run '^$' -bench Paired -benchtime "${BENCH_DURATION:-6s}" ./internal/dynamostore
+	DYNAMODB_TEST_ENDPOINT=$DYNAMODB_ENDPOINT go test -run '^$' -bench Paired -benchtime "${BENCH_PAIRED_CALLS:-400}x" ./internal/dynamostore
 }
 dynamodb_paired

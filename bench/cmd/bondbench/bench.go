@@ -145,8 +145,12 @@ func (b *bencher) boltPath(n int) string {
 	return filepath.Join(b.cfg.Out, "data", fmt.Sprintf("bonds-%d.db", n))
 }
 
-// startService starts bin/bond-registry with the given environment.
+// startService starts bin/bond-registry with the given environment, and no
+// in-flight limit (MAX_IN_FLIGHT=0): the rate scenarios may run more workers
+// than the default limit, and the benchmark measures the service, not its
+// load shedding.
 func (b *bencher) startService(ctx context.Context, name string, env ...string) (*bench.Server, error) {
+	env = append([]string{"MAX_IN_FLIGHT=0"}, env...)
 	s, err := bench.StartServer(ctx, bench.ServerSpec{
 		Name: name, Path: b.cfg.Bin, Args: []string{"serve"}, Env: env, ReadyPath: "/readyz",
 		Stderr: filepath.Join(b.cfg.Out, "logs", name+".stderr.log"),
