@@ -153,6 +153,22 @@ func TestProtocol_MethodLabelsAreBounded(t *testing.T) {
 	assert.Less(t, len(res.Body), 64<<10)
 }
 
+// The hostile corpus found it: a method chi has no route for at all got a
+// 405 with an empty Allow on any path, also on a path that does not exist.
+// An unknown path is a 404 whatever the method; a known one a 405 with its
+// methods in Allow.
+func TestProtocol_UnknownMethodOnUnknownPathIs404(t *testing.T) {
+	c := newClient(t, httpapi.NewServer(zerolog.Nop(), newBoltRepo(t), httpapi.Config{}))
+	for _, method := range []string{"FOO", "get", http.MethodPatch, http.MethodGet} {
+		res := c.Do(t, method, "/no/such/path", "", nil)
+		assert.Equal(t, "Not Found", wantError(t, res, http.StatusNotFound), method)
+		assert.Empty(t, res.Header.Get("Allow"), method)
+	}
+	res := c.Do(t, "FOO", "/bonds/B1", "", nil)
+	assert.Equal(t, "Method Not Allowed", wantError(t, res, http.StatusMethodNotAllowed))
+	assert.Equal(t, "GET, HEAD, PUT, DELETE", res.Header.Get("Allow"))
+}
+
 // Every error the service sends is the JSON detail body, also from the
 // handlers that are not ours (Swagger UI's files answered a plain-text 404).
 func TestProtocol_ForeignHandlersErrorsAreJSON(t *testing.T) {
