@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/bondregistry/bond-registry/internal/bond"
 )
@@ -78,6 +79,10 @@ type subscribersJSON map[string]bond.Subscriber
 
 func (s subscribersJSON) AppendJSON(dst []byte) []byte { return bond.AppendSubscribersJSON(dst, s) }
 
+// errorWriteGrace is the time the answer to a body that could not be read
+// has to get out.
+const errorWriteGrace = time.Second
+
 // readBody returns the request body: 415 when it is not JSON, 413 when it is
 // over MaxBodyBytes, 422 value_error.jsondecode when it is not UTF-8. An
 // empty body without a Content-Type is let through, so that the decoder
@@ -96,6 +101,11 @@ func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 		if errors.As(err, &tooLarge) {
 			return nil, errBodyTooLarge
 		}
+		// A body that came too slowly ends at the server's read timeout,
+		// and its write timeout ends a few milliseconds later: without
+		// more time the answer lost that race about half the time and the
+		// client saw the connection closed unanswered.
+		_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(errorWriteGrace))
 		return nil, errBodyRead
 	}
 	return data, nil

@@ -94,6 +94,30 @@ func TestProtocol_HeaderCap(t *testing.T) {
 	wantError(t, c.Do(t, http.MethodGet, "/bonds", "", many), http.StatusRequestHeaderFieldsTooLarge)
 }
 
+// The hostile corpus found it: a body sent too slowly ends at the server's
+// read timeout, and the write timeout ended a few milliseconds later, so the
+// JSON 400 got out only about half the time; otherwise the client saw the
+// connection closed unanswered. Now it always gets the answer.
+func TestProtocol_SlowBodyGetsItsAnswer(t *testing.T) {
+	srv := httptest.NewUnstartedServer(httpapi.NewServer(zerolog.Nop(), newBoltRepo(t), httpapi.Config{}))
+	srv.Config.ReadTimeout, srv.Config.WriteTimeout = 200*time.Millisecond, 200*time.Millisecond
+	srv.Start()
+	t.Cleanup(srv.Close)
+	for i := range 5 {
+		conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+		require.NoError(t, err)
+		require.NoError(t, conn.SetDeadline(time.Now().Add(5*time.Second)))
+		_, err = io.WriteString(conn, "POST /bonds HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{")
+		require.NoError(t, err)
+		res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		require.NoError(t, err, "round %d: an answer, not a closed connection", i)
+		body, _ := io.ReadAll(res.Body)
+		conn.Close()
+		assert.Equal(t, http.StatusBadRequest, res.StatusCode)
+		assert.JSONEq(t, `{"detail":"The request body could not be read."}`, string(body))
+	}
+}
+
 // The in-flight limit sheds load with a JSON 503 and Retry-After; the
 // probes stay outside it.
 func TestProtocol_MaxInFlight(t *testing.T) {
