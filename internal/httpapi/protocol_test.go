@@ -151,6 +151,43 @@ func TestProtocol_MaxInFlight(t *testing.T) {
 	assert.Equal(t, http.StatusOK, c.Do(t, http.MethodGet, "/bonds", "", nil).Status, "slots are given back")
 }
 
+// The hostile corpus found it: a request refused by the in-flight limit
+// got its 503 only once net/http had read the rest of its body, which a
+// slow client sends at leisure (until the read timeout). Now the 503 goes
+// out at once, and the connection is not reused.
+func TestProtocol_BusyAnswersABodyAtOnce(t *testing.T) {
+	entered, release := make(chan struct{}), make(chan struct{})
+	repo := &bondfake.Repo{Repository: newBoltRepo(t), GetFn: func(ctx context.Context, id string) (bond.Bond, error) {
+		entered <- struct{}{}
+		<-release
+		return bond.Bond{}, bond.ErrNotFound(id)
+	}}
+	srv := httptest.NewServer(httpapi.NewServer(zerolog.Nop(), repo, httpapi.Config{MaxInFlight: 1}))
+	t.Cleanup(srv.Close)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if res, err := http.Get(srv.URL + "/bonds/B1"); err == nil {
+			res.Body.Close()
+		}
+	}()
+	<-entered
+	defer func() { close(release); <-done }()
+
+	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+	require.NoError(t, err)
+	defer conn.Close()
+	require.NoError(t, conn.SetDeadline(time.Now().Add(2*time.Second)))
+	_, err = io.WriteString(conn, "POST /bonds HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{")
+	require.NoError(t, err)
+	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	require.NoError(t, err, "the 503 comes before the body is complete")
+	body, _ := io.ReadAll(res.Body)
+	assert.Equal(t, http.StatusServiceUnavailable, res.StatusCode)
+	assert.JSONEq(t, `{"detail":"The service is busy. Retry later."}`, string(body))
+	assert.True(t, res.Close, "Connection: close: the connection is not reused")
+}
+
 // Issue 10: every method string became a metric label value. Through the
 // server, 1,000 random methods add one series, not 1,000.
 func TestProtocol_MethodLabelsAreBounded(t *testing.T) {
