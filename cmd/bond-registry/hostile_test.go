@@ -813,6 +813,13 @@ func runCorpus(t *testing.T, bin string, storeEnv func(name string) []string) {
 		t.Name(), st.requests, st.statuses, st.largest, st.largestCase, st.largestError, st.largestErrCase, mib(peak), mib(now), mib(peakAnon))
 	assert.Less(t, peak, int64(maxPeakRSS), "peak RSS")
 	assert.GreaterOrEqual(t, st.requests, 80+1000, "the corpus has at least 80 requests plus the method flood")
+	s.noErrorLines(t)
+}
+
+// noErrorLines checks that the server logged no error: no 500, no panic
+// (writeError and the recoverer log those at error level).
+func (s *hostileServer) noErrorLines(t *testing.T) {
+	t.Helper()
 	logs, err := os.ReadFile(s.logPath)
 	require.NoError(t, err)
 	for line := range strings.SplitSeq(string(logs), "\n") {
@@ -943,7 +950,7 @@ func methodFlood(t *testing.T, s *hostileServer, st *corpusStats) {
 	wg.Wait()
 	assert.Empty(t, bad, "every random method gets a JSON 404 or 405")
 	assert.LessOrEqual(t, largest, maxErrorResponse)
-	t.Logf("%-72s %3d %8d bytes (largest of 1,000)", "1,000 random methods", http.StatusMethodNotAllowed, largest)
+	t.Logf("%-80s 404/405 %8d bytes (the largest of 1,000)", "1,000 random methods", largest)
 
 	r := s.exchange(hostileCase{wire: rawRequest(http.MethodGet, "/metrics", nil, "")})
 	require.Equal(t, http.StatusOK, r.status)
@@ -956,7 +963,7 @@ func methodFlood(t *testing.T, s *hostileServer, st *corpusStats) {
 	assert.Contains(t, labels, "OTHER", "random methods count as OTHER")
 	assert.LessOrEqual(t, len(labels), 11, "method labels come from a closed set: %v", labels)
 	assert.Less(t, len(r.body), 256<<10, "/metrics stays small")
-	t.Logf("%-72s %3d %8d bytes, method labels %v", "/metrics after the flood", r.status, len(r.body), slices.Sorted(maps.Keys(labels)))
+	t.Logf("%-80s %3d %8d bytes, method labels %v", "/metrics after the flood", r.status, len(r.body), slices.Sorted(maps.Keys(labels)))
 }
 
 // inFlight fills MAX_IN_FLIGHT with requests whose bodies never come, and
@@ -1059,8 +1066,10 @@ func keyed(t *testing.T, bin string, env []string, st *corpusStats) {
 		t.Run(c.name, func(t *testing.T) { checkAnswer(t, c, r) })
 		logCase(t, c.name, r)
 	}
-	peak, _, _ := s.memory(t)
-	assert.Less(t, peak, int64(maxPeakRSS), "peak RSS of the keyed server")
 	r = s.exchange(hostileCase{wire: rawRequest(http.MethodGet, "/bonds/K1", auth("Bearer "+readKey), "")})
 	assert.Equal(t, http.StatusOK, r.status, "the keyed server still answers")
+	peak, _, _ := s.memory(t)
+	t.Logf("keyed server: peak RSS (VmHWM) %.1f MiB", mib(peak))
+	assert.Less(t, peak, int64(maxPeakRSS), "peak RSS of the keyed server")
+	s.noErrorLines(t)
 }
