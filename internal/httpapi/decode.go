@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
+	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/bondregistry/bond-registry/internal/bond"
@@ -110,13 +112,51 @@ func invalidUTF8At(data []byte) int {
 // before JSON decoding.
 var errInvalidUTF8 = errors.New("invalid UTF-8")
 
+// loneSurrogateAt returns the offset of the first \u escape in data that
+// names a UTF-16 surrogate outside a high-low pair (such as "\ud800"), or
+// -1. encoding/json decodes one as U+FFFD: a silent change of the data (RFC
+// 8259 section 8.2 leaves such strings' meaning unpredictable). Outside
+// strings valid JSON has no backslash, so no string state is needed.
+func loneSurrogateAt(data []byte) int {
+	hex4 := func(i int) (rune, bool) {
+		if i+6 > len(data) || data[i] != '\\' || data[i+1] != 'u' {
+			return 0, false
+		}
+		v, err := strconv.ParseUint(string(data[i+2:i+6]), 16, 16)
+		return rune(v), err == nil
+	}
+	for i := 0; i < len(data); i++ {
+		if data[i] != '\\' {
+			continue
+		}
+		r, ok := hex4(i)
+		if !ok {
+			i++ // an escape of one character: skip it, it may be a backslash
+			continue
+		}
+		switch {
+		case utf16.IsSurrogate(r) && r < 0xdc00: // high: a low must follow
+			if lo, ok := hex4(i + 6); ok && lo >= 0xdc00 && lo <= 0xdfff {
+				i += 11
+				continue
+			}
+			return i
+		case utf16.IsSurrogate(r): // a low one alone
+			return i
+		}
+		i += 5
+	}
+	return -1
+}
+
 // object parses data as a JSON object into d.fields, in one pass: a value
 // that is valid JSON but not an object is a type problem, anything else that
 // does not parse is malformed.
 func (d *objectDecoder) object(data []byte) error {
 	d.seen = map[string]bool{}
 	err := errInvalidUTF8
-	if utf8.Valid(data) {
+	lone := loneSurrogateAt(data)
+	if utf8.Valid(data) && lone < 0 {
 		err = json.Unmarshal(data, &d.fields)
 	}
 	var te *json.UnmarshalTypeError
@@ -138,6 +178,8 @@ func (d *objectDecoder) object(data []byte) error {
 		// encoding/json would put U+FFFD in place of the bad bytes: a silent
 		// change of the data. JSON is UTF-8 (RFC 8259 §8.1).
 		msg = fmt.Sprintf("malformed JSON at byte %d: invalid UTF-8 (RFC 8259 section 8.1: JSON text is UTF-8)", invalidUTF8At(data))
+	} else if lone >= 0 {
+		msg = fmt.Sprintf("malformed JSON at byte %d: a \\u escape of a lone UTF-16 surrogate, which is no character (RFC 8259 section 8.2)", lone)
 	} else if len(bytes.TrimSpace(data)) == 0 {
 		msg = "the request body is empty"
 	} else if errors.As(err, &se) {

@@ -56,6 +56,46 @@ func TestServer_422IsProportionalToTheRequest(t *testing.T) {
 	}
 }
 
+// The hostile corpus found it: a \u escape of a lone UTF-16 surrogate
+// ("\ud800") was stored as U+FFFD, the same silent change as invalid UTF-8
+// (encoding/json replaces it). A pair, and an escaped backslash before "u",
+// are left alone.
+func TestServer_LoneSurrogateEscapeIs422(t *testing.T) {
+	c := newClient(t, httpapi.NewServer(zerolog.Nop(), newBoltRepo(t), httpapi.Config{}))
+	create := `{"bond_id":"B1","host_account_id":"H","sub_account_id":"S","host_cost_center":"c","sub_cost_center":"d"}`
+	require.Equal(t, http.StatusCreated, c.Do(t, http.MethodPost, "/bonds", create, nil).Status)
+	for _, body := range []string{
+		`{"sid":"u1","name":"a\ud800b","email":"u1@example.com"}`,     // high alone
+		`{"sid":"u1","name":"a\uDC00","email":"u1@example.com"}`,      // low alone
+		`{"sid":"u1","name":"\ud800\u0041","email":"u1@example.com"}`, // high, then no low
+		`{"sid":"u1","name":"\udc00\ud800","email":"u1@example.com"}`, // a pair in the wrong order
+		`{"sid":"u1","name":"n","email":"u1@example.com","\ud83d":1}`, // in a member name
+		`{"sid":"u1","name":"x\\\ud800","email":"u1@example.com"}`,    // after an escaped backslash
+	} {
+		res := c.Do(t, http.MethodPost, "/bonds/B1/subscribers", body, nil)
+		require.Equal(t, http.StatusUnprocessableEntity, res.Status, "%s: %s", body, res.Body)
+		ps := problems(t, res.Body)
+		require.Len(t, ps, 1, "%s", res.Body)
+		assert.Equal(t, "value_error.jsondecode", ps[0].Type)
+		assert.Contains(t, ps[0].Msg, "surrogate")
+	}
+	assert.Equal(t, http.StatusNotFound, c.Do(t, http.MethodGet, "/bonds/B1/subscribers/u1", "", nil).Status, "nothing was stored")
+
+	for sid, body := range map[string]string{
+		"u2": `{"sid":"u2","name":"clef \ud834\udd1e","email":"u2@example.com"}`, // a pair: U+1D11E
+		"u3": `{"sid":"u3","name":"\\ud800","email":"u3@example.com"}`,           // a backslash, then "ud800"
+	} {
+		res := c.Do(t, http.MethodPost, "/bonds/B1/subscribers", body, nil)
+		require.Equal(t, http.StatusOK, res.Status, "%s: %s", body, res.Body)
+		res = c.Do(t, http.MethodGet, "/bonds/B1/subscribers/"+sid, "", nil)
+		require.Equal(t, http.StatusOK, res.Status)
+		var s bond.Subscriber
+		require.NoError(t, json.Unmarshal(res.Body, &s))
+		assert.NotContains(t, s.Name, "\uFFFD", sid)
+		assert.Contains(t, []string{"clef \U0001D11E", `\ud800`}, s.Name, sid)
+	}
+}
+
 // Issue 10: invalid UTF-8 in a body was stored with U+FFFD in place of each
 // bad byte; RFC 8259 section 8.1 says JSON text is UTF-8.
 func TestServer_InvalidUTF8Is422(t *testing.T) {

@@ -94,6 +94,30 @@ func TestProtocol_HeaderCap(t *testing.T) {
 	wantError(t, c.Do(t, http.MethodGet, "/bonds", "", many), http.StatusRequestHeaderFieldsTooLarge)
 }
 
+// The hostile corpus found it: a body sent too slowly ends at the server's
+// read timeout, and the write timeout ended a few milliseconds later, so the
+// JSON 400 got out only about half the time; otherwise the client saw the
+// connection closed unanswered. Now it always gets the answer.
+func TestProtocol_SlowBodyGetsItsAnswer(t *testing.T) {
+	srv := httptest.NewUnstartedServer(httpapi.NewServer(zerolog.Nop(), newBoltRepo(t), httpapi.Config{}))
+	srv.Config.ReadTimeout, srv.Config.WriteTimeout = 200*time.Millisecond, 200*time.Millisecond
+	srv.Start()
+	t.Cleanup(srv.Close)
+	for i := range 5 {
+		conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+		require.NoError(t, err)
+		require.NoError(t, conn.SetDeadline(time.Now().Add(5*time.Second)))
+		_, err = io.WriteString(conn, "POST /bonds HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{")
+		require.NoError(t, err)
+		res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		require.NoError(t, err, "round %d: an answer, not a closed connection", i)
+		body, _ := io.ReadAll(res.Body)
+		conn.Close()
+		assert.Equal(t, http.StatusBadRequest, res.StatusCode)
+		assert.JSONEq(t, `{"detail":"The request body could not be read."}`, string(body))
+	}
+}
+
 // The in-flight limit sheds load with a JSON 503 and Retry-After; the
 // probes stay outside it.
 func TestProtocol_MaxInFlight(t *testing.T) {
@@ -127,6 +151,43 @@ func TestProtocol_MaxInFlight(t *testing.T) {
 	assert.Equal(t, http.StatusOK, c.Do(t, http.MethodGet, "/bonds", "", nil).Status, "slots are given back")
 }
 
+// The hostile corpus found it: a request refused by the in-flight limit
+// got its 503 only once net/http had read the rest of its body, which a
+// slow client sends at leisure (until the read timeout). Now the 503 goes
+// out at once, and the connection is not reused.
+func TestProtocol_BusyAnswersABodyAtOnce(t *testing.T) {
+	entered, release := make(chan struct{}), make(chan struct{})
+	repo := &bondfake.Repo{Repository: newBoltRepo(t), GetFn: func(ctx context.Context, id string) (bond.Bond, error) {
+		entered <- struct{}{}
+		<-release
+		return bond.Bond{}, bond.ErrNotFound(id)
+	}}
+	srv := httptest.NewServer(httpapi.NewServer(zerolog.Nop(), repo, httpapi.Config{MaxInFlight: 1}))
+	t.Cleanup(srv.Close)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if res, err := http.Get(srv.URL + "/bonds/B1"); err == nil {
+			res.Body.Close()
+		}
+	}()
+	<-entered
+	defer func() { close(release); <-done }()
+
+	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+	require.NoError(t, err)
+	defer conn.Close()
+	require.NoError(t, conn.SetDeadline(time.Now().Add(2*time.Second)))
+	_, err = io.WriteString(conn, "POST /bonds HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{")
+	require.NoError(t, err)
+	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	require.NoError(t, err, "the 503 comes before the body is complete")
+	body, _ := io.ReadAll(res.Body)
+	assert.Equal(t, http.StatusServiceUnavailable, res.StatusCode)
+	assert.JSONEq(t, `{"detail":"The service is busy. Retry later."}`, string(body))
+	assert.True(t, res.Close, "Connection: close: the connection is not reused")
+}
+
 // Issue 10: every method string became a metric label value. Through the
 // server, 1,000 random methods add one series, not 1,000.
 func TestProtocol_MethodLabelsAreBounded(t *testing.T) {
@@ -151,6 +212,22 @@ func TestProtocol_MethodLabelsAreBounded(t *testing.T) {
 	}
 	assert.Equal(t, []string{`http_requests_total{method="OTHER",route="unmatched",status="405"} 1000`}, series)
 	assert.Less(t, len(res.Body), 64<<10)
+}
+
+// The hostile corpus found it: a method chi has no route for at all got a
+// 405 with an empty Allow on any path, also on a path that does not exist.
+// An unknown path is a 404 whatever the method; a known one a 405 with its
+// methods in Allow.
+func TestProtocol_UnknownMethodOnUnknownPathIs404(t *testing.T) {
+	c := newClient(t, httpapi.NewServer(zerolog.Nop(), newBoltRepo(t), httpapi.Config{}))
+	for _, method := range []string{"FOO", "get", http.MethodPatch, http.MethodGet} {
+		res := c.Do(t, method, "/no/such/path", "", nil)
+		assert.Equal(t, "Not Found", wantError(t, res, http.StatusNotFound), method)
+		assert.Empty(t, res.Header.Get("Allow"), method)
+	}
+	res := c.Do(t, "FOO", "/bonds/B1", "", nil)
+	assert.Equal(t, "Method Not Allowed", wantError(t, res, http.StatusMethodNotAllowed))
+	assert.Equal(t, "GET, HEAD, PUT, DELETE", res.Header.Get("Allow"))
 }
 
 // Every error the service sends is the JSON detail body, also from the

@@ -88,7 +88,10 @@ func handleNotFound(w http.ResponseWriter, r *http.Request) {
 }
 
 // handleMethodNotAllowed answers a known path with a method it lacks, and
-// lists the methods it has in Allow (chi's own 405 does, a custom one must).
+// lists the methods it has in Allow (chi's own 405 does, a custom one must;
+// RFC 9110 section 15.5.6). chi also calls it for any method it has no route
+// for at all (FOO /no/such/path), before it looks at the path: a path that
+// no method matches is a 404, as for the methods chi knows.
 func handleMethodNotAllowed(routes chi.Routes) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		path := r.URL.RawPath
@@ -103,6 +106,10 @@ func handleMethodNotAllowed(routes chi.Routes) http.HandlerFunc {
 					allow = append(allow, http.MethodHead)
 				}
 			}
+		}
+		if len(allow) == 0 {
+			writeError(w, r, errRouteNotFound)
+			return
 		}
 		w.Header().Set("Allow", strings.Join(allow, ", "))
 		writeError(w, r, errMethodNotAllowed)
