@@ -612,10 +612,11 @@ func hostileCases(d corpusData) []hostileCase {
 
 		// Sizes.
 		{name: "bond_id of 10,000 characters", wire: post("/bonds", bondBody(long, "")), status: 422, check: hasProblem("value_error.any_str.max_length")},
-		{name: "1,000 unknown fields", wire: post("/bonds", `{`+unknownFields(1000)+`}`), status: 422, check: hasProblem("value_error.problems_omitted")},
-		{name: "39,750-byte body: 32,000-character key, 1,000 unknown fields (issue 10)", wire: post("/bonds", longKeyBody(32_000, 1000)), status: 422, check: hasProblem("value_error.problems_omitted")},
-		{name: "88 KB body: 32,000-character key, 6,000 unknown fields", wire: post("/bonds", longKeyBody(32_000, 6000)), status: 422, check: hasProblem("value_error.problems_omitted")},
-		{name: "1 MiB body: 100,000-character key, 100,000 unknown fields", wire: post("/bonds", longKeyBody(100_000, (httpapi.MaxBodyBytes-100_200)/11)), status: 422, check: hasProblem("value_error.problems_omitted")},
+		{name: "1,000 unknown fields", wire: post("/bonds", `{`+unknownFields(1000)+`}`), status: 422, check: hasProblem("value_error.too_many_members")},
+		{name: "39,750-byte body: 32,000-character key, 1,000 unknown fields (issue 10)", wire: post("/bonds", longKeyBody(32_000, 1000)), status: 422, check: hasProblem("value_error.too_many_members")},
+		{name: "88 KB body: 32,000-character key, 6,000 unknown fields", wire: post("/bonds", longKeyBody(32_000, 6000)), status: 422, check: hasProblem("value_error.too_many_members")},
+		{name: "1 MiB body: 100,000-character key, 100,000 unknown fields", wire: post("/bonds", longKeyBody(100_000, (httpapi.MaxBodyBytes-100_200)/11)), status: 422, check: hasProblem("value_error.too_many_members")},
+		{name: "150 invalid subscribers: 100 problems listed, the rest counted", wire: post("/bonds", invalidSubscribersBody(150)), status: 422, check: hasProblem("value_error.problems_omitted")},
 		{name: "body over 1 MiB", wire: post("/bonds", `{"x":"`+strings.Repeat("a", 1<<20)+`"}`), status: 413},
 		{name: "body of 8 MiB", wire: post("/bonds", `{"x":"`+strings.Repeat("a", 8<<20)+`"}`), status: 413, closes: true},
 		{name: "chunked body over 1 MiB", wire: rawRequest(http.MethodPost, "/bonds", append(slices.Clone(jsonType), "Transfer-Encoding: chunked"),
@@ -1072,4 +1073,15 @@ func keyed(t *testing.T, bin string, env []string, st *corpusStats) {
 	t.Logf("keyed server: peak RSS (VmHWM) %.1f MiB", mib(peak))
 	assert.Less(t, peak, int64(maxPeakRSS), "peak RSS of the keyed server")
 	s.noErrorLines(t)
+}
+
+// invalidSubscribersBody is a create body with n subscribers whose e-mail is
+// invalid: n problems, more than a 422 lists.
+func invalidSubscribersBody(n int) string {
+	var subs []string
+	for i := range n {
+		subs = append(subs, fmt.Sprintf(`"s%04d":{"sid":"s%04d","name":"N","email":"not-an-email"}`, i, i))
+	}
+	return `{"bond_id":"B9","host_account_id":"H9","sub_account_id":"S9","host_cost_center":"c","sub_cost_center":"d",` +
+		`"subscribers":{` + strings.Join(subs, ",") + `}}`
 }

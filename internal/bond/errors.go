@@ -51,7 +51,11 @@ type Error struct {
 	Kind     Kind
 	Message  string
 	Problems []Problem
-	Err      error
+	// Omitted counts problems that were found but not listed in Problems:
+	// a validator may stop recording after a bound, so that a hostile input
+	// costs no more than that bound.
+	Omitted int
+	Err     error
 }
 
 func (e *Error) Error() string {

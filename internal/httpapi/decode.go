@@ -79,7 +79,9 @@ type objectDecoder struct {
 	loc      []string
 	fields   map[string]json.RawMessage
 	seen     map[string]bool
-	problems []bond.Problem
+	refused  bool            // the object was refused whole (too many members): no field problems
+	problems []bond.Problem  // at most MaxProblems: a 422 lists no more
+	omitted  int             // problems found past MaxProblems
 	badLocs  map[string]bool // locs with a type problem: no value rules there
 }
 
@@ -89,7 +91,7 @@ func newObjectDecoder(data []byte) (*objectDecoder, error) {
 		return nil, err
 	}
 	if d.problems != nil {
-		return nil, bond.Invalid(d.problems...)
+		return nil, d.invalid()
 	}
 	return d, nil
 }
@@ -157,12 +159,22 @@ func (d *objectDecoder) object(data []byte) error {
 	err := errInvalidUTF8
 	lone := loneSurrogateAt(data)
 	if utf8.Valid(data) && lone < 0 {
+		if json.Valid(data) && memberCount(data) > maxObjectMembers {
+			// Decoding and listing a hundred thousand unknown fields would
+			// cost a hundred times the body: one problem says it all.
+			d.refused = true
+			d.markBad(d.loc)
+			d.problem(bond.Problem{Loc: slices.Clone(d.loc), Type: "value_error.too_many_members",
+				Msg: fmt.Sprintf("an object of this request has at most %d members", maxObjectMembers)})
+			d.fields = map[string]json.RawMessage{}
+			return nil
+		}
 		err = json.Unmarshal(data, &d.fields)
 	}
 	var te *json.UnmarshalTypeError
 	switch {
 	case err == nil && d.fields != nil:
-		if name, dup := duplicateName(data); dup {
+		if name, dup := duplicateName(data, len(d.fields)); dup {
 			// encoding/json keeps the last of two equal names: refuse the
 			// ambiguity rather than drop a value (RFC 8259 §4).
 			d.problem(bond.Problem{Loc: append(slices.Clone(d.loc), name), Msg: "duplicate key", Type: "value_error.duplicate_key"})
@@ -189,37 +201,77 @@ func (d *objectDecoder) object(data []byte) error {
 }
 
 // duplicateName returns a member name that occurs twice in the JSON object
-// data, looking at its own members only (nested objects are checked when
-// they are decoded). data must be valid JSON, as the caller has decoded it,
-// so the scan can be simple: it allocates only the names.
-func duplicateName(data []byte) (string, bool) {
-	i := skipSpace(data, 0)
-	if i >= len(data) || data[i] != '{' {
+// data (valid JSON: the caller has decoded it into a map of distinct
+// entries), looking at its own members only; nested objects are checked
+// when they are decoded. When data has as many members as the map has
+// entries no name repeats, and nothing is allocated; only otherwise are the
+// names collected to find the repeated one.
+func duplicateName(data []byte, distinct int) (string, bool) {
+	if memberCount(data) == distinct {
 		return "", false
 	}
-	seen := make(map[string]struct{}, 8)
+	seen := make(map[string]struct{}, distinct)
+	dup := ""
+	members(data, func(raw []byte) bool {
+		name := decodedName(raw)
+		if _, ok := seen[name]; ok {
+			dup = name
+			return false
+		}
+		seen[name] = struct{}{}
+		return true
+	})
+	return dup, dup != ""
+}
+
+// maxObjectMembers bounds the members of any object of a request body (a
+// bond has six fields, a subscriber three; the subscribers map has its own
+// bound, bond.MaxSubscribers).
+const maxObjectMembers = 64
+
+// memberCount returns the number of members of the JSON object data (valid
+// JSON), without allocating.
+func memberCount(data []byte) int {
+	n := 0
+	members(data, func([]byte) bool { n++; return true })
+	return n
+}
+
+// decodedName returns a member name as JSON decodes it (raw is its quoted
+// form, escapes included).
+func decodedName(raw []byte) string {
+	name := string(raw[1 : len(raw)-1])
+	if strings.IndexByte(name, '\\') >= 0 {
+		_ = json.Unmarshal(raw, &name)
+	}
+	return name
+}
+
+// members calls f with the quoted name of each member of the JSON object
+// data (valid JSON, as the caller has decoded it), until f returns false.
+func members(data []byte, f func(name []byte) bool) {
+	i := skipSpace(data, 0)
+	if i >= len(data) || data[i] != '{' {
+		return
+	}
 	for i++; i < len(data); {
-		i = skipSpace(data, i)
+		if i = skipSpace(data, i); i >= len(data) {
+			return
+		}
 		switch data[i] {
 		case '}':
-			return "", false
+			return
 		case ',':
 			i++
 			continue
 		}
 		end := skipString(data, i)
-		name := string(data[i+1 : end-1])
-		if strings.IndexByte(name, '\\') >= 0 {
-			_ = json.Unmarshal(data[i:end], &name) // the name as decoded
+		if !f(data[i:end]) {
+			return
 		}
-		if _, dup := seen[name]; dup {
-			return name, true
-		}
-		seen[name] = struct{}{}
 		i = skipSpace(data, end) + 1 // the colon
 		i = skipValue(data, skipSpace(data, i))
 	}
-	return "", false
 }
 
 func skipSpace(data []byte, i int) int {
@@ -273,7 +325,25 @@ func skipValue(data []byte, i int) int {
 	return i
 }
 
-func (d *objectDecoder) problem(p bond.Problem) { d.problems = append(d.problems, p) }
+// problem records p, or only counts it once MaxProblems are recorded, so
+// that a body with a million mistakes costs no more than a hundred.
+func (d *objectDecoder) problem(p bond.Problem) {
+	if len(d.problems) < MaxProblems {
+		d.problems = append(d.problems, p)
+		return
+	}
+	d.omitted++
+}
+
+// full reports whether problem would only count the next problem.
+func (d *objectDecoder) full() bool { return len(d.problems) >= MaxProblems }
+
+// invalid is the 422 of the problems found.
+func (d *objectDecoder) invalid() *bond.Error {
+	e := bond.Invalid(d.problems...)
+	e.Omitted = d.omitted
+	return e
+}
 
 func (d *objectDecoder) typeProblem(loc []string, msg, typ string, raw json.RawMessage) {
 	if string(raw) == "null" {
@@ -304,7 +374,7 @@ func (d *objectDecoder) underBad(loc []string) bool {
 func (d *objectDecoder) str(dst *string, name string, required bool) bool {
 	raw, ok := d.take(name)
 	if !ok {
-		if required {
+		if required && !d.refused {
 			loc := append(slices.Clone(d.loc), name)
 			d.markBad(loc)
 			d.problem(bond.Problem{Loc: loc, Msg: "field required", Type: "value_error.missing"})
@@ -351,12 +421,20 @@ func (d *objectDecoder) subscribers() (map[string]bond.Subscriber, bool) {
 		return nil, false
 	}
 	loc := append(slices.Clone(d.loc), "subscribers")
+	if raw[0] == '{' && memberCount(raw) > bond.MaxSubscribers {
+		// The rule's own problem, before decoding a map it would refuse.
+		d.markBad(loc)
+		for _, p := range at(bond.ErrTooManySubscribers().Problems, loc...) {
+			d.problem(p)
+		}
+		return nil, false
+	}
 	var entries map[string]json.RawMessage
 	if raw[0] != '{' || json.Unmarshal(raw, &entries) != nil {
 		d.typeProblem(loc, "value is not a valid dict", "type_error.dict", raw)
 		return nil, false
 	}
-	if sid, dup := duplicateName(raw); dup {
+	if sid, dup := duplicateName(raw, len(entries)); dup {
 		d.problem(bond.Problem{Loc: append(slices.Clone(loc), sid), Msg: "duplicate key", Type: "value_error.duplicate_key"})
 	}
 	keys := make([]string, 0, len(entries))
@@ -377,7 +455,10 @@ func (d *objectDecoder) subscribers() (map[string]bond.Subscriber, bool) {
 			sub.extra()
 			subs[k] = s
 		}
-		d.problems = append(d.problems, sub.problems...)
+		for _, p := range sub.problems {
+			d.problem(p)
+		}
+		d.omitted += sub.omitted
 		for loc := range sub.badLocs {
 			d.markBad(strings.Split(loc, "\x00"))
 		}
@@ -409,7 +490,11 @@ func (d *objectDecoder) extra() {
 		}
 	}
 	slices.Sort(names)
-	for _, k := range names {
+	for i, k := range names {
+		if d.full() {
+			d.omitted += len(names) - i
+			return
+		}
 		d.problem(bond.Problem{Loc: append(slices.Clone(d.loc), k), Msg: "extra fields not permitted", Type: "value_error.extra"})
 	}
 }
@@ -421,11 +506,11 @@ func (d *objectDecoder) finish(validate func() []bond.Problem) error {
 	d.extra()
 	for _, p := range at(validate(), "body") {
 		if !d.underBad(p.Loc) {
-			d.problems = append(d.problems, p)
+			d.problem(p)
 		}
 	}
 	if len(d.problems) > 0 {
-		return bond.Invalid(d.problems...)
+		return d.invalid()
 	}
 	return nil
 }

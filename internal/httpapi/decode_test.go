@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -151,7 +152,9 @@ func TestDuplicateName(t *testing.T) {
 		`{}`:                                           "",
 		`[]`:                                           "",
 	} {
-		got, dup := duplicateName([]byte(in))
+		var m map[string]json.RawMessage
+		_ = json.Unmarshal([]byte(in), &m)
+		got, dup := duplicateName([]byte(in), len(m))
 		assert.Equal(t, want, got, in)
 		assert.Equal(t, want != "", dup, in)
 	}

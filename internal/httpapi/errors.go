@@ -136,7 +136,7 @@ func problemsOf(e *bond.Error) []bond.Problem {
 		}
 		out[i] = bond.Problem{Loc: loc, Msg: truncate(p.Msg), Type: truncate(p.Type)}
 	}
-	if left := len(e.Problems) - n; left > 0 {
+	if left := len(e.Problems) - n + e.Omitted; left > 0 {
 		out = append(out, bond.Problem{
 			Loc:  []string{},
 			Msg:  fmt.Sprintf("%d more problems left out (a response lists at most %d)", left, MaxProblems),

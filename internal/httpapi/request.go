@@ -106,7 +106,9 @@ func withProblems(path []bond.Problem, err error) error {
 	}
 	var be *bond.Error
 	errors.As(err, &be)
-	return bond.Invalid(append(slices.Clone(path), be.Problems...)...)
+	joined := bond.Invalid(append(slices.Clone(path), be.Problems...)...)
+	joined.Omitted = be.Omitted
+	return joined
 }
 
 // bodyLocs puts "body" in front of the locs of a domain KindInvalid error
@@ -116,7 +118,9 @@ func bodyLocs(err error) error {
 	if !errors.As(err, &be) || be.Kind != bond.KindInvalid {
 		return err
 	}
-	return bond.Invalid(at(be.Problems, "body")...)
+	placed := bond.Invalid(at(be.Problems, "body")...)
+	placed.Omitted = be.Omitted
+	return placed
 }
 
 // getPathBond returns the bond the path's {bond_id} names, after checking
