@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"pgregory.net/rapid"
 )
@@ -25,11 +26,11 @@ var idPrefixes = []string{"", "", "team", "team[", "acct.", "帳", "😀😀", "
 func validID() *rapid.Generator[string] {
 	return rapid.Custom(func(t *rapid.T) string {
 		switch rapid.IntRange(0, 9).Draw(t, "idShape") {
-		case 0: // maximum length in characters (and in bytes, with 4-byte ones)
+		case 0: // a single piece
+			return fixSpaces(rapid.SampledFrom(idPieces).Draw(t, "piece"))
+		case 1: // maximum length in characters (and in bytes, with 4-byte ones)
 			ch := rapid.SampledFrom([]string{"a", "é", "帳", "😀"}).Draw(t, "maxChar")
 			return strings.Repeat(ch, maxIDChars-1) + rapid.SampledFrom([]string{"a", "😀", "]", "."}).Draw(t, "maxLast")
-		case 1: // a single piece
-			return fixSpaces(rapid.SampledFrom(idPieces).Draw(t, "piece"))
 		}
 		var b strings.Builder
 		b.WriteString(rapid.SampledFrom(idPrefixes).Draw(t, "prefix"))
@@ -64,35 +65,44 @@ func invalidID(bondID bool) *rapid.Generator[string] {
 // pools are the identifiers of one sequence: few, so that steps collide.
 type pools struct {
 	bondIDs, accounts, costCenters, sids []string
+	// keep filters the valid ids drawn (DIFFTEST_OFF=long: at most 32
+	// characters; DIFFTEST_OFF=brackets: no '[', ']', '.').
+	keep func(string) bool
 }
 
-func drawPools(t *rapid.T) pools {
-	ids := func(name string, lo, hi int) []string {
-		return rapid.SliceOfNDistinct(validID(), lo, hi, rapid.ID[string]).Draw(t, name)
+func drawPools(t *rapid.T, off map[string]bool) pools {
+	keep := func(s string) bool {
+		return (!off["long"] || utf8.RuneCountInString(s) <= 32) && (!off["brackets"] || !strings.ContainsAny(s, "[]."))
 	}
-	bondIDs := rapid.SliceOfNDistinct(validID().Filter(func(s string) bool { return !strings.Contains(s, "/") }),
+	gen := validID().Filter(keep)
+	ids := func(name string, lo, hi int) []string {
+		return rapid.SliceOfNDistinct(gen, lo, hi, rapid.ID[string]).Draw(t, name)
+	}
+	bondIDs := rapid.SliceOfNDistinct(gen.Filter(func(s string) bool { return !strings.Contains(s, "/") }),
 		2, 4, rapid.ID[string]).Draw(t, "bondIDs")
 	return pools{bondIDs: bondIDs, accounts: ids("accounts", 2, 4), costCenters: ids("costCenters", 1, 3),
-		sids: ids("sids", 2, 4)}
+		sids: ids("sids", 2, 4), keep: keep}
 }
 
 // pick draws from pool mostly, else a fresh valid or invalid id.
-func pick(t *rapid.T, name string, pool []string, bondID bool) string {
-	return pickID(t, name, pool, bondID, false)
+func (p pools) pick(t *rapid.T, name string, pool []string, bondID bool) string {
+	return p.pickID(t, name, pool, bondID, false)
 }
 
 // pickPath is pick for a path segment: never empty (an empty segment is
 // another route).
-func pickPath(t *rapid.T, name string, pool []string, bondID bool) string {
-	return pickID(t, name, pool, bondID, true)
+func (p pools) pickPath(t *rapid.T, name string, pool []string, bondID bool) string {
+	return p.pickID(t, name, pool, bondID, true)
 }
 
-func pickID(t *rapid.T, name string, pool []string, bondID, path bool) string {
+func (p pools) pickID(t *rapid.T, name string, pool []string, bondID, path bool) string {
 	switch rapid.IntRange(0, 19).Draw(t, name+"Src") {
 	case 0:
 		return invalidID(bondID).Filter(func(s string) bool { return !path || s != "" }).Draw(t, name+"Invalid")
 	case 1:
-		return validID().Filter(func(s string) bool { return !bondID || !strings.Contains(s, "/") }).Draw(t, name+"Fresh")
+		return validID().Filter(func(s string) bool {
+			return (!bondID || !strings.Contains(s, "/")) && p.keep(s)
+		}).Draw(t, name+"Fresh")
 	}
 	return rapid.SampledFrom(pool).Draw(t, name)
 }
@@ -156,7 +166,7 @@ func subscriberJSON(t *rapid.T, p pools, sid string) string {
 func subscribersJSON(t *rapid.T, p pools) string {
 	kvs := [][2]string{}
 	for range rapid.IntRange(0, 3).Draw(t, "subCount") {
-		sid := pick(t, "sid", p.sids, false)
+		sid := p.pick(t, "sid", p.sids, false)
 		key := sid
 		if rapid.IntRange(0, 19).Draw(t, "keyMismatch") == 0 {
 			key = rapid.SampledFrom(p.sids).Draw(t, "key")
@@ -205,11 +215,11 @@ func createBody(t *rapid.T, p pools) string {
 			kvs = append(kvs, [2]string{name, jsonValue(t, name, v)})
 		}
 	}
-	field("bond_id", pick(t, "bondID", p.bondIDs, true))
-	field("host_account_id", pick(t, "host", p.accounts, false))
-	field("sub_account_id", pick(t, "sub", p.accounts, false))
-	field("host_cost_center", pick(t, "hostCC", p.costCenters, false))
-	field("sub_cost_center", pick(t, "subCC", p.costCenters, false))
+	field("bond_id", p.pick(t, "bondID", p.bondIDs, true))
+	field("host_account_id", p.pick(t, "host", p.accounts, false))
+	field("sub_account_id", p.pick(t, "sub", p.accounts, false))
+	field("host_cost_center", p.pick(t, "hostCC", p.costCenters, false))
+	field("sub_cost_center", p.pick(t, "subCC", p.costCenters, false))
 	if rapid.Bool().Draw(t, "withSubs") {
 		kvs = append(kvs, [2]string{"subscribers", subscribersJSON(t, p)})
 	}
@@ -228,7 +238,7 @@ func updateBody(t *rapid.T, p pools, pathID string) string {
 	if rapid.IntRange(0, 5).Draw(t, "withBondID") == 0 {
 		id := pathID
 		if rapid.IntRange(0, 3).Draw(t, "otherBondID") == 0 {
-			id = pick(t, "bodyBondID", p.bondIDs, true)
+			id = p.pick(t, "bodyBondID", p.bondIDs, true)
 		}
 		kvs = append(kvs, [2]string{"bond_id", jsonValue(t, "bond_id", id)})
 	}
@@ -241,7 +251,7 @@ func updateBody(t *rapid.T, p pools, pathID string) string {
 			if f.pool == "cc" {
 				pool = p.costCenters
 			}
-			kvs = append(kvs, [2]string{f.name, jsonValue(t, f.name, pick(t, f.name, pool, false))})
+			kvs = append(kvs, [2]string{f.name, jsonValue(t, f.name, p.pick(t, f.name, pool, false))})
 		}
 	}
 	if rapid.IntRange(0, 3).Draw(t, "subsSet") == 0 {
@@ -263,7 +273,7 @@ func subscriberBody(t *rapid.T, p pools, stored map[string]Sub) string {
 		sid := rapid.SampledFrom(sortedKeys(stored)).Draw(t, "storedSID")
 		return string(mustJSON(stored[sid]))
 	}
-	return subscriberJSON(t, p, pick(t, "sid", p.sids, false))
+	return subscriberJSON(t, p, p.pick(t, "sid", p.sids, false))
 }
 
 func sortedKeys(m map[string]Sub) []string {
@@ -278,7 +288,7 @@ func sortedKeys(m map[string]Sub) []string {
 // condition draws an If-Match or If-None-Match value against a bond at
 // version v (0 when it does not exist): current, stale and future tags,
 // "01" for "1", weak tags, "*", lists, garbage.
-func condition(t *rapid.T, name string, v int64) *string {
+func condition(t *rapid.T, name string, v int64, noLists bool) *string {
 	cur := strconv.FormatInt(max(v, 1), 10)
 	q := func(n int64) string { return `"` + strconv.FormatInt(n, 10) + `"` }
 	choices := []string{
@@ -286,6 +296,11 @@ func condition(t *rapid.T, name string, v int64) *string {
 		`W/"` + cur + `"`, `*`, `"0", "` + cur + `"`, q(max(v, 1)+1) + `, "` + cur + `"`,
 		`W/"` + cur + `", ` + q(max(v, 1)+1), cur, `"` + cur, `""`, `"` + cur + `"x`, `, "` + cur + `"`,
 		` "` + cur + `" `, `"a,b", "` + cur + `"`, `"` + cur + `",,"9"`,
+	}
+	if noLists { // single tags only, no leading zeros (DIFFTEST_OFF=im-list)
+		choices = slices.DeleteFunc(choices, func(c string) bool {
+			return strings.Contains(c, ",") || strings.HasPrefix(c, `"0`) && c != `"0"`
+		})
 	}
 	return S(rapid.SampledFrom(choices).Draw(t, name))
 }
@@ -296,10 +311,10 @@ func condition(t *rapid.T, name string, v int64) *string {
 func listQuery(t *rapid.T, p pools) string {
 	var kvs [][2]string
 	if rapid.Bool().Draw(t, "withCC") {
-		kvs = append(kvs, [2]string{"cost_center_id", pick(t, "qCC", append(p.costCenters, p.accounts[0]), false)})
+		kvs = append(kvs, [2]string{"cost_center_id", p.pick(t, "qCC", append(p.costCenters, p.accounts[0]), false)})
 	}
 	if rapid.Bool().Draw(t, "withAccount") {
-		kvs = append(kvs, [2]string{"account_id", pick(t, "qAccount", p.accounts, false)})
+		kvs = append(kvs, [2]string{"account_id", p.pick(t, "qAccount", p.accounts, false)})
 	}
 	if rapid.Bool().Draw(t, "withByHost") {
 		bh := rapid.SampledFrom([]string{"true", "false", "1", "0", "true", "false", "1", "0", "yes"}).Draw(t, "byHost")
