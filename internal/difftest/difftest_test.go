@@ -2,6 +2,9 @@ package difftest
 
 import (
 	"flag"
+	"fmt"
+	"maps"
+	"slices"
 	"net/http"
 	"os"
 	"strconv"
@@ -66,13 +69,16 @@ func TestDifferentialScaleOut(t *testing.T) {
 
 func runDifferential(t *testing.T, targets ...*target) {
 	off, compat := features("DIFFTEST_OFF"), features("DIFFTEST_COMPAT")
+	st := &stats{counts: map[string]int{}}
+	defer st.log(t)
 	rapid.Check(t, func(rt *rapid.T) {
+		st.sequences++
 		for _, tg := range targets {
 			if err := tg.reset(); err != nil {
 				rt.Fatalf("reset %s: %v", tg.name, err)
 			}
 		}
-		m := &machine{model: NewModel(), targets: targets, pools: drawPools(rt, off), off: off}
+		m := &machine{model: NewModel(), targets: targets, pools: drawPools(rt, off), off: off, stats: st}
 		m.model.Compat = compat
 		for _, tg := range targets {
 			m.multi = m.multi || len(tg.bases) > 1
@@ -99,6 +105,22 @@ type machine struct {
 	pools   pools
 	off     map[string]bool
 	multi   bool // some target has several instances: draw routes
+	stats   *stats
+}
+
+// stats counts what a run did, by operation and status, for -v.
+type stats struct {
+	sequences, steps int
+	counts           map[string]int
+}
+
+func (s *stats) log(t *testing.T) {
+	keys := slices.Sorted(maps.Keys(s.counts))
+	var b strings.Builder
+	for _, k := range keys {
+		fmt.Fprintf(&b, " %s:%d", k, s.counts[k])
+	}
+	t.Logf("%d sequences, %d steps (shrinking included); by operation and status:%s", s.sequences, s.steps, b.String())
 }
 
 func (m *machine) actions() map[string]func(*rapid.T) {
@@ -130,9 +152,12 @@ func (m *machine) run(t *rapid.T, op Op) {
 	if m.multi {
 		op.Route = rapid.Uint64().Draw(t, "route")
 	}
-	if why := step(t, m.model, m.targets, op); why != "" {
+	why, status := step(t, m.model, m.targets, op)
+	if why != "" {
 		t.Skip(why)
 	}
+	m.stats.steps++
+	m.stats.counts[op.Kind.String()+"/"+strconv.Itoa(status)]++
 }
 
 // base draws what every op on one bond has: the id, the path encoding,
@@ -151,10 +176,10 @@ func (m *machine) base(t *rapid.T, k Kind) Op {
 		if b, ok := m.model.Bond(op.BondID); ok {
 			v = b.Version
 		}
-		if rapid.IntRange(0, 2).Draw(t, "withIfMatch") == 0 {
+		if chance(t, "withIfMatch", 3) {
 			op.IfMatch = condition(t, "ifMatch", v, m.off["im-list"])
 		}
-		if !(!read && m.off["inm-write"]) && rapid.IntRange(0, 3).Draw(t, "withIfNoneMatch") == 0 {
+		if !(!read && m.off["inm-write"]) && chance(t, "withIfNoneMatch", 4) {
 			op.IfNoneMatch = condition(t, "ifNoneMatch", v, false)
 		}
 	}
@@ -244,7 +269,7 @@ func replay(t *testing.T, ops ...Op) {
 			}
 			model := NewModel()
 			for _, op := range ops {
-				if why := step(t, model, []*target{tg}, op); why != "" {
+				if why, _ := step(t, model, []*target{tg}, op); why != "" {
 					t.Fatalf("step %#v: the model cannot judge it (%s)", op, why)
 				}
 			}

@@ -68,6 +68,14 @@ type pools struct {
 	// keep filters the valid ids drawn (DIFFTEST_OFF=long: at most 32
 	// characters; DIFFTEST_OFF=brackets: no '[', ']', '.').
 	keep func(string) bool
+	// flawed: the body (or path) being drawn may break rules; one roll
+	// per body keeps most bodies valid.
+	flawed bool
+}
+
+// flaw draws true with probability 1/n when p is flawed.
+func (p pools) flaw(t *rapid.T, name string, n int) bool {
+	return p.flawed && chance(t, name, n)
 }
 
 func drawPools(t *rapid.T, off map[string]bool) pools {
@@ -84,6 +92,14 @@ func drawPools(t *rapid.T, off map[string]bool) pools {
 		sids: ids("sids", 2, 4), keep: keep}
 }
 
+// chance draws true with probability 1/n. (rapid draws small integers far
+// more often than uniformly: IntRange(0, 29) == 0 holds about 12% of the
+// time, so rare events are drawn at the top of a wide range; shrinking
+// goes towards false.)
+func chance(t *rapid.T, name string, n int) bool {
+	return rapid.IntRange(0, 999).Draw(t, name) >= 1000-1000/n
+}
+
 // pick draws from pool mostly, else a fresh valid or invalid id.
 func (p pools) pick(t *rapid.T, name string, pool []string, bondID bool) string {
 	return p.pickID(t, name, pool, bondID, false)
@@ -92,14 +108,15 @@ func (p pools) pick(t *rapid.T, name string, pool []string, bondID bool) string 
 // pickPath is pick for a path segment: never empty (an empty segment is
 // another route).
 func (p pools) pickPath(t *rapid.T, name string, pool []string, bondID bool) string {
+	p.flawed = chance(t, name+"Flawed", 8)
 	return p.pickID(t, name, pool, bondID, true)
 }
 
 func (p pools) pickID(t *rapid.T, name string, pool []string, bondID, path bool) string {
-	switch rapid.IntRange(0, 19).Draw(t, name+"Src") {
-	case 0:
+	switch {
+	case p.flaw(t, name+"Invalid?", 15):
 		return invalidID(bondID).Filter(func(s string) bool { return !path || s != "" }).Draw(t, name+"Invalid")
-	case 1:
+	case chance(t, name+"Fresh?", 20):
 		return validID().Filter(func(s string) bool {
 			return (!bondID || !strings.Contains(s, "/")) && p.keep(s)
 		}).Draw(t, name+"Fresh")
@@ -112,8 +129,8 @@ var emails = []string{"a@example.com", "bob.smith+tag@example.co.uk", "x@y", "bo
 
 // jsonValue draws the JSON text of a string field: mostly the value, at
 // times a value of the wrong type.
-func jsonValue(t *rapid.T, name, v string) string {
-	if rapid.IntRange(0, 29).Draw(t, name+"Type") == 0 {
+func (p pools) jsonValue(t *rapid.T, name, v string) string {
+	if p.flaw(t, name+"Type", 20) {
 		return rapid.SampledFrom([]string{"1", "true", "null", "[]", "{}"}).Draw(t, name+"Wrong")
 	}
 	return string(mustJSON(v))
@@ -138,25 +155,25 @@ func object(kvs [][2]string) string {
 // subscriberJSON draws one subscriber object for sid.
 func subscriberJSON(t *rapid.T, p pools, sid string) string {
 	kvs := [][2]string{}
-	if rapid.IntRange(0, 29).Draw(t, "sidMissing") != 0 {
-		kvs = append(kvs, [2]string{"sid", jsonValue(t, "sid", sid)})
+	if !p.flaw(t, "sidMissing", 25) {
+		kvs = append(kvs, [2]string{"sid", p.jsonValue(t, "sid", sid)})
 	}
-	if rapid.IntRange(0, 29).Draw(t, "nameMissing") != 0 {
+	if !p.flaw(t, "nameMissing", 25) {
 		// valid names mostly
 		n := rapid.SampledFrom(names[:4]).Draw(t, "name")
-		if rapid.IntRange(0, 9).Draw(t, "nameBad") == 0 {
+		if p.flaw(t, "nameBad", 5) {
 			n = rapid.SampledFrom(names).Draw(t, "anyName")
 		}
-		kvs = append(kvs, [2]string{"name", jsonValue(t, "name", n)})
+		kvs = append(kvs, [2]string{"name", p.jsonValue(t, "name", n)})
 	}
-	if rapid.IntRange(0, 29).Draw(t, "emailMissing") != 0 {
+	if !p.flaw(t, "emailMissing", 25) {
 		e := rapid.SampledFrom(emails[:3]).Draw(t, "email")
-		if rapid.IntRange(0, 9).Draw(t, "emailBad") == 0 {
+		if p.flaw(t, "emailBad", 5) {
 			e = rapid.SampledFrom(emails).Draw(t, "anyEmail")
 		}
-		kvs = append(kvs, [2]string{"email", jsonValue(t, "email", e)})
+		kvs = append(kvs, [2]string{"email", p.jsonValue(t, "email", e)})
 	}
-	if rapid.IntRange(0, 39).Draw(t, "subExtra") == 0 {
+	if p.flaw(t, "subExtra", 20) {
 		kvs = append(kvs, [2]string{"phone", `"123"`})
 	}
 	return object(kvs)
@@ -168,7 +185,7 @@ func subscribersJSON(t *rapid.T, p pools) string {
 	for range rapid.IntRange(0, 3).Draw(t, "subCount") {
 		sid := p.pick(t, "sid", p.sids, false)
 		key := sid
-		if rapid.IntRange(0, 19).Draw(t, "keyMismatch") == 0 {
+		if p.flaw(t, "keyMismatch", 10) {
 			key = rapid.SampledFrom(p.sids).Draw(t, "key")
 		}
 		kvs = append(kvs, [2]string{key, subscriberJSON(t, p, sid)})
@@ -180,7 +197,7 @@ func subscribersJSON(t *rapid.T, p pools) string {
 // cap, the 400 KB item (256-character names of 4-byte characters), the
 // 1 MiB body.
 func bulk(t *rapid.T, on bool) *Bulk {
-	if !on || rapid.IntRange(0, 24).Draw(t, "bulkOn") != 0 {
+	if !on || !chance(t, "bulkOn", 25) {
 		return nil
 	}
 	return rapid.SampledFrom([]*Bulk{
@@ -191,8 +208,8 @@ func bulk(t *rapid.T, on bool) *Bulk {
 }
 
 // malformed draws, rarely, a body that is not a JSON object.
-func malformed(t *rapid.T) (string, bool) {
-	if rapid.IntRange(0, 29).Draw(t, "malformedOn") != 0 {
+func (p pools) malformed(t *rapid.T) (string, bool) {
+	if !p.flaw(t, "malformedOn", 8) {
 		return "", false
 	}
 	return rapid.SampledFrom([]string{"", "{", "[]", "null", `"x"`, "1", `{"a":}`}).Draw(t, "malformed"), true
@@ -206,13 +223,14 @@ func contentType(t *rapid.T) string {
 
 // createBody draws the body of POST /bonds.
 func createBody(t *rapid.T, p pools) string {
-	if s, ok := malformed(t); ok {
+	p.flawed = chance(t, "flawed", 4)
+	if s, ok := p.malformed(t); ok {
 		return s
 	}
 	kvs := [][2]string{}
 	field := func(name, v string) {
-		if rapid.IntRange(0, 39).Draw(t, name+"Missing") != 0 {
-			kvs = append(kvs, [2]string{name, jsonValue(t, name, v)})
+		if !p.flaw(t, name+"Missing", 25) {
+			kvs = append(kvs, [2]string{name, p.jsonValue(t, name, v)})
 		}
 	}
 	field("bond_id", p.pick(t, "bondID", p.bondIDs, true))
@@ -223,7 +241,7 @@ func createBody(t *rapid.T, p pools) string {
 	if rapid.Bool().Draw(t, "withSubs") {
 		kvs = append(kvs, [2]string{"subscribers", subscribersJSON(t, p)})
 	}
-	if rapid.IntRange(0, 39).Draw(t, "extra") == 0 {
+	if p.flaw(t, "extra", 15) {
 		kvs = append(kvs, [2]string{"subscriber", `{}`})
 	}
 	return object(kvs)
@@ -231,33 +249,34 @@ func createBody(t *rapid.T, p pools) string {
 
 // updateBody draws the body of PUT /bonds/{id}: any subset of the fields.
 func updateBody(t *rapid.T, p pools, pathID string) string {
-	if s, ok := malformed(t); ok {
+	p.flawed = chance(t, "flawed", 4)
+	if s, ok := p.malformed(t); ok {
 		return s
 	}
 	kvs := [][2]string{}
-	if rapid.IntRange(0, 5).Draw(t, "withBondID") == 0 {
+	if chance(t, "withBondID", 6) {
 		id := pathID
-		if rapid.IntRange(0, 3).Draw(t, "otherBondID") == 0 {
+		if chance(t, "otherBondID", 4) {
 			id = p.pick(t, "bodyBondID", p.bondIDs, true)
 		}
-		kvs = append(kvs, [2]string{"bond_id", jsonValue(t, "bond_id", id)})
+		kvs = append(kvs, [2]string{"bond_id", p.jsonValue(t, "bond_id", id)})
 	}
 	for _, f := range []struct{ name, pool string }{
 		{"host_account_id", "accounts"}, {"sub_account_id", "accounts"},
 		{"host_cost_center", "cc"}, {"sub_cost_center", "cc"},
 	} {
-		if rapid.IntRange(0, 2).Draw(t, f.name+"Set") == 0 {
+		if chance(t, f.name+"Set", 3) {
 			pool := p.accounts
 			if f.pool == "cc" {
 				pool = p.costCenters
 			}
-			kvs = append(kvs, [2]string{f.name, jsonValue(t, f.name, p.pick(t, f.name, pool, false))})
+			kvs = append(kvs, [2]string{f.name, p.jsonValue(t, f.name, p.pick(t, f.name, pool, false))})
 		}
 	}
-	if rapid.IntRange(0, 3).Draw(t, "subsSet") == 0 {
+	if chance(t, "subsSet", 4) {
 		kvs = append(kvs, [2]string{"subscribers", subscribersJSON(t, p)})
 	}
-	if rapid.IntRange(0, 39).Draw(t, "extra") == 0 {
+	if p.flaw(t, "extra", 15) {
 		kvs = append(kvs, [2]string{"version", `2`})
 	}
 	return object(kvs)
@@ -266,7 +285,8 @@ func updateBody(t *rapid.T, p pools, pathID string) string {
 // subscriberBody draws the body of POST /bonds/{id}/subscribers; half the
 // time it is exactly the stored subscriber (the no-op case).
 func subscriberBody(t *rapid.T, p pools, stored map[string]Sub) string {
-	if s, ok := malformed(t); ok {
+	p.flawed = chance(t, "flawed", 4)
+	if s, ok := p.malformed(t); ok {
 		return s
 	}
 	if len(stored) > 0 && rapid.Bool().Draw(t, "asStored") {
@@ -309,6 +329,7 @@ func condition(t *rapid.T, name string, v int64, noLists bool) *string {
 // four spellings, limit small (walks of several pages) or at its bounds,
 // at times a bad value.
 func listQuery(t *rapid.T, p pools) string {
+	p.flawed = chance(t, "flawed", 5)
 	var kvs [][2]string
 	if rapid.Bool().Draw(t, "withCC") {
 		kvs = append(kvs, [2]string{"cost_center_id", p.pick(t, "qCC", append(p.costCenters, p.accounts[0]), false)})
@@ -320,14 +341,14 @@ func listQuery(t *rapid.T, p pools) string {
 		bh := rapid.SampledFrom([]string{"true", "false", "1", "0", "true", "false", "1", "0", "yes"}).Draw(t, "byHost")
 		kvs = append(kvs, [2]string{"by_host", bh})
 	}
-	if rapid.IntRange(0, 5).Draw(t, "withLimit") != 0 {
+	if !chance(t, "withLimit", 6) {
 		l := rapid.SampledFrom([]string{"1", "1", "2", "2", "3", "4", "1000", "0", "1001", "x", "-1"}).Draw(t, "limit")
-		if rapid.IntRange(0, 3).Draw(t, "limitIsCount") == 0 {
+		if chance(t, "limitIsCount", 4) {
 			l = "COUNT" // the machine puts the number of matching bonds here
 		}
 		kvs = append(kvs, [2]string{"limit", l})
 	}
-	if rapid.IntRange(0, 29).Draw(t, "badToken") == 0 {
+	if chance(t, "badToken", 30) {
 		kvs = append(kvs, [2]string{"next_token", rapid.SampledFrom([]string{"", "garbage", "AAAA"}).Draw(t, "token")})
 	}
 	var parts []string

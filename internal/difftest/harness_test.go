@@ -138,11 +138,11 @@ func nextLink(h http.Header) (string, bool) {
 // step runs op on the model and on every target and fails t on any
 // difference. ambiguous reports an op the model cannot judge (nothing was
 // sent).
-func step(t tb, m *Model, targets []*target, op Op) (ambiguous string) {
+func step(t tb, m *Model, targets []*target, op Op) (ambiguous string, status int) {
 	t.Helper()
 	exp := m.Do(op)
 	if exp.Ambiguous != "" {
-		return exp.Ambiguous
+		return exp.Ambiguous, 0
 	}
 	t.Logf("step(%#v)", op)
 	var first observed
@@ -165,7 +165,7 @@ func step(t tb, m *Model, targets []*target, op Op) (ambiguous string) {
 				targets[0].name, describe(first), tg.name, describe(obs))
 		}
 	}
-	return ""
+	return "", exp.Status
 }
 
 // describe prints an answer briefly, for failure messages.
