@@ -2,6 +2,7 @@ package difftest
 
 import (
 	"net/url"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -193,11 +194,22 @@ func subscribersJSON(t *rapid.T, p pools) string {
 	return object(kvs)
 }
 
+// bulkOdds: one body in bulkOdds gets a Bulk (DIFFTEST_BULK overrides,
+// e.g. 3 to explore the limits).
+var bulkOdds = envInt("DIFFTEST_BULK", 25)
+
+func envInt(name string, def int) int {
+	if n, err := strconv.Atoi(os.Getenv(name)); err == nil && n > 0 {
+		return n
+	}
+	return def
+}
+
 // bulk draws, rarely, a Bulk at one of the limits: the 1,000-subscriber
 // cap, the 400 KB item (256-character names of 4-byte characters), the
 // 1 MiB body.
 func bulk(t *rapid.T, on bool) *Bulk {
-	if !on || !chance(t, "bulkOn", 25) {
+	if !on || !chance(t, "bulkOn", bulkOdds) {
 		return nil
 	}
 	return rapid.SampledFrom([]*Bulk{
