@@ -255,24 +255,30 @@ func (m *machine) head(t *rapid.T) {
 // DynamoDB Local, each against the model.
 func replay(t *testing.T, ops ...Op) {
 	t.Helper()
-	for _, v := range []struct {
-		name string
-		make func(t *testing.T) *target
-	}{
-		{"bolt", boltTarget},
-		{"dynamodb", func(t *testing.T) *target { return dynamoTarget(t, "dynamodb", 1) }},
-	} {
-		t.Run(v.name, func(t *testing.T) {
-			tg := v.make(t)
-			if err := tg.reset(); err != nil {
-				t.Fatalf("reset: %v", err)
-			}
-			model := NewModel()
-			for _, op := range ops {
-				if why, _ := step(t, model, []*target{tg}, op); why != "" {
-					t.Fatalf("step %#v: the model cannot judge it (%s)", op, why)
-				}
-			}
-		})
+	t.Run("bolt", func(t *testing.T) { replayOn(t, ops, boltTarget(t)) })
+	t.Run("dynamodb", func(t *testing.T) { replayOn(t, ops, dynamoTarget(t, "dynamodb", 1)) })
+}
+
+// replayStores runs a recorded sequence against the model and both stores
+// at once, which must also answer exactly alike (for what the model leaves
+// open, such as the loc of a 422).
+func replayStores(t *testing.T, ops ...Op) {
+	t.Helper()
+	dynamo := dynamoTarget(t, "dynamodb", 1)
+	replayOn(t, ops, boltTarget(t), dynamo)
+}
+
+func replayOn(t *testing.T, ops []Op, targets ...*target) {
+	t.Helper()
+	for _, tg := range targets {
+		if err := tg.reset(); err != nil {
+			t.Fatalf("reset %s: %v", tg.name, err)
+		}
+	}
+	model := NewModel()
+	for _, op := range ops {
+		if why, _ := step(t, model, targets, op); why != "" {
+			t.Fatalf("step %#v: the model cannot judge it (%s)", op, why)
+		}
 	}
 }
