@@ -29,7 +29,7 @@ import (
 // Model.Compat), to look past a known failure for the next one while
 // exploring; never in CI.
 const (
-	ciChecks = 25
+	ciChecks = 40
 	ciSteps  = 40
 )
 
