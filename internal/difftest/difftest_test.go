@@ -163,7 +163,7 @@ func (m *machine) run(t *rapid.T, op Op) {
 // base draws what every op on one bond has: the id, the path encoding,
 // the preconditions.
 func (m *machine) base(t *rapid.T, k Kind) Op {
-	op := Op{Kind: k, Esc: Esc(rapid.IntRange(0, 1).Draw(t, "esc"))}
+	op := Op{Kind: k, Esc: Esc(rapid.IntRange(0, 2).Draw(t, "esc"))}
 	if m.off["invalid"] {
 		op.BondID = rapid.SampledFrom(m.pools.bondIDs).Draw(t, "bondID")
 	} else {

@@ -67,6 +67,9 @@ const (
 	// EscAll percent-encodes every byte but ALPHA / DIGIT / "-" / "_" / "~",
 	// dots included.
 	EscAll
+	// EscMin percent-encodes only what a path segment cannot hold: '[',
+	// ']', ':', '@', '+', '*', '=' and the other sub-delims are sent raw.
+	EscMin
 )
 
 // Bulk adds N generated subscribers "bulk<i>" to a body's "subscribers" map,
@@ -153,7 +156,8 @@ func (e Esc) escape(s string) string {
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '~' {
+		unreserved := 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '~'
+		if unreserved || e == EscMin && (c == '.' || strings.IndexByte("!$&'()*+,;=:@[]", c) >= 0) {
 			b.WriteByte(c)
 		} else {
 			fmt.Fprintf(&b, "%%%02X", c)
@@ -235,8 +239,11 @@ func (o Op) GoString() string {
 	}
 	str("BondID", o.BondID)
 	str("SID", o.SID)
-	if o.Esc == EscAll {
+	switch o.Esc {
+	case EscAll:
 		b.WriteString(", Esc: EscAll")
+	case EscMin:
+		b.WriteString(", Esc: EscMin")
 	}
 	if o.Slash {
 		b.WriteString(", Slash: true")
