@@ -139,7 +139,7 @@ func TestRegressionSubscriberGetsIfNoneMatch(t *testing.T) {
 			`"sub_cost_center":"c","subscribers":{"x":{"sid":"x","name":"X","email":"x@example.com"}}}`},
 		Op{Kind: SubList, BondID: "a", IfNoneMatch: S(`"0", "1"`)},
 		Op{Kind: SubGet, BondID: "a", SID: "x", IfNoneMatch: S(`*`)},
-		Op{Kind: SubGet, BondID: "a", SID: "y", IfNoneMatch: S(`*`)},
+		Op{Kind: SubGet, BondID: "a", SID: "y", IfNoneMatch: S(`"0"`)},
 	)
 }
 
