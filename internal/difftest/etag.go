@@ -14,9 +14,9 @@ type entityTag struct {
 // parseTagList splits a field value into its members (RFC 9110 §5.6.1: a
 // comma-separated list, empty members and optional whitespace allowed).
 // A comma inside a quoted opaque-tag belongs to the tag (etagc includes
-// %x2C). star reports a lone "*"; a member that is not a well-formed
-// entity-tag is dropped: it can never match (the brief: "a malformed or
-// unknown tag simply does not match").
+// %x2C). star reports a lone "*". A header that does not parse as a list
+// of entity tags matches nothing (README "Conditional requests"): then
+// neither tags nor star.
 func parseTagList(v string) (tags []entityTag, star bool) {
 	var members []string
 	inQuote := false
@@ -42,9 +42,11 @@ func parseTagList(v string) (tags []entityTag, star bool) {
 			star = true
 			continue
 		}
-		if t, ok := parseEntityTag(m); ok {
-			tags = append(tags, t)
+		t, ok := parseEntityTag(m)
+		if !ok {
+			return nil, false
 		}
+		tags = append(tags, t)
 	}
 	return tags, star
 }

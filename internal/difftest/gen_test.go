@@ -42,8 +42,12 @@ func validID() *rapid.Generator[string] {
 	})
 }
 
-// fixSpaces makes spaces inside only.
+// fixSpaces makes spaces inside only, and "." and ".." (refused, being
+// dot-segments) into valid ids.
 func fixSpaces(s string) string {
+	if s == "." || s == ".." {
+		return s + "x"
+	}
 	if strings.HasPrefix(s, " ") {
 		s = "x" + s
 	}
@@ -56,7 +60,7 @@ func fixSpaces(s string) string {
 // invalidID draws an identifier that breaks one rule.
 func invalidID(bondID bool) *rapid.Generator[string] {
 	bad := []string{"", strings.Repeat("a", maxIDChars+1), strings.Repeat("😀", maxIDChars+1), " lead", "trail ",
-		"\u3000ideo", "ctl\x01x", "del\x7fx"}
+		"\u3000ideo", "ctl\x01x", "del\x7fx", ".", ".."}
 	if bondID {
 		bad = append(bad, "a/b", "/")
 	}
@@ -183,12 +187,17 @@ func subscriberJSON(t *rapid.T, p pools, sid string) string {
 // subscribersJSON draws a "subscribers" map of 0-3 entries.
 func subscribersJSON(t *rapid.T, p pools) string {
 	kvs := [][2]string{}
+	seen := map[string]bool{} // no duplicate keys: JSON leaves them undefined
 	for range rapid.IntRange(0, 3).Draw(t, "subCount") {
 		sid := p.pick(t, "sid", p.sids, false)
 		key := sid
 		if p.flaw(t, "keyMismatch", 10) {
 			key = rapid.SampledFrom(p.sids).Draw(t, "key")
 		}
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
 		kvs = append(kvs, [2]string{key, subscriberJSON(t, p, sid)})
 	}
 	return object(kvs)
@@ -327,7 +336,8 @@ func condition(t *rapid.T, name string, v int64, noLists bool) *string {
 		`"` + cur + `"`, `"` + cur + `"`, q(max(v, 1) + 1), q(max(v-1, 0)), `"0"`, `"0` + cur + `"`,
 		`W/"` + cur + `"`, `*`, `"0", "` + cur + `"`, q(max(v, 1)+1) + `, "` + cur + `"`,
 		`W/"` + cur + `", ` + q(max(v, 1)+1), cur, `"` + cur, `""`, `"` + cur + `"x`, `, "` + cur + `"`,
-		` "` + cur + `" `, `"a,b", "` + cur + `"`, `"` + cur + `",,"9"`,
+		` "` + cur + `" `, `"a,b", "` + cur + `"`, `"` + cur + `",,"9"`, `"0"` + "\n" + `"` + cur + `"`,
+		`"` + cur + `", 1`,
 	}
 	if noLists { // single tags only, no leading zeros (DIFFTEST_OFF=im-list)
 		choices = slices.DeleteFunc(choices, func(c string) bool {

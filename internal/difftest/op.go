@@ -90,8 +90,8 @@ type Op struct {
 	SID         string  // path {sid}
 	Esc         Esc     // encoding of BondID and SID in the path
 	Slash       bool    // collection routes: the trailing-slash form
-	IfMatch     *string // If-Match header, nil when absent
-	IfNoneMatch *string // If-None-Match header, nil when absent
+	IfMatch     *string // If-Match header, nil when absent; "\n" separates lines
+	IfNoneMatch *string // If-None-Match header, nil when absent; "\n" separates lines
 	ContentType string  // "" means application/json on requests with a body
 	Body        string  // JSON body (Create, Update, SubAdd), Bulk merged in
 	Bulk        *Bulk
@@ -219,11 +219,12 @@ func (o Op) Request(base string) (*http.Request, error) {
 		}
 		req.Header.Set("Content-Type", ct)
 	}
+	// A "\n" in a condition separates header lines.
 	if o.IfMatch != nil {
-		req.Header["If-Match"] = []string{*o.IfMatch}
+		req.Header["If-Match"] = strings.Split(*o.IfMatch, "\n")
 	}
 	if o.IfNoneMatch != nil {
-		req.Header["If-None-Match"] = []string{*o.IfNoneMatch}
+		req.Header["If-None-Match"] = strings.Split(*o.IfNoneMatch, "\n")
 	}
 	return req, nil
 }

@@ -63,13 +63,14 @@ func boltTarget(t *testing.T) *target {
 	return tg
 }
 
-// dynamoTarget is the service on DynamoDB Local ($DYNAMODB_TEST_ENDPOINT;
-// skipped without one, failed when CI=true): instances servers on one
+// dynamoTarget is the service on DynamoDB Local (dynamotest.Local: a
+// container, else $DYNAMODB_TEST_ENDPOINT; skipped without either, failed
+// when CI=true): instances servers on one
 // table, sharing one page-token key, as instances behind a load balancer
 // do. reset deletes every item of the table.
 func dynamoTarget(t *testing.T, name string, instances int) *target {
 	t.Helper()
-	raw := dynamotest.Endpoint(t) // skips, or fails in CI, without an endpoint
+	raw := dynamotest.Local(t) // skips, or fails in CI, without DynamoDB Local
 	table := dynamotest.NewTable(t, raw)
 	client, err := dynamostore.NewClient(t.Context(), aws.ToString(raw.Options().BaseEndpoint), "us-east-1",
 		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("local", "local", "")))
