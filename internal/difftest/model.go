@@ -97,21 +97,12 @@ type Expect struct {
 	// List: the matching bonds, and the page size.
 	Bonds []Bond
 	Limit int
-	// LooseLink accepts a Link to an empty last page (Compat "link-extra").
-	LooseLink bool
 }
 
 // Model is the reference model: a map of bonds, and the rules of the
 // contract. The zero value is not usable; call NewModel.
 type Model struct {
 	bonds map[string]Bond
-	// Compat names known faults of the service that the model imitates
-	// instead of flagging, to look past them for the next fault while
-	// exploring (DIFFTEST_COMPAT); empty in CI. "put-noop": a PUT that
-	// changes nothing bumps the version. "link-extra": a listing may end
-	// with a Link to an empty page. "read-cond": reads ignore If-Match,
-	// and the subscriber reads If-None-Match too.
-	Compat map[string]bool
 }
 
 // NewModel returns an empty model.
@@ -225,14 +216,7 @@ func (m *Model) read(op Op, k Kind) Expect {
 		}
 		e.Sub = &s
 	}
-	cond := op
-	if m.Compat["read-cond"] {
-		cond.IfMatch = nil
-		if k != Get {
-			cond.IfNoneMatch = nil
-		}
-	}
-	if st := preconditions(cond, true, b.etag()); st != 0 {
+	if st := preconditions(op, true, b.etag()); st != 0 {
 		e = Expect{Status: st}
 		if st == http.StatusNotModified {
 			e.ETag = b.etag()
@@ -380,7 +364,7 @@ func (m *Model) update(op Op) Expect {
 	if subsSet {
 		nb.Subscribers = subs
 	}
-	if sameData(b, nb) && !m.Compat["put-noop"] { // a write that changes nothing keeps the version
+	if sameData(b, nb) { // a write that changes nothing keeps the version
 		return Expect{Status: http.StatusOK, ETag: b.etag(), Bond: &b}
 	}
 	owner, taken := m.pairOwner(nb.HostAccountID, nb.SubAccountID, b.BondID)
@@ -540,7 +524,7 @@ func (m *Model) list(op Op) Expect {
 			out = append(out, b.clone())
 		}
 	}
-	return Expect{Status: http.StatusOK, Bonds: out, Limit: limit, LooseLink: m.Compat["link-extra"]}
+	return Expect{Status: http.StatusOK, Bonds: out, Limit: limit}
 }
 
 // sizeVerdict says whether b fits in one DynamoDB item, counted by AWS's
