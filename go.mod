@@ -22,6 +22,7 @@ require (
 	github.com/testcontainers/testcontainers-go/modules/dynamodb v0.44.0
 	go.etcd.io/bbolt v1.5.0
 	go.yaml.in/yaml/v3 v3.0.5
+	pgregory.net/rapid v1.3.0
 )
 
 require (
