@@ -19,6 +19,6 @@ for t in "${targets[@]}"; do
 		printf '%s\n' "$out" >&2
 		die "fuzz target $name in $dir failed (the crasher is in $dir/testdata/fuzz/$name)"
 	}
-	execs=$(printf '%s\n' "$out" | grep -o 'execs: [0-9]*' | tail -n 1)
+	execs=$(printf '%s\n' "$out" | grep -o 'execs: [0-9]*' | tail -n 1 || true)
 	printf 'fuzz %-28s %-24s %s in %s\n' "$name" "./$dir" "${execs:-execs: ?}" "$time"
 done
