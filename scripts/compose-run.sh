@@ -134,7 +134,7 @@ request 200 GET /bonds/FOO
 request 200 GET '/bonds?cost_center_id=olive'
 request 200 GET /bonds/FOO/subscribers/jessicadavis '' 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01
 request 404 GET /bonds/NOPE
-request 400 POST /bonds '{"bond_id": '
+request 422 POST /bonds '{"bond_id": '
 request 404 GET /nowhere
 log "stopping dynamodb-local: the store is down"
 compose stop -t 5 dynamodb-local

@@ -40,18 +40,19 @@ rm -rf "$WORK"
 mkdir -p "$WORK/out"
 # --path.*: Filebeat's working directories (registry, its own logs), not
 # configuration. --strict.perms=false as in docker-compose.yml.
-fb() { "$FB" --strict.perms=false --path.home "$WORK" --path.data "$WORK/data" --path.logs "$WORK/logs" "$@"; }
+paths=(--strict.perms=false --path.home "$WORK" --path.data "$WORK/data" --path.logs "$WORK/logs")
 
 echo "== filebeat test config ($("$FB" version | cut -d' ' -f1-3))"
-fb test config -c "$CONFIG"
+"$FB" test config "${paths[@]}" -c "$CONFIG"
 
 output=(-E output.elasticsearch.enabled=false -E "output.file.path=$WORK/out" -E output.file.filename=filebeat)
-fb export template -c "$CONFIG" "${output[@]}" >"$WORK/template.json"
+"$FB" export template "${paths[@]}" -c "$CONFIG" "${output[@]}" >"$WORK/template.json"
 
 id=$(podman inspect -f '{{.Id}}' "$CTR")
 logpath=$(podman inspect -f '{{.HostConfig.LogConfig.Path}}' "$CTR")
 [[ -s $logpath ]] || die "no log file for $CTR at '$logpath'"
-IFS=/ read -ra parts <<<"$logpath"
+# add_docker_metadata's match_source_index counts the path's non-empty parts.
+IFS=/ read -ra parts <<<"${logpath#/}"
 index=""
 for i in "${!parts[@]}"; do
 	[[ ${parts[i]} == "$id" ]] && index=$i
@@ -59,7 +60,7 @@ done
 [[ -n $index ]] || die "the container id is not in its log path $logpath"
 echo "== filebeat over $logpath ($(wc -l <"$logpath") lines, $(head -c 40 "$logpath")...)"
 
-fb -e -c "$CONFIG" "${output[@]}" \
+"$FB" run -e "${paths[@]}" -c "$CONFIG" "${output[@]}" \
 	-E "filebeat.inputs.0.paths=[\"$logpath\"]" \
 	-E "processors.0.add_docker_metadata.host=unix://$PODMAN_SOCKET" \
 	-E "processors.0.add_docker_metadata.match_source_index=$index" \

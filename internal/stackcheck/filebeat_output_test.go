@@ -78,7 +78,7 @@ func TestFilebeatOutput(t *testing.T) {
 					assert.False(t, ok, "trace.id without a traceparent")
 					continue
 				}
-				if !assert.True(t, ok, "saved search column %s missing from %v", col, e) {
+				if !assert.True(t, ok, "saved search column %s missing", col) {
 					continue
 				}
 				assertMappedType(t, col, mappingType(t, mappings, col), v)
