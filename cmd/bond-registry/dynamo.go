@@ -39,10 +39,14 @@ func migrate(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 		return fmt.Errorf("migrate: %w", err)
 	}
 	log.Info().Str("table", cfg.DynamoTable).Bool("table_created", report.TableCreated).Int("bonds", report.Bonds).
-		Int("guards_created", report.GuardsCreated).Int("duplicate_pairs", len(report.Duplicates)).Msg("migrated")
+		Int("guards_created", report.GuardsCreated).Int("guards_converted", report.GuardsConverted).
+		Int("duplicate_pairs", len(report.Duplicates)).Int("skipped", len(report.Skipped)).Msg("migrated")
 	for _, d := range report.Duplicates {
 		log.Warn().Str("host_account_id", d.HostAccountID).Str("sub_account_id", d.SubAccountID).
 			Str("guard_holder", d.Holder).Str("bond_id", d.BondID).Msg("account pair held by several bonds: resolve by hand")
+	}
+	for _, sk := range report.Skipped {
+		log.Warn().Str("bond_id", sk.Key).Str("reason", sk.Reason).Msg("item left as it is: fix it by hand")
 	}
 	return nil
 }

@@ -66,7 +66,7 @@ func Load(ctx context.Context, repo bond.Repository, bonds []bond.Bond, workers 
 				if i >= len(bonds) || ctx.Err() != nil {
 					return
 				}
-				if _, err := repo.Create(ctx, bonds[i]); err != nil {
+				if _, err := bond.Create(ctx, repo, bonds[i]); err != nil {
 					mu.Lock()
 					if firstErr == nil {
 						firstErr = fmt.Errorf("load bond %d: %w", i, err)

@@ -39,7 +39,7 @@ func load(b *testing.B, s *boltstore.Store, n int) {
 	for range 64 {
 		wg.Go(func() {
 			for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
-				if _, err := s.Create(b.Context(), benchBond(i)); err != nil {
+				if err := s.Create(b.Context(), benchBond(i)); err != nil {
 					errs <- err
 					return
 				}
@@ -71,7 +71,7 @@ func BenchmarkCreate(b *testing.B) {
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
-		if _, err := s.Create(b.Context(), benchBond(i)); err != nil {
+		if err := s.Create(b.Context(), benchBond(i)); err != nil {
 			b.Fatal(err)
 		}
 		i++
@@ -85,7 +85,7 @@ func BenchmarkCreateParallel(b *testing.B) {
 	var next atomic.Int64
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			if _, err := s.Create(b.Context(), benchBond(int(next.Add(1)))); err != nil {
+			if err := s.Create(b.Context(), benchBond(int(next.Add(1)))); err != nil {
 				b.Error(err)
 				return
 			}
@@ -102,7 +102,7 @@ func BenchmarkPutSubscriber(b *testing.B) {
 	i := 0
 	for b.Loop() {
 		sid := fmt.Sprintf("s%03d", i%100)
-		if _, err := s.PutSubscriber(b.Context(), id, bond.Subscriber{SID: sid, Name: "n", Email: "e@example.com"}, bond.AnyVersion); err != nil {
+		if _, err := bond.PutSubscriber(b.Context(), s, id, bond.Subscriber{SID: sid, Name: "n", Email: "e@example.com"}, bond.Precondition{}); err != nil {
 			b.Fatal(err)
 		}
 		i++
@@ -122,14 +122,14 @@ func BenchmarkList(b *testing.B) {
 		{"host cost center", bond.Filter{ByHost: true, CostCenter: "cc3"}},
 		{"host account", bond.Filter{ByHost: true, Account: "HOST0042"}},
 	} {
-		first, err := s.List(b.Context(), bc.f, 100, "")
+		first, err := bond.ListPage(b.Context(), s, bc.f, 100, "")
 		require.NoError(b, err)
 		require.Len(b, first.Bonds, 100, bc.name)
 		require.NotEmpty(b, first.Next, bc.name)
 		b.Run(bc.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				page, err := s.List(b.Context(), bc.f, 100, first.Next)
+				page, err := bond.ListPage(b.Context(), s, bc.f, 100, first.Next)
 				if err != nil || len(page.Bonds) != 100 {
 					b.Fatal(err, len(page.Bonds))
 				}

@@ -45,13 +45,13 @@ func TestOpen(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "bonds.db")
 		s, err := boltstore.Open(path)
 		require.NoError(t, err)
-		_, err = s.Create(ctx, newBond("A", "H", "S"))
+		_, err = bond.Create(ctx, s, newBond("A", "H", "S"))
 		require.NoError(t, err)
-		_, err = s.Create(ctx, newBond("B", "H", "S2"))
+		_, err = bond.Create(ctx, s, newBond("B", "H", "S2"))
 		require.NoError(t, err)
-		want, err := s.PutSubscriber(ctx, "A", bond.Subscriber{SID: "bob", Name: "Bob", Email: "bob@example.com"}, 1)
+		want, err := bond.PutSubscriber(ctx, s, "A", bond.Subscriber{SID: "bob", Name: "Bob", Email: "bob@example.com"}, bond.IfVersion(1))
 		require.NoError(t, err)
-		require.NoError(t, s.Delete(ctx, "B", bond.AnyVersion))
+		require.NoError(t, bond.Delete(ctx, s, "B", bond.IfVersion(bond.AnyVersion)))
 		require.NoError(t, s.Close())
 
 		s, err = boltstore.Open(path)
@@ -62,10 +62,10 @@ func TestOpen(t *testing.T) {
 		assert.Equal(t, want, got)
 		_, err = s.Get(ctx, "B")
 		assert.Equal(t, bond.KindNotFound, bond.KindOf(err))
-		page, err := s.List(ctx, bond.Filter{ByHost: true, Account: "H"}, 10, "")
+		page, err := bond.ListPage(ctx, s, bond.Filter{ByHost: true, Account: "H"}, 10, "")
 		require.NoError(t, err)
 		assert.Equal(t, []bond.Bond{want}, page.Bonds, "indexes survive")
-		_, err = s.Create(ctx, newBond("C", "H", "S"))
+		_, err = bond.Create(ctx, s, newBond("C", "H", "S"))
 		assert.Equal(t, bond.KindPairTaken, bond.KindOf(err), "the pair index survives")
 	})
 	t.Run("ErrLocked: a second open fails within the lock timeout", func(t *testing.T) {
@@ -104,31 +104,33 @@ func TestStore_Unavailable(t *testing.T) {
 	calls := map[string]func(ctx context.Context, s *boltstore.Store) error{
 		"Get": func(ctx context.Context, s *boltstore.Store) error { _, err := s.Get(ctx, "A"); return err },
 		"Create": func(ctx context.Context, s *boltstore.Store) error {
-			_, err := s.Create(ctx, newBond("N", "H", "S9"))
+			_, err := bond.Create(ctx, s, newBond("N", "H", "S9"))
 			return err
 		},
 		"Update": func(ctx context.Context, s *boltstore.Store) error {
-			_, err := s.Update(ctx, "A", bond.Update{}, bond.AnyVersion)
+			_, err := bond.UpdateBond(ctx, s, "A", bond.Update{}, bond.IfVersion(bond.AnyVersion))
 			return err
 		},
-		"Delete": func(ctx context.Context, s *boltstore.Store) error { return s.Delete(ctx, "A", bond.AnyVersion) },
+		"Delete": func(ctx context.Context, s *boltstore.Store) error {
+			return bond.Delete(ctx, s, "A", bond.IfVersion(bond.AnyVersion))
+		},
 		"PutSubscriber": func(ctx context.Context, s *boltstore.Store) error {
-			_, err := s.PutSubscriber(ctx, "A", bond.Subscriber{SID: "x", Name: "x", Email: "x@x.io"}, bond.AnyVersion)
+			_, err := bond.PutSubscriber(ctx, s, "A", bond.Subscriber{SID: "x", Name: "x", Email: "x@x.io"}, bond.IfVersion(bond.AnyVersion))
 			return err
 		},
 		"RemoveSubscriber": func(ctx context.Context, s *boltstore.Store) error {
-			_, err := s.RemoveSubscriber(ctx, "A", "rharper", bond.AnyVersion)
+			_, err := bond.RemoveSubscriber(ctx, s, "A", "rharper", bond.IfVersion(bond.AnyVersion))
 			return err
 		},
 		"List": func(ctx context.Context, s *boltstore.Store) error {
-			_, err := s.List(ctx, bond.Filter{}, 10, "")
+			_, err := bond.ListPage(ctx, s, bond.Filter{}, 10, "")
 			return err
 		},
 		"Ping": func(ctx context.Context, s *boltstore.Store) error { return s.Ping(ctx) },
 	}
 	t.Run("canceled context", func(t *testing.T) {
 		s := mustOpen(t)
-		_, err := s.Create(t.Context(), newBond("A", "H", "S"))
+		_, err := bond.Create(t.Context(), s, newBond("A", "H", "S"))
 		require.NoError(t, err)
 		ctx, cancel := context.WithCancel(t.Context())
 		cancel()
@@ -155,11 +157,11 @@ func TestStore_List(t *testing.T) {
 	ctx := t.Context()
 	s := mustOpen(t)
 	for i := range 5 {
-		_, err := s.Create(ctx, newBond(fmt.Sprintf("B%d", i), "H", fmt.Sprintf("S%d", i)))
+		_, err := bond.Create(ctx, s, newBond(fmt.Sprintf("B%d", i), "H", fmt.Sprintf("S%d", i)))
 		require.NoError(t, err)
 	}
 	hostH := bond.Filter{ByHost: true, Account: "H"}
-	first, err := s.List(ctx, hostH, 2, "")
+	first, err := bond.ListPage(ctx, s, hostH, 2, "")
 	require.NoError(t, err)
 	require.NotEmpty(t, first.Next)
 
@@ -168,24 +170,24 @@ func TestStore_List(t *testing.T) {
 			{}, {Account: "H"}, {ByHost: true, Account: "H2"}, {ByHost: true, Account: "H", CostCenter: "teal"},
 			{ByHost: true, CostCenter: "teal"},
 		} {
-			_, err := s.List(ctx, f, 2, first.Next)
+			_, err := bond.ListPage(ctx, s, f, 2, first.Next)
 			assert.Equal(t, bond.KindInvalid, bond.KindOf(err), "filter %+v: %v", f, err)
 		}
 	})
 	t.Run("ErrInvalid limit below 1", func(t *testing.T) {
-		_, err := s.List(ctx, hostH, 0, "")
+		_, err := bond.ListPage(ctx, s, hostH, 0, "")
 		assert.Equal(t, bond.KindInvalid, bond.KindOf(err))
 	})
 	t.Run("OK cursor of a deleted bond still resumes after it", func(t *testing.T) {
 		last := first.Bonds[len(first.Bonds)-1].BondID
-		require.NoError(t, s.Delete(ctx, last, bond.AnyVersion))
-		rest, err := s.List(ctx, hostH, 10, first.Next)
+		require.NoError(t, bond.Delete(ctx, s, last, bond.IfVersion(bond.AnyVersion)))
+		rest, err := bond.ListPage(ctx, s, hostH, 10, first.Next)
 		require.NoError(t, err)
 		assert.Len(t, rest.Bonds, 3)
 		assert.Empty(t, rest.Next)
 	})
 	t.Run("OK last full page has no Next", func(t *testing.T) {
-		page, err := s.List(ctx, bond.Filter{}, 4, "")
+		page, err := bond.ListPage(ctx, s, bond.Filter{}, 4, "")
 		require.NoError(t, err)
 		assert.Len(t, page.Bonds, 4)
 		assert.Empty(t, page.Next, "4 bonds left, page of 4")

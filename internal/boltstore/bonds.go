@@ -3,7 +3,6 @@ package boltstore
 import (
 	"context"
 	"fmt"
-	"maps"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -27,124 +26,36 @@ func (s *Store) Get(ctx context.Context, id string) (bond.Bond, error) {
 	return b, err
 }
 
-// Create stores b at version 1. KindExists, KindPairTaken.
-func (s *Store) Create(ctx context.Context, b bond.Bond) (bond.Bond, error) {
-	b.Version = 1
-	b.Subscribers = maps.Clone(b.Subscribers)
-	if b.Subscribers == nil {
-		b.Subscribers = map[string]bond.Subscriber{}
-	}
-	err := s.write(ctx, "create bond "+b.BondID, func(tx *bolt.Tx) error {
+// Create stores b as given. KindExists, KindPairTaken.
+func (s *Store) Create(ctx context.Context, b bond.Bond) error {
+	return s.write(ctx, "create bond "+b.BondID, func(tx *bolt.Tx) error {
 		if tx.Bucket(bucketBonds).Get([]byte(b.BondID)) != nil {
 			return bond.ErrExists(b.BondID)
 		}
 		return putBond(tx, nil, b)
 	})
-	if err != nil {
-		return bond.Bond{}, err
-	}
-	return b, nil
 }
 
-// Update applies u to the stored bond. KindNotFound, KindPairTaken,
-// KindVersionMismatch, KindInvalid (too many subscribers, too large).
-func (s *Store) Update(ctx context.Context, id string, u bond.Update, ifVersion int64) (bond.Bond, error) {
-	if u.Subscribers != nil {
-		// Apply shares the map; the stored bond must not share the caller's.
-		subs := maps.Clone(*u.Subscribers)
-		u.Subscribers = &subs
-	}
-	return s.modify(ctx, "update bond "+id, id, ifVersion, bond.ErrNotFound(id),
-		func(b bond.Bond) (bond.Bond, bool, error) {
-			b = u.Apply(b)
-			if len(b.Subscribers) > bond.MaxSubscribers {
-				return b, false, bond.ErrTooManySubscribers("body", "subscribers")
-			}
-			if bond.ItemSize(b) > bond.MaxItemBytes {
-				return b, false, bond.ErrTooLarge("body")
-			}
-			return b, true, nil
-		})
-}
-
-// Delete removes the bond. A missing bond is no error unless ifVersion is
-// given (KindVersionMismatch, as for a stale version).
-func (s *Store) Delete(ctx context.Context, id string, ifVersion int64) error {
-	return s.write(ctx, "delete bond "+id, func(tx *bolt.Tx) error {
-		old, ok, err := getBond(tx, id)
-		switch {
-		case err != nil:
-			return err
-		case !ok && ifVersion != bond.AnyVersion:
-			return bond.ErrVersionMismatch(id, ifVersion)
-		case !ok:
-			return nil
-		case ifVersion != bond.AnyVersion && old.Version != ifVersion:
-			return bond.ErrVersionMismatch(id, ifVersion)
-		}
-		return deleteBond(tx, old)
-	})
-}
-
-// PutSubscriber adds sub, or replaces the subscriber with its sid.
-// KindNotFound, KindVersionMismatch, KindInvalid.
-func (s *Store) PutSubscriber(ctx context.Context, id string, sub bond.Subscriber, ifVersion int64) (bond.Bond, error) {
-	return s.modify(ctx, "put subscriber of bond "+id, id, ifVersion, bond.ErrSubscriberAddNotFound(id, sub.SID),
-		func(b bond.Bond) (bond.Bond, bool, error) {
-			cur, replace := b.Subscribers[sub.SID]
-			if replace && cur == sub {
-				return b, false, nil // already there as it is: no change, no new version
-			}
-			if !replace && len(b.Subscribers) >= bond.MaxSubscribers {
-				return b, false, bond.ErrTooManySubscribers("body")
-			}
-			b.Subscribers[sub.SID] = sub
-			if bond.ItemSize(b) > bond.MaxItemBytes {
-				return b, false, bond.ErrTooLarge("body")
-			}
-			return b, true, nil
-		})
-}
-
-// RemoveSubscriber removes subscriber sid; an absent sid changes nothing (and
-// keeps the version). KindNotFound, KindVersionMismatch.
-func (s *Store) RemoveSubscriber(ctx context.Context, id, sid string, ifVersion int64) (bond.Bond, error) {
-	return s.modify(ctx, "remove subscriber of bond "+id, id, ifVersion, bond.ErrSubscriberRemoveNotFound(id, sid),
-		func(b bond.Bond) (bond.Bond, bool, error) {
-			if _, ok := b.Subscribers[sid]; !ok {
-				return b, false, nil
-			}
-			delete(b.Subscribers, sid)
-			return b, true, nil
-		})
-}
-
-// modify is the read-check-write of every change to an existing bond: read
-// it, check the version, let change compute the new bond (or refuse, or
-// report no change), then store it with the next version. change gets its
-// own copy of the bond and may modify it.
-func (s *Store) modify(ctx context.Context, op, id string, ifVersion int64, notFound *bond.Error,
-	change func(b bond.Bond) (next bond.Bond, changed bool, err error)) (bond.Bond, error) {
+// Modify is the read-check-write of bond id in one write transaction (see
+// bond.Repository.Modify): transactions are serialised, so the bond cannot
+// change between the read and the write.
+func (s *Store) Modify(ctx context.Context, id string, pre bond.Precondition, change bond.Change) (bond.Bond, error) {
 	var result bond.Bond
-	err := s.write(ctx, op, func(tx *bolt.Tx) error {
-		old, ok, err := getBond(tx, id)
+	err := s.write(ctx, "modify bond "+id, func(tx *bolt.Tx) error {
+		cur, err := checkedBond(tx, id, pre)
 		switch {
 		case err != nil:
 			return err
-		case !ok:
-			return notFound
-		case ifVersion != bond.AnyVersion && old.Version != ifVersion:
-			return bond.ErrVersionMismatch(id, ifVersion)
+		case cur == nil:
+			return bond.ErrNotFound(id)
 		}
-		cur := old
-		cur.Subscribers = maps.Clone(old.Subscribers)
-		next, changed, err := change(cur)
+		next, changed, err := change(cur.Clone())
 		if err != nil || !changed {
-			result = old
+			result = *cur
 			return err
 		}
-		next.Version = old.Version + 1
-		if err := putBond(tx, &old, next); err != nil {
+		next.Version = cur.Version + 1
+		if err := putBond(tx, cur, next); err != nil {
 			return err
 		}
 		result = next
@@ -154,6 +65,32 @@ func (s *Store) modify(ctx context.Context, op, id string, ifVersion int64, notF
 		return bond.Bond{}, err
 	}
 	return result, nil
+}
+
+// Delete removes the bond after checking pre; a missing bond that pre
+// allows is no error.
+func (s *Store) Delete(ctx context.Context, id string, pre bond.Precondition) error {
+	return s.write(ctx, "delete bond "+id, func(tx *bolt.Tx) error {
+		cur, err := checkedBond(tx, id, pre)
+		if err != nil || cur == nil {
+			return err
+		}
+		return deleteBond(tx, *cur)
+	})
+}
+
+// checkedBond reads bond id (nil when it does not exist) and checks pre
+// against it.
+func checkedBond(tx *bolt.Tx, id string, pre bond.Precondition) (*bond.Bond, error) {
+	b, ok, err := getBond(tx, id)
+	if err != nil {
+		return nil, err
+	}
+	cur := &b
+	if !ok {
+		cur = nil
+	}
+	return cur, pre.Check(id, cur)
 }
 
 // getBond reads bond id; ok is false when it does not exist.

@@ -80,7 +80,7 @@ func TestDurability_SIGKILL(t *testing.T) {
 	assert.Empty(t, lost, "acknowledged creates lost after SIGKILL")
 	stored := 0
 	for cursor := ""; ; {
-		page, err := s.List(t.Context(), bond.Filter{}, 1000, cursor)
+		page, err := bond.ListPage(t.Context(), s, bond.Filter{}, 1000, cursor)
 		require.NoError(t, err)
 		stored += len(page.Bonds)
 		if cursor = page.Next; cursor == "" {
@@ -104,7 +104,7 @@ func durabilityChild(t *testing.T, path string) {
 		wg.Go(func() {
 			for i := 0; ; i++ {
 				id := fmt.Sprintf("W%d-%d", w, i)
-				_, err := s.Create(t.Context(), bond.Bond{BondID: id, HostAccountID: "H" + id, SubAccountID: "S",
+				_, err := bond.Create(t.Context(), s, bond.Bond{BondID: id, HostAccountID: "H" + id, SubAccountID: "S",
 					HostCostCenter: "teal", SubCostCenter: "blue"})
 				if err != nil {
 					t.Error(err)

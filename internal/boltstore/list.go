@@ -63,8 +63,7 @@ func encodeCursor(sc scan, f bond.Filter, key []byte) string {
 // decodeCursor returns the last key of the previous page, checking that the
 // cursor was made by this store for this kind of scan and filter value.
 func decodeCursor(sc scan, f bond.Filter, cursor string) ([]byte, error) {
-	invalid := bond.Invalid(bond.Problem{Loc: []string{"query", "next_token"},
-		Msg: "invalid or expired page token", Type: "value_error.next_token"})
+	invalid := bond.ErrBadCursor()
 	if len(cursor) > maxCursorLen {
 		return nil, invalid
 	}
@@ -82,25 +81,20 @@ func decodeCursor(sc scan, f bond.Filter, cursor string) ([]byte, error) {
 	return key, nil
 }
 
-// List returns up to limit bonds matching f, after cursor. A page costs
-// O(limit): one seek and limit+1 steps in one index, and limit bond reads.
-// KindInvalid for a bad cursor or a limit below 1.
-func (s *Store) List(ctx context.Context, f bond.Filter, limit int, cursor string) (bond.Page, error) {
-	if limit < 1 {
-		return bond.Page{}, bond.Invalid(bond.Problem{Loc: []string{"query", "limit"},
-			Msg: "ensure this value is greater than or equal to 1", Type: "value_error.number.not_ge"})
-	}
+// List yields the bonds matching f after cursor, in key order of the scan's
+// bucket, inside one read transaction (see bond.Repository.List). A page
+// costs O(page): one seek, then one step and one bond read per bond taken.
+// KindInvalid (bond.ErrBadCursor) for a cursor this store did not make for f.
+func (s *Store) List(ctx context.Context, f bond.Filter, cursor string, _ int, yield func(bond.Bond, func() string) bool) error {
 	sc := scanFor(f)
 	var after []byte
 	if cursor != "" {
 		var err error
 		if after, err = decodeCursor(sc, f, cursor); err != nil {
-			return bond.Page{}, err
+			return err
 		}
 	}
-	var page bond.Page
-	err := s.view(ctx, "list bonds", func(tx *bolt.Tx) error {
-		page = bond.Page{Bonds: make([]bond.Bond, 0, min(limit, 128))}
+	return s.view(ctx, "list bonds", func(tx *bolt.Tx) error {
 		c := tx.Bucket(sc.bucket).Cursor()
 		var k []byte
 		if after == nil {
@@ -108,12 +102,7 @@ func (s *Store) List(ctx context.Context, f bond.Filter, limit int, cursor strin
 		} else if k, _ = c.Seek(after); bytes.Equal(k, after) {
 			k, _ = c.Next()
 		}
-		var last []byte
 		for ; k != nil && bytes.HasPrefix(k, sc.prefix); k, _ = c.Next() {
-			if len(page.Bonds) == limit {
-				page.Next = encodeCursor(sc, f, last)
-				return nil
-			}
 			id, err := splitKey(k, sc.skip)
 			if err != nil {
 				return fmt.Errorf("index %s key %q: %w", sc.bucket, k, err)
@@ -125,13 +114,11 @@ func (s *Store) List(ctx context.Context, f bond.Filter, limit int, cursor strin
 			if !ok {
 				return fmt.Errorf("index %s names missing bond %q", sc.bucket, id)
 			}
-			page.Bonds = append(page.Bonds, b)
-			last = k
+			key := k // resume is called after the cursor has moved on
+			if !yield(b, func() string { return encodeCursor(sc, f, key) }) {
+				return nil
+			}
 		}
 		return nil
 	})
-	if err != nil {
-		return bond.Page{}, err
-	}
-	return page, nil
 }

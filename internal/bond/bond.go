@@ -1,6 +1,14 @@
 // Package bond is the domain of the Bond Registry: the Bond and Subscriber
-// types, their validation rules, the typed errors every layer speaks, and the
-// Repository contract that each store implements.
+// types, every rule about a bond (validation, limits, applying an update,
+// adding and removing a subscriber and when that changes nothing, what a
+// precondition means, how a listing page is cut), the typed errors every
+// layer speaks, and the Repository contract that each store implements.
+//
+// Stores only store: they give the primitives of Repository (read, create,
+// compare-and-swap under a precondition, delete, scan) and keep what is
+// really per engine (uniqueness of the account pair, index planning, error
+// translation). The operations in ops.go combine those primitives with the
+// rules, so both stores answer alike by construction.
 //
 // The package has no dependencies beyond the standard library, so stores and
 // the HTTP layer can depend on it without depending on each other.
@@ -8,7 +16,7 @@ package bond
 
 import (
 	"context"
-	"strconv"
+	"maps"
 )
 
 // Subscriber is a person of the subscriber account allowed to use the host's
@@ -29,13 +37,29 @@ type Bond struct {
 	SubCostCenter  string                `json:"sub_cost_center"`
 	Subscribers    map[string]Subscriber `json:"subscribers"`
 
-	// Version is incremented by every write. It is sent as the ETag, never in
-	// the JSON body (the original service had no such field).
+	// Version is incremented by every write that changes the bond. The HTTP
+	// layer sends it as the entity tag, never in the JSON body (the original
+	// service had no such field).
 	Version int64 `json:"-"`
 }
 
-// ETag is the strong entity tag of the bond's current version.
-func (b Bond) ETag() string { return `"` + strconv.FormatInt(b.Version, 10) + `"` }
+// Clone returns b with its own copy of the subscribers map (never nil).
+func (b Bond) Clone() Bond {
+	b.Subscribers = maps.Clone(b.Subscribers)
+	if b.Subscribers == nil {
+		b.Subscribers = map[string]Subscriber{}
+	}
+	return b
+}
+
+// SameContent reports whether a and b hold the same data, whatever their
+// versions (a nil and an empty subscribers map are the same).
+func (b Bond) SameContent(o Bond) bool {
+	return b.BondID == o.BondID &&
+		b.HostAccountID == o.HostAccountID && b.SubAccountID == o.SubAccountID &&
+		b.HostCostCenter == o.HostCostCenter && b.SubCostCenter == o.SubCostCenter &&
+		maps.Equal(b.Subscribers, o.Subscribers)
+}
 
 // Update is a partial update (PUT /bonds/{id}): nil fields are kept, set fields
 // replace the stored value. Subscribers, when set, replaces the whole map.
@@ -47,9 +71,10 @@ type Update struct {
 	Subscribers    *map[string]Subscriber
 }
 
-// Apply returns b with the update's fields applied. It does not touch Version:
-// incrementing it is the store's job, inside its transaction.
+// Apply returns b with the update's fields applied. The result shares no map
+// with b or with u. It does not touch Version.
 func (u Update) Apply(b Bond) Bond {
+	b = b.Clone()
 	set := func(dst *string, src *string) {
 		if src != nil {
 			*dst = *src
@@ -60,17 +85,14 @@ func (u Update) Apply(b Bond) Bond {
 	set(&b.HostCostCenter, u.HostCostCenter)
 	set(&b.SubCostCenter, u.SubCostCenter)
 	if u.Subscribers != nil {
-		b.Subscribers = *u.Subscribers
-	}
-	if b.Subscribers == nil {
-		b.Subscribers = map[string]Subscriber{}
+		b.Subscribers = Bond{Subscribers: *u.Subscribers}.Clone().Subscribers
 	}
 	return b
 }
 
-// Filter selects bonds in List. With ByHost the account and cost center are
-// matched on the host side, else on the subscriber side. Empty fields match
-// everything; an empty Filter lists all bonds.
+// Filter selects bonds in a listing. With ByHost the account and cost center
+// are matched on the host side, else on the subscriber side. Empty fields
+// match everything; an empty Filter lists all bonds.
 type Filter struct {
 	CostCenter string
 	Account    string
@@ -88,62 +110,84 @@ func (f Filter) Match(b Bond) bool {
 }
 
 // Page is one page of a listing. Next is the store's cursor for the following
-// page, empty on the last one. It is raw store state: the HTTP layer signs it
-// before a client sees it.
+// page, empty when no more bonds match. It is raw store state: the HTTP layer
+// signs it before a client sees it.
 type Page struct {
 	Bonds []Bond
 	Next  string
 }
 
-// AnyVersion, passed as the expected version of a write, makes it
-// unconditional (no If-Match).
-const AnyVersion int64 = -1
+// Change computes the next state of a stored bond (see Repository.Modify).
+// It gets its own copy of the bond and may modify it. changed is false when
+// the result would hold the same data: the store then writes nothing and the
+// version stays. A non-nil error refuses the change and is returned as is.
+type Change func(cur Bond) (next Bond, changed bool, err error)
 
-// Repository is the store contract. Every implementation must pass the suite
+// Repository is the store contract: storage primitives, with no bond rule of
+// their own beyond what needs the engine (the account pair's uniqueness, the
+// atomicity of a compare-and-swap). Every implementation must pass the suite
 // in package bondtest. Methods return *Error values whose Kind is listed in
-// each comment; any other error is internal. Every write is atomic and bumps
-// the version by one; ifVersion is AnyVersion or the version the caller
-// expects the stored bond to have (ErrVersionMismatch otherwise).
+// each comment, or KindUnavailable when the store does not answer in time;
+// any other error is internal. Callers use the operations of ops.go, which
+// add the rules.
 type Repository interface {
 	// Get returns the bond. KindNotFound.
 	Get(ctx context.Context, id string) (Bond, error)
 
-	// Create stores a new bond with version 1 and returns it. KindExists when
-	// the id is taken, KindPairTaken when another bond has the same
-	// (host account, subscriber account) pair.
-	Create(ctx context.Context, b Bond) (Bond, error)
+	// Create stores b exactly as given (the caller has validated it and set
+	// its version). KindExists when the id is taken, KindPairTaken when
+	// another bond has the same (host account, subscriber account) pair,
+	// KindInvalid when the engine refuses the item as too large.
+	Create(ctx context.Context, b Bond) error
 
-	// Update applies u to the stored bond and returns the result. KindNotFound,
-	// KindPairTaken, KindVersionMismatch, KindInvalid (result too large).
-	Update(ctx context.Context, id string, u Update, ifVersion int64) (Bond, error)
+	// Modify is an atomic read-check-write of bond id (Kubernetes'
+	// GuaranteedUpdate): it reads the bond, checks pre against it (pre.Check,
+	// whose error it returns), returns ErrNotFound(id) when it does not
+	// exist, and calls change on a copy. When change reports no change, the
+	// stored bond is returned as it is. Otherwise the result is stored at the
+	// next version, on the condition that the bond is still at the version
+	// that was read; a lost race reads again and calls change again, so change
+	// must be a pure function of its argument. KindPairTaken when the result
+	// moves to a pair another bond holds, KindInvalid when the engine refuses
+	// the item as too large, and change's own errors.
+	Modify(ctx context.Context, id string, pre Precondition, change Change) (Bond, error)
 
-	// Delete removes the bond. Deleting a missing bond is not an error, unless
-	// ifVersion is given: a missing bond has no version to match, so that is
-	// KindVersionMismatch (RFC 9110 If-Match), as is a stale version.
-	Delete(ctx context.Context, id string, ifVersion int64) error
+	// Delete removes the bond, after checking pre against it (pre.Check,
+	// whose error it returns). Deleting a bond that does not exist is not an
+	// error when pre allows it.
+	Delete(ctx context.Context, id string, pre Precondition) error
 
-	// PutSubscriber adds s, or replaces the subscriber with the same sid, in
-	// one atomic step (no lost updates under concurrency). Putting a
-	// subscriber exactly as it is stored changes nothing and keeps the
-	// version, so a retried put is harmless. KindNotFound
-	// (ErrSubscriberAddNotFound), KindVersionMismatch, KindInvalid (too many
-	// subscribers, or the bond would grow too large).
-	PutSubscriber(ctx context.Context, id string, s Subscriber, ifVersion int64) (Bond, error)
-
-	// RemoveSubscriber removes the subscriber sid; a missing sid is a no-op
-	// that still returns the bond (and does not bump the version). KindNotFound
-	// (ErrSubscriberRemoveNotFound), KindVersionMismatch.
-	RemoveSubscriber(ctx context.Context, id, sid string, ifVersion int64) (Bond, error)
-
-	// List returns up to limit bonds matching f, starting after cursor (empty
-	// for the first page). Following Next until it is empty yields every
-	// matching bond exactly once. KindInvalid for a cursor the store cannot
-	// read.
-	List(ctx context.Context, f Filter, limit int, cursor string) (Page, error)
+	// List calls yield with each bond matching f, in the store's order,
+	// starting after the position cursor (empty for the first), until yield
+	// returns false or no bond is left. resume returns the cursor of the
+	// position just after that bond; it is only valid during the call.
+	// batch hints how many bonds the caller expects to take, so that a store
+	// that reads in pages reads no more than needed. Following the cursors
+	// yields every matching bond exactly once. KindInvalid (ErrBadCursor) for
+	// a cursor the store did not make for f.
+	List(ctx context.Context, f Filter, cursor string, batch int, yield func(b Bond, resume func() string) bool) error
 
 	// Ping reports whether the store answers. KindUnavailable.
 	Ping(ctx context.Context) error
 
 	// Close releases the store's resources.
 	Close() error
+}
+
+// SubscriberPatcher is an optional upgrade of a Repository, as io.WriterTo
+// is of io.Copy: a store that can put or remove one subscriber in a single
+// atomic step, without reading the bond first, implements it, and the
+// subscriber operations of ops.go try it before Modify.
+//
+// Each method applies its change only under the store's conditions: the bond
+// exists and its subscribers are a map; ifVersion is AnyVersion or the
+// bond's version; for a put, the bond has fewer than below subscribers (the
+// caller computes below so that no bond under it can break a limit) and the
+// stored subscriber differs from s; for a remove, the subscriber exists.
+// done is false, with a nil error, when a condition failed: the caller then
+// decides with the rules (Modify), which also covers every no-op. A write
+// that happened bumps the version by one and returns the bond as stored.
+type SubscriberPatcher interface {
+	PatchPutSubscriber(ctx context.Context, id string, s Subscriber, ifVersion int64, below int) (b Bond, done bool, err error)
+	PatchRemoveSubscriber(ctx context.Context, id, sid string, ifVersion int64) (b Bond, done bool, err error)
 }

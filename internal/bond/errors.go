@@ -16,9 +16,11 @@ const (
 	KindNotFound             // the bond (or subscriber) does not exist
 	KindExists               // the bond_id is taken
 	KindPairTaken            // the (host account, subscriber account) pair is taken
-	KindVersionMismatch      // If-Match does not match the stored version
+	KindVersionMismatch      // the bond is not at a version the precondition requires
+	KindNotModified          // the bond is at a version the precondition excludes
 	KindInvalid              // the input breaks a rule; Problems says which
 	KindUnavailable          // the store did not answer in time, or throttled
+	KindUnreadable           // the stored item is in a form the service cannot read
 )
 
 func (k Kind) String() string {
@@ -31,6 +33,10 @@ func (k Kind) String() string {
 		return "pair_taken"
 	case KindVersionMismatch:
 		return "version_mismatch"
+	case KindNotModified:
+		return "not_modified"
+	case KindUnreadable:
+		return "unreadable"
 	case KindInvalid:
 		return "invalid"
 	case KindUnavailable:
@@ -61,8 +67,11 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
-// Problem is one validation failure, in the FastAPI/pydantic style:
-// Loc is the path to the value (["body", "subscribers", "bob", "email"]).
+// Problem is one validation failure: Loc is the path to the value within the
+// bond, update or subscriber it concerns (["subscribers", "bob", "email"];
+// empty for the whole value), Msg says what is wrong, Type names the rule in
+// the pydantic style the original service used ("value_error.email"). The
+// HTTP layer puts the request part in front ("body", "path", "query").
 type Problem struct {
 	Loc  []string `json:"loc"`
 	Msg  string   `json:"msg"`
@@ -97,8 +106,8 @@ func Unavailable(op string, cause error) *Error {
 	return &Error{Kind: KindUnavailable, Message: "The bond store is unavailable. Retry later.", Err: fmt.Errorf("%s: %w", op, cause)}
 }
 
-// The messages of the contract (api-contract.md, "Errors"), one constructor
-// each, so every store says the same thing.
+// The messages of the contract (README "Errors"), one constructor each, so
+// every store says the same thing.
 
 // ErrNotFound is returned when bond id does not exist.
 func ErrNotFound(id string) *Error { return Errorf(KindNotFound, "Bond %s not found.", id) }
@@ -127,15 +136,35 @@ func ErrPairTaken(host, sub, otherID string) *Error {
 		"A bond already exists for host account %s and subscriber account %s: bond_id=%s", host, sub, otherID)
 }
 
-// ErrVersionMismatch is returned when If-Match names a version the bond does
-// not have (or the bond does not exist).
-func ErrVersionMismatch(id string, want int64) *Error {
+// ErrVersionMismatch is returned when a precondition requires the bond at a
+// version it does not have, or requires it to exist and it does not.
+func ErrVersionMismatch(id string) *Error {
 	return Errorf(KindVersionMismatch,
-		`Bond %s does not have version "%d" (If-Match): it was changed or deleted. Fetch it again.`, id, want)
+		"Bond %s is not at the version the request requires: it was changed or deleted. Fetch it again.", id)
+}
+
+// ErrNotModified is returned when a precondition excludes the bond's current
+// version (or its existence).
+func ErrNotModified(id string) *Error {
+	return Errorf(KindNotModified, "Bond %s is at a version the request excludes.", id)
+}
+
+// ErrUnreadable is returned when the stored item of bond id is in a form the
+// service cannot read (written by hand or by another program); what says
+// which part. Nothing is written to such an item.
+func ErrUnreadable(id, what string) *Error {
+	return Errorf(KindUnreadable, "Bond %s is stored in a form this service cannot read (%s): fix the item in the store.", id, what)
+}
+
+// ErrBadCursor is returned by a listing whose cursor the store did not make
+// for that filter.
+func ErrBadCursor() *Error {
+	return Invalid(Problem{Loc: []string{"cursor"}, Type: "value_error.cursor",
+		Msg: "the cursor was not made by this store for this filter"})
 }
 
 // ErrTooLarge is returned when a write would make a bond larger than one
-// DynamoDB item.
+// DynamoDB item (MaxItemBytes, DynamoDB's 400 KB item limit).
 func ErrTooLarge(loc ...string) *Error {
 	return Invalid(Problem{Loc: loc, Type: "value_error.bond_too_large",
 		Msg: fmt.Sprintf("the bond would be larger than %d bytes once stored", MaxItemBytes)})

@@ -9,32 +9,33 @@ import (
 	"unicode/utf8"
 )
 
-// Limits of the contract (api-contract.md, "Resources").
+// Limits of the contract (README "The data model").
 const (
-	MaxIDLen       = 128     // identifiers: bond_id, account ids, cost centers, sid
-	MaxNameLen     = 256     // a subscriber's name
-	MaxEmailLen    = 254     // RFC 5321 path limit
+	MaxIDLen       = 128     // identifiers: bond_id, account ids, cost centers, sid (characters)
+	MaxNameLen     = 256     // a subscriber's name (characters)
+	MaxEmailLen    = 254     // RFC 5321 path limit (characters)
 	MaxSubscribers = 1000    // subscribers per bond
-	MaxItemBytes   = 400_000 // one DynamoDB item (400 KB)
+	MaxItemBytes   = 400_000 // one DynamoDB item (DynamoDB's 400 KB item size limit), by ItemSize
 )
 
 // Validate returns every problem of a complete bond (as created), with locs
-// under "body". It checks values only; uniqueness is the store's job.
+// relative to the bond. It checks values only; uniqueness is the store's job.
 func (b Bond) Validate() []Problem {
 	var ps []Problem
-	ps = append(ps, checkBondID(b.BondID, "body", "bond_id")...)
-	ps = append(ps, checkID(b.HostAccountID, "body", "host_account_id")...)
-	ps = append(ps, checkID(b.SubAccountID, "body", "sub_account_id")...)
-	ps = append(ps, checkID(b.HostCostCenter, "body", "host_cost_center")...)
-	ps = append(ps, checkID(b.SubCostCenter, "body", "sub_cost_center")...)
-	ps = append(ps, checkSubscribers(b.Subscribers, "body", "subscribers")...)
+	ps = append(ps, checkBondID(b.BondID, "bond_id")...)
+	ps = append(ps, checkID(b.HostAccountID, "host_account_id")...)
+	ps = append(ps, checkID(b.SubAccountID, "sub_account_id")...)
+	ps = append(ps, checkID(b.HostCostCenter, "host_cost_center")...)
+	ps = append(ps, checkID(b.SubCostCenter, "sub_cost_center")...)
+	ps = append(ps, checkSubscribers(b.Subscribers, "subscribers")...)
 	if len(ps) == 0 && ItemSize(b) > MaxItemBytes {
-		ps = append(ps, ErrTooLarge("body").Problems...)
+		ps = append(ps, ErrTooLarge().Problems...)
 	}
 	return ps
 }
 
-// Validate returns every problem of the fields the update sets.
+// Validate returns every problem of the fields the update sets, with locs
+// relative to the update.
 func (u Update) Validate() []Problem {
 	var ps []Problem
 	for _, f := range []struct {
@@ -47,17 +48,17 @@ func (u Update) Validate() []Problem {
 		{u.SubCostCenter, "sub_cost_center"},
 	} {
 		if f.v != nil {
-			ps = append(ps, checkID(*f.v, "body", f.name)...)
+			ps = append(ps, checkID(*f.v, f.name)...)
 		}
 	}
 	if u.Subscribers != nil {
-		ps = append(ps, checkSubscribers(*u.Subscribers, "body", "subscribers")...)
+		ps = append(ps, checkSubscribers(*u.Subscribers, "subscribers")...)
 	}
 	return ps
 }
 
-// Validate returns every problem of one subscriber; loc is where it sits in
-// the request (["body"] for POST /bonds/{id}/subscribers).
+// Validate returns every problem of one subscriber; loc is where it sits
+// (nothing for a subscriber on its own, ["subscribers", sid] in a bond).
 func (s Subscriber) Validate(loc ...string) []Problem {
 	loc = slices.Clip(loc) // each append below gets its own array
 	var ps []Problem
@@ -67,12 +68,12 @@ func (s Subscriber) Validate(loc ...string) []Problem {
 	return ps
 }
 
-// ValidateBondID checks a bond id taken from a path or query.
-func ValidateBondID(id string, loc ...string) []Problem { return checkBondID(id, loc...) }
+// ValidateBondID returns the problems of a bond id on its own (empty locs).
+func ValidateBondID(id string) []Problem { return checkBondID(id) }
 
-// ValidateID checks an identifier (account id, cost center, sid) taken from a
-// path or query.
-func ValidateID(v string, loc ...string) []Problem { return checkID(v, loc...) }
+// ValidateID returns the problems of an identifier (account id, cost center,
+// sid) on its own (empty locs).
+func ValidateID(v string) []Problem { return checkID(v) }
 
 func checkSubscribers(subs map[string]Subscriber, loc ...string) []Problem {
 	var ps []Problem
@@ -98,14 +99,22 @@ func checkSubscribers(subs map[string]Subscriber, loc ...string) []Problem {
 
 func checkBondID(id string, loc ...string) []Problem {
 	ps := checkID(id, loc...)
-	if strings.Contains(id, "/") {
+	if strings.Contains(id, "/") { // a path segment of /bonds/{bond_id}
 		ps = append(ps, Problem{Loc: loc, Type: "value_error.str.slash", Msg: "must not contain '/'"})
 	}
 	return ps
 }
 
+// checkID is the rule of every identifier. Besides length, control
+// characters and surrounding whitespace, "." and ".." are refused: they are
+// dot-segments, which URL resolution removes (RFC 3986 §5.2.4), so an id
+// like that would not survive the URLs the service builds from it
+// (Location, Link) or that clients build (/bonds/{bond_id}).
 func checkID(v string, loc ...string) []Problem {
 	ps := checkText(v, 1, MaxIDLen, loc...)
+	if v == "." || v == ".." {
+		ps = append(ps, Problem{Loc: loc, Type: "value_error.str.dot_segment", Msg: `must not be "." or ".."`})
+	}
 	if strings.ContainsFunc(v, unicode.IsControl) {
 		ps = append(ps, Problem{Loc: loc, Type: "value_error.str.control_characters", Msg: "must not contain control characters"})
 	}

@@ -119,6 +119,12 @@ func (v *Validator) Validate(req *http.Request, res *http.Response, body []byte)
 	}
 	ctx := req.Context()
 	routed := routingRequest(req)
+	// HEAD is GET without the body (RFC 9110 §9.3.2): the document lists GET
+	// only, and its introduction says every GET answers HEAD.
+	head := req.Method == http.MethodHead
+	if head {
+		routed.Method = http.MethodGet
+	}
 	route, params, err := v.findRoute(routed)
 	if err != nil {
 		return v.checkUnrouted(routed, res, body)
@@ -130,7 +136,7 @@ func (v *Validator) Validate(req *http.Request, res *http.Response, body []byte)
 		return fmt.Errorf("status %d is not documented for %s %s", res.StatusCode, route.Method, route.Path)
 	}
 	errs = append(errs, undocumentedHeaders(res.Header, response.Value.Headers)...)
-	if len(response.Value.Content) == 0 && len(body) > 0 {
+	if len(response.Value.Content) == 0 && len(body) > 0 && !head {
 		errs = append(errs, fmt.Errorf("status %d of %s %s has no documented body, got %d bytes", res.StatusCode, route.Method, route.Path, len(body)))
 	}
 
@@ -156,8 +162,14 @@ func (v *Validator) Validate(req *http.Request, res *http.Response, body []byte)
 		},
 	}
 	resInput.SetBodyBytes(body)
-	switch res.StatusCode {
-	case http.StatusNotModified, http.StatusMovedPermanently, http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
+	switch {
+	case head:
+		if len(body) > 0 {
+			errs = append(errs, fmt.Errorf("HEAD %s answered %d body bytes", route.Path, len(body)))
+		}
+		errs = append(errs, v.checkHeaders(res.Header, response.Value.Headers)...)
+	case res.StatusCode == http.StatusNotModified, res.StatusCode == http.StatusMovedPermanently,
+		res.StatusCode == http.StatusTemporaryRedirect, res.StatusCode == http.StatusPermanentRedirect:
 		// openapi3filter skips these statuses; check their headers here.
 		errs = append(errs, v.checkHeaders(res.Header, response.Value.Headers)...)
 	default:
@@ -219,6 +231,9 @@ func (v *Validator) checkUnrouted(req *http.Request, res *http.Response, body []
 		probe.Method = m
 		if _, _, err := v.findRoute(probe); err == nil {
 			allowed = append(allowed, m)
+			if m == http.MethodGet { // every GET operation also answers HEAD (the document's introduction says so)
+				allowed = append(allowed, http.MethodHead)
+			}
 		}
 	}
 	var errs []error

@@ -107,7 +107,7 @@ func TestValidator_Check(t *testing.T) {
 			header: map[string]string{"Content-Type": "text/plain; version=0.0.4; charset=utf-8"}, body: "up 1\n"}, ""},
 		{"unknown-path-404", exchange{method: "GET", target: "/nope", status: 404, body: `{"detail":"Not Found"}`}, ""},
 		{"method-405", exchange{method: "PATCH", target: "/bonds/FOO", status: 405,
-			header: map[string]string{"Allow": "GET, PUT, DELETE"}, body: `{"detail":"Method Not Allowed"}`}, ""},
+			header: map[string]string{"Allow": "GET, HEAD, PUT, DELETE"}, body: `{"detail":"Method Not Allowed"}`}, ""},
 		{"create-500", exchange{method: "POST", target: "/bonds", reqBody: fooJSON, status: 500, body: `{"detail":"Internal server error."}`}, ""},
 		{"docs-skipped", exchange{method: "GET", target: "/docs/index.html", status: 200,
 			header: map[string]string{"Content-Type": "text/html"}, body: "<html></html>"}, ""},
@@ -144,9 +144,9 @@ func TestValidator_Check(t *testing.T) {
 		{"405-wrong-allow", exchange{method: "PATCH", target: "/bonds/FOO", status: 405,
 			header: map[string]string{"Allow": "GET"}, body: `{"detail":"Method Not Allowed"}`}, "Allow"},
 		{"405-collection", exchange{method: "DELETE", target: "/bonds", status: 405,
-			header: map[string]string{"Allow": "GET, POST"}, body: `{"detail":"Method Not Allowed"}`}, ""},
+			header: map[string]string{"Allow": "GET, HEAD, POST"}, body: `{"detail":"Method Not Allowed"}`}, ""},
 		{"405-nested", exchange{method: "PUT", target: "/bonds/FOO/subscribers", status: 405,
-			header: map[string]string{"Allow": "GET, POST"}, body: `{"detail":"Method Not Allowed"}`}, ""},
+			header: map[string]string{"Allow": "GET, HEAD, POST"}, body: `{"detail":"Method Not Allowed"}`}, ""},
 		{"known-path-404-for-wrong-method", exchange{method: "PATCH", target: "/bonds", status: 404, body: `{"detail":"Not Found"}`}, "want status 405"},
 	}
 	for _, tt := range tests {

@@ -3,6 +3,7 @@ package dynamostore_test
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -99,27 +100,27 @@ func TestStore_PairTaken(t *testing.T) {
 	t.Run("create leaves no partial write", func(t *testing.T) {
 		t.Parallel()
 		f := newFixture(t)
-		_, err := f.store.Create(t.Context(), newBond("A", "H/1", "S.1"))
+		_, err := bond.Create(t.Context(), f.store, newBond("A", "H/1", "S.1"))
 		require.NoError(t, err)
 		before := f.ids(t)
 
-		_, err = f.store.Create(t.Context(), newBond("B", "H/1", "S.1"))
+		_, err = bond.Create(t.Context(), f.store, newBond("B", "H/1", "S.1"))
 		requireKind(t, err, bond.KindPairTaken)
 		assert.Contains(t, err.Error(), "bond_id=A")
 		got, want := f.ids(t), before
 		assert.Equal(t, want, got, "no item of B was written")
-		assert.Equal(t, []string{"A", "pair/H%2F1/S.1"}, got)
+		assert.Equal(t, []string{"A", dynamostore.GuardKey("H/1", "S.1")}, got)
 	})
 	t.Run("update to a taken pair changes nothing", func(t *testing.T) {
 		t.Parallel()
 		f := newFixture(t)
-		_, err := f.store.Create(t.Context(), newBond("A", "H", "S1"))
+		_, err := bond.Create(t.Context(), f.store, newBond("A", "H", "S1"))
 		require.NoError(t, err)
-		c, err := f.store.Create(t.Context(), newBond("C", "H", "S2"))
+		c, err := bond.Create(t.Context(), f.store, newBond("C", "H", "S2"))
 		require.NoError(t, err)
 		before := f.ids(t)
 
-		_, err = f.store.Update(t.Context(), "C", bond.Update{SubAccountID: aws.String("S1")}, bond.AnyVersion)
+		_, err = bond.UpdateBond(t.Context(), f.store, "C", bond.Update{SubAccountID: aws.String("S1")}, bond.IfVersion(bond.AnyVersion))
 		requireKind(t, err, bond.KindPairTaken)
 		assert.Contains(t, err.Error(), "bond_id=A")
 		got, err := f.store.Get(t.Context(), "C")
@@ -130,16 +131,16 @@ func TestStore_PairTaken(t *testing.T) {
 	t.Run("update moves the guard, delete removes it", func(t *testing.T) {
 		t.Parallel()
 		f := newFixture(t)
-		_, err := f.store.Create(t.Context(), newBond("A", "H", "S1"))
+		_, err := bond.Create(t.Context(), f.store, newBond("A", "H", "S1"))
 		require.NoError(t, err)
-		_, err = f.store.Update(t.Context(), "A", bond.Update{SubAccountID: aws.String("S2")}, 1)
+		_, err = bond.UpdateBond(t.Context(), f.store, "A", bond.Update{SubAccountID: aws.String("S2")}, bond.IfVersion(1))
 		require.NoError(t, err)
-		assert.Equal(t, []string{"A", "pair/H/S2"}, f.ids(t))
+		assert.ElementsMatch(t, []string{"A", dynamostore.GuardKey("H", "S2")}, f.ids(t))
 
-		_, err = f.store.Create(t.Context(), newBond("B", "H", "S1"))
+		_, err = bond.Create(t.Context(), f.store, newBond("B", "H", "S1"))
 		require.NoError(t, err, "the old pair is free again")
-		require.NoError(t, f.store.Delete(t.Context(), "A", 2))
-		require.NoError(t, f.store.Delete(t.Context(), "B", bond.AnyVersion))
+		require.NoError(t, bond.Delete(t.Context(), f.store, "A", bond.IfVersion(2)))
+		require.NoError(t, bond.Delete(t.Context(), f.store, "B", bond.IfVersion(bond.AnyVersion)))
 		assert.Empty(t, f.ids(t))
 	})
 }
@@ -149,7 +150,7 @@ func TestStore_GuardsNeverListed(t *testing.T) {
 	f := newFixture(t)
 	for i := range 5 {
 		b := newBond(fmt.Sprintf("B%d", i), "H", fmt.Sprintf("S%d", i))
-		_, err := f.store.Create(t.Context(), b)
+		_, err := bond.Create(t.Context(), f.store, b)
 		require.NoError(t, err)
 	}
 	require.Len(t, f.scan(t), 10, "5 bonds and 5 guards")
@@ -164,7 +165,7 @@ func TestStore_GuardsNeverListed(t *testing.T) {
 	} {
 		var got []string
 		for cursor := ""; ; {
-			page, err := f.store.List(t.Context(), filter, 2, cursor)
+			page, err := bond.ListPage(t.Context(), f.store, filter, 2, cursor)
 			require.NoError(t, err)
 			for _, b := range page.Bonds {
 				got = append(got, b.BondID)
@@ -188,11 +189,11 @@ func TestStore_ListCursor(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	for i := range 3 {
-		_, err := f.store.Create(t.Context(), newBond(fmt.Sprintf("B%d", i), "H", fmt.Sprintf("S%d", i)))
+		_, err := bond.Create(t.Context(), f.store, newBond(fmt.Sprintf("B%d", i), "H", fmt.Sprintf("S%d", i)))
 		require.NoError(t, err)
 	}
 	byHost := bond.Filter{CostCenter: "teal", ByHost: true}
-	page, err := f.store.List(t.Context(), byHost, 1, "")
+	page, err := bond.ListPage(t.Context(), f.store, byHost, 1, "")
 	require.NoError(t, err)
 	require.NotEmpty(t, page.Next)
 
@@ -207,7 +208,7 @@ func TestStore_ListCursor(t *testing.T) {
 		"index cursor, scan": {bond.Filter{}, page.Next},
 	} {
 		t.Run(name, func(t *testing.T) {
-			_, err := f.store.List(t.Context(), tc.filter, 1, tc.cursor)
+			_, err := bond.ListPage(t.Context(), f.store, tc.filter, 1, tc.cursor)
 			requireKind(t, err, bond.KindInvalid)
 		})
 	}
@@ -226,14 +227,14 @@ func TestStore_ListFillsPages(t *testing.T) {
 			b.HostCostCenter = "red"
 			want[b.BondID] = true
 		}
-		_, err := f.store.Create(t.Context(), b)
+		_, err := bond.Create(t.Context(), f.store, b)
 		require.NoError(t, err)
 	}
 	got := map[string]bool{}
 	filter := bond.Filter{Account: "H", CostCenter: "red", ByHost: true}
 	pages := 0
 	for cursor := ""; ; pages++ {
-		page, err := f.store.List(t.Context(), filter, 4, cursor)
+		page, err := bond.ListPage(t.Context(), f.store, filter, 4, cursor)
 		require.NoError(t, err)
 		if page.Next != "" {
 			assert.Len(t, page.Bonds, 4, "a page before the last is full")
@@ -323,16 +324,15 @@ func TestStore_Legacy(t *testing.T) {
 	got, err := f.store.Get(t.Context(), "OLD")
 	require.NoError(t, err)
 	assert.Equal(t, int64(0), got.Version)
-	assert.Equal(t, `"0"`, got.ETag())
 	assert.Len(t, got.Subscribers, 1)
 
 	t.Run("subscriber add and remove on a bond without a version", func(t *testing.T) {
 		s := bond.Subscriber{SID: "k.hill", Name: "Kathryn Hill", Email: "khill@example.com"}
-		got, err := f.store.PutSubscriber(t.Context(), "OLD", s, 0)
+		got, err := bond.PutSubscriber(t.Context(), f.store, "OLD", s, bond.IfVersion(0))
 		require.NoError(t, err)
 		assert.Equal(t, int64(1), got.Version)
 		assert.Equal(t, s, got.Subscribers["k.hill"], "a sid with a dot is one map key")
-		got, err = f.store.RemoveSubscriber(t.Context(), "OLD", "rharper", 1)
+		got, err = bond.RemoveSubscriber(t.Context(), f.store, "OLD", "rharper", bond.IfVersion(1))
 		require.NoError(t, err)
 		assert.Equal(t, int64(2), got.Version)
 		assert.Equal(t, []string{"k.hill"}, keys(got.Subscribers))
@@ -341,21 +341,66 @@ func TestStore_Legacy(t *testing.T) {
 		got, err := f.store.Get(t.Context(), "NOSUBS")
 		require.NoError(t, err)
 		assert.Empty(t, got.Subscribers)
-		got, err = f.store.RemoveSubscriber(t.Context(), "NOSUBS", "nobody", 0)
+		got, err = bond.RemoveSubscriber(t.Context(), f.store, "NOSUBS", "nobody", bond.IfVersion(0))
 		require.NoError(t, err, "removing from no map is a no-op")
 		assert.Equal(t, int64(0), got.Version)
 
 		s := bond.Subscriber{SID: "bob", Name: "Bob", Email: "bob@example.com"}
-		got, err = f.store.PutSubscriber(t.Context(), "NOSUBS", s, bond.AnyVersion)
+		got, err = bond.PutSubscriber(t.Context(), f.store, "NOSUBS", s, bond.IfVersion(bond.AnyVersion))
 		require.NoError(t, err)
 		assert.Equal(t, map[string]bond.Subscriber{"bob": s}, got.Subscribers)
 		assert.Equal(t, int64(1), got.Version)
 	})
+	t.Run("subscribers written as a list are served and never lost", func(t *testing.T) {
+		item := legacy("LIST", "H", "S4")
+		item["subscribers"] = []map[string]string{
+			{"sid": "ann", "name": "Ann", "email": "ann@example.com"},
+			{"sid": "team[1]", "name": "Team", "email": "team@example.com"},
+		}
+		item["note"] = "kept by another writer"
+		f.putRaw(t, item)
+		got, err := f.store.Get(t.Context(), "LIST")
+		require.NoError(t, err)
+		assert.Equal(t, []string{"ann", "team[1]"}, keys(got.Subscribers))
+
+		s := bond.Subscriber{SID: "ops[eu]", Name: "Ops", Email: "ops@example.com"}
+		got, err = bond.PutSubscriber(t.Context(), f.store, "LIST", s, bond.Precondition{})
+		require.NoError(t, err)
+		assert.Equal(t, []string{"ann", "ops[eu]", "team[1]"}, keys(got.Subscribers), "the listed subscribers are kept")
+		got, err = bond.RemoveSubscriber(t.Context(), f.store, "LIST", "team[1]", bond.Precondition{})
+		require.NoError(t, err)
+		assert.Equal(t, []string{"ann", "ops[eu]"}, keys(got.Subscribers))
+		stored, err := f.store.Get(t.Context(), "LIST")
+		require.NoError(t, err)
+		assert.Equal(t, got, stored)
+		raw := f.scan(t)
+		for _, it := range raw {
+			if it["bond_id"].(*types.AttributeValueMemberS).Value == "LIST" {
+				assert.Contains(t, it, "note", "an attribute the service does not know is kept")
+			}
+		}
+	})
+	t.Run("subscribers the service cannot read are refused, never overwritten", func(t *testing.T) {
+		item := legacy("BAD", "H", "S5")
+		item["subscribers"] = []string{"ann", "bob"}
+		f.putRaw(t, item)
+		_, err := f.store.Get(t.Context(), "BAD")
+		requireKind(t, err, bond.KindUnreadable)
+		_, err = bond.PutSubscriber(t.Context(), f.store, "BAD", bond.Subscriber{SID: "c", Name: "C", Email: "c@example.com"}, bond.Precondition{})
+		requireKind(t, err, bond.KindUnreadable)
+		_, err = bond.UpdateBond(t.Context(), f.store, "BAD", bond.Update{SubCostCenter: aws.String("red")}, bond.Precondition{})
+		requireKind(t, err, bond.KindUnreadable)
+		for _, it := range f.scan(t) {
+			if it["bond_id"].(*types.AttributeValueMemberS).Value == "BAD" {
+				assert.IsType(t, &types.AttributeValueMemberL{}, it["subscribers"], "left as it was")
+			}
+		}
+	})
 	t.Run("update with If-Match 0", func(t *testing.T) {
 		f.putRaw(t, legacy("OLD2", "H", "S3"))
-		_, err := f.store.Update(t.Context(), "OLD2", bond.Update{SubCostCenter: aws.String("red")}, 1)
+		_, err := bond.UpdateBond(t.Context(), f.store, "OLD2", bond.Update{SubCostCenter: aws.String("red")}, bond.IfVersion(1))
 		requireKind(t, err, bond.KindVersionMismatch)
-		got, err := f.store.Update(t.Context(), "OLD2", bond.Update{SubCostCenter: aws.String("red")}, 0)
+		got, err := bond.UpdateBond(t.Context(), f.store, "OLD2", bond.Update{SubCostCenter: aws.String("red")}, bond.IfVersion(0))
 		require.NoError(t, err)
 		assert.Equal(t, int64(1), got.Version)
 		assert.Equal(t, "red", got.SubCostCenter)
@@ -392,6 +437,29 @@ func TestMigrate(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, dynamostore.MigrateReport{}, r, "second run: nothing to do")
 	})
+	t.Run("converts old guard keys and reports what it cannot handle", func(t *testing.T) {
+		t.Parallel()
+		f := newFixture(t)
+		host, sub := strings.Repeat("帳", 100), "S/1"
+		f.putRaw(t, legacy("A", host, sub))
+		old := "pair/" + url.PathEscape(host) + "/" + url.PathEscape(sub) // the form written before
+		f.putRaw(t, map[string]any{"bond_id": old, "guard_owner": "A", "guard_host": host, "guard_sub": sub})
+		f.putRaw(t, map[string]any{"bond_id": "NOPAIR", "host_cost_center": "teal"})
+		f.putRaw(t, map[string]any{"bond_id": "WRONGTYPE", "guard_owner": 7})
+
+		r, err := dynamostore.Migrate(t.Context(), f.client, f.table, localdb.TableDefinition, zerolog.Nop())
+		require.NoError(t, err)
+		assert.Equal(t, 1, r.GuardsConverted)
+		assert.Equal(t, 0, r.GuardsCreated, "A's guard existed, in the old form")
+		assert.ElementsMatch(t, []string{"NOPAIR", "WRONGTYPE"}, []string{r.Skipped[0].Key, r.Skipped[1].Key})
+		assert.Equal(t, []string{"A", "NOPAIR", "WRONGTYPE", dynamostore.GuardKey(host, sub)}, f.ids(t))
+
+		_, err = bond.Create(t.Context(), f.store, newBond("B", host, sub))
+		requireKind(t, err, bond.KindPairTaken)
+		again, err := dynamostore.Migrate(t.Context(), f.client, f.table, localdb.TableDefinition, zerolog.Nop())
+		require.NoError(t, err)
+		assert.Zero(t, again.GuardsConverted+again.GuardsCreated, "idempotent")
+	})
 	t.Run("backfills guards and reports duplicates", func(t *testing.T) {
 		t.Parallel()
 		f := newFixture(t)
@@ -399,7 +467,7 @@ func TestMigrate(t *testing.T) {
 		f.putRaw(t, legacy("OLD2", "H", "S2"))
 		f.putRaw(t, legacy("DUP1", "H", "SD"))
 		f.putRaw(t, legacy("DUP2", "H", "SD"))
-		_, err := f.store.Create(t.Context(), newBond("NEW", "H", "S3"))
+		_, err := bond.Create(t.Context(), f.store, newBond("NEW", "H", "S3"))
 		require.NoError(t, err)
 
 		r, err := dynamostore.Migrate(t.Context(), f.client, f.table, localdb.TableDefinition, zerolog.Nop())
@@ -424,16 +492,16 @@ func TestMigrate(t *testing.T) {
 			require.NoError(t, err, "nothing deleted")
 			assert.Equal(t, int64(0), got.Version, "versions left alone")
 		}
-		_, err = f.store.Create(t.Context(), newBond("X", "H", "S1"))
+		_, err = bond.Create(t.Context(), f.store, newBond("X", "H", "S1"))
 		requireKind(t, err, bond.KindPairTaken)
 		assert.Contains(t, err.Error(), "bond_id=OLD1")
 
 		// The bond without the guard of its duplicate pair can move away
 		// and be deleted without taking the holder's guard along.
-		_, err = f.store.Update(t.Context(), d.BondID, bond.Update{SubAccountID: aws.String("SE")}, 0)
+		_, err = bond.UpdateBond(t.Context(), f.store, d.BondID, bond.Update{SubAccountID: aws.String("SE")}, bond.IfVersion(0))
 		require.NoError(t, err)
-		require.NoError(t, f.store.Delete(t.Context(), d.BondID, 1))
-		_, err = f.store.Create(t.Context(), newBond("Y", "H", "SD"))
+		require.NoError(t, bond.Delete(t.Context(), f.store, d.BondID, bond.IfVersion(1)))
+		_, err = bond.Create(t.Context(), f.store, newBond("Y", "H", "SD"))
 		requireKind(t, err, bond.KindPairTaken)
 		assert.Contains(t, err.Error(), "bond_id="+d.Holder)
 	})

@@ -41,10 +41,12 @@ var transientReasons = map[string]bool{
 	"ProvisionedThroughputExceededException": true,
 }
 
-// translate turns an SDK error of operation op into the error the store
-// returns: *bond.Error values pass through, transient failures become
-// bond.Unavailable, anything else is wrapped with op (an internal error,
-// never shown to a client).
+// translate turns an error of operation op into the error the store
+// returns, whichever call met it: *bond.Error values pass through, an item
+// over DynamoDB's 400 KB limit is bond.ErrTooLarge, transient failures
+// (throttling, conflicts, deadlines, connections) are bond.Unavailable, and
+// anything else is wrapped with op (an internal error, never shown to a
+// client).
 func translate(op string, err error) error {
 	var be *bond.Error
 	switch {
@@ -52,6 +54,8 @@ func translate(op string, err error) error {
 		return nil
 	case errors.As(err, &be):
 		return err
+	case tooLarge(err):
+		return bond.ErrTooLarge()
 	case isTransient(err):
 		return bond.Unavailable(op, err)
 	}
@@ -120,7 +124,7 @@ func cancellation(err error) []types.CancellationReason {
 // failedCondition reports whether reason i of a cancelled transaction is a
 // failed condition, and returns the item as it was (ALL_OLD).
 func failedCondition(reasons []types.CancellationReason, i int) (map[string]types.AttributeValue, bool) {
-	if i >= len(reasons) || aws.ToString(reasons[i].Code) != "ConditionalCheckFailed" {
+	if i < 0 || i >= len(reasons) || aws.ToString(reasons[i].Code) != "ConditionalCheckFailed" {
 		return nil, false
 	}
 	return reasons[i].Item, true

@@ -77,13 +77,13 @@ func calls(ctx context.Context, repo bond.Repository) map[string]error {
 	sub := bond.Subscriber{SID: "bob", Name: "Bob", Email: "bob@example.com"}
 	errs := map[string]error{}
 	_, errs["Get"] = repo.Get(ctx, "B1")
-	_, errs["Create"] = repo.Create(ctx, b)
-	_, errs["Update"] = repo.Update(ctx, "B1", bond.Update{SubCostCenter: aws.String("blue")}, bond.AnyVersion)
-	errs["Delete"] = repo.Delete(ctx, "B1", bond.AnyVersion)
-	_, errs["PutSubscriber"] = repo.PutSubscriber(ctx, "B1", sub, bond.AnyVersion)
-	_, errs["RemoveSubscriber"] = repo.RemoveSubscriber(ctx, "B1", "bob", bond.AnyVersion)
-	_, errs["List"] = repo.List(ctx, bond.Filter{}, 10, "")
-	_, errs["ListByHostCostCenter"] = repo.List(ctx, bond.Filter{CostCenter: "teal", ByHost: true}, 10, "")
+	_, errs["Create"] = bond.Create(ctx, repo, b)
+	_, errs["Update"] = bond.UpdateBond(ctx, repo, "B1", bond.Update{SubCostCenter: aws.String("blue")}, bond.IfVersion(bond.AnyVersion))
+	errs["Delete"] = bond.Delete(ctx, repo, "B1", bond.IfVersion(bond.AnyVersion))
+	_, errs["PutSubscriber"] = bond.PutSubscriber(ctx, repo, "B1", sub, bond.IfVersion(bond.AnyVersion))
+	_, errs["RemoveSubscriber"] = bond.RemoveSubscriber(ctx, repo, "B1", "bob", bond.IfVersion(bond.AnyVersion))
+	_, errs["List"] = bond.ListPage(ctx, repo, bond.Filter{}, 10, "")
+	_, errs["ListByHostCostCenter"] = bond.ListPage(ctx, repo, bond.Filter{CostCenter: "teal", ByHost: true}, 10, "")
 	errs["Ping"] = repo.Ping(ctx)
 	return errs
 }
@@ -168,14 +168,58 @@ func TestStore_CreateReasons(t *testing.T) {
 				got = in
 				return nil, &smithy.OperationError{Err: &types.TransactionCanceledException{CancellationReasons: tc.reasons}}
 			}}, "bond")
-			_, err := repo.Create(t.Context(), b)
+			err := repo.Create(t.Context(), b)
 			var be *bond.Error
 			require.ErrorAs(t, err, &be)
 			assert.Equal(t, tc.want.Kind, be.Kind)
 			assert.Equal(t, tc.want.Message, be.Message)
 			require.Len(t, got.TransactItems, 2)
 			guardKey := got.TransactItems[1].Put.Item["bond_id"].(*types.AttributeValueMemberS).Value
-			assert.Equal(t, "pair/H%2F1/S", guardKey, "the guard key escapes '/'")
+			assert.Equal(t, dynamostore.GuardKey("H/1", "S"), guardKey)
+			assert.Regexp(t, "^pair/[0-9a-f]{64}$", guardKey, "a fixed-size key, whatever the ids")
+		})
+	}
+}
+
+// TestStore_WriteRefused is the case where the read succeeds and DynamoDB
+// refuses the write for a reason other than a failed condition: throttling,
+// a deadline, a validation error, an item over the size limit. Each maps to
+// its kind on every write, whichever call met it (no panic on a cancelled
+// transaction without reasons).
+func TestStore_WriteRefused(t *testing.T) {
+	t.Parallel()
+	item := map[string]types.AttributeValue{
+		"bond_id": &types.AttributeValueMemberS{Value: "B1"}, "host_account_id": &types.AttributeValueMemberS{Value: "H"},
+		"sub_account_id": &types.AttributeValueMemberS{Value: "S"}, "host_cost_center": &types.AttributeValueMemberS{Value: "teal"},
+		"sub_cost_center": &types.AttributeValueMemberS{Value: "red"}, "version": &types.AttributeValueMemberN{Value: "3"},
+		"subscribers": &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{}},
+	}
+	for name, tc := range map[string]struct {
+		cause error
+		want  bond.Kind
+	}{
+		"Throttling":        {&smithy.GenericAPIError{Code: "ThrottlingException", Message: "Rate exceeded"}, bond.KindUnavailable},
+		"DeadlineExceeded":  {context.DeadlineExceeded, bond.KindUnavailable},
+		"ItemTooLarge":      {&smithy.GenericAPIError{Code: "ValidationException", Message: "Item size has exceeded the maximum allowed size"}, bond.KindInvalid},
+		"Validation":        {&smithy.GenericAPIError{Code: "ValidationException", Message: "One or more parameter values were invalid"}, bond.KindInternal},
+		"CancelledNoReason": {&types.TransactionCanceledException{Message: aws.String("cancelled")}, bond.KindInternal},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			repo := dynamostore.New(&fakeClient{Err: tc.cause, GetItemFn: func(*dynamodb.GetItemInput) (*dynamodb.GetItemOutput, error) {
+				return &dynamodb.GetItemOutput{Item: item}, nil
+			}}, "bond")
+			ctx := t.Context()
+			errs := map[string]error{}
+			_, errs["update moving the pair"] = bond.UpdateBond(ctx, repo, "B1", bond.Update{SubAccountID: aws.String("S2")}, bond.Precondition{})
+			_, errs["update keeping the pair"] = bond.UpdateBond(ctx, repo, "B1", bond.Update{SubCostCenter: aws.String("blue")}, bond.Precondition{})
+			errs["delete"] = bond.Delete(ctx, repo, "B1", bond.Precondition{})
+			_, errs["put subscriber"] = bond.PutSubscriber(ctx, repo, "B1", bond.Subscriber{SID: "bob", Name: "Bob", Email: "bob@example.com"}, bond.Precondition{})
+			errs["create"] = repo.Create(ctx, bond.Bond{BondID: "B2", HostAccountID: "H2", SubAccountID: "S2"})
+			for op, err := range errs {
+				require.Error(t, err, op)
+				assert.Equal(t, tc.want, bond.KindOf(err), "%s: %v", op, err)
+			}
 		})
 	}
 }

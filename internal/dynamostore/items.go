@@ -1,8 +1,10 @@
 package dynamostore
 
 import (
-	"fmt"
-	"net/url"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
@@ -25,11 +27,12 @@ const (
 )
 
 // guardPrefix starts the key of every guard item. Bond ids cannot contain
-// '/', so no bond can ever have a guard's key.
+// '/', so no bond the service writes can have a guard's key.
 const guardPrefix = "pair/"
 
 // bondItem is a bond as stored: the original's layout plus version. An item
-// written by the original has no version, which reads as 0.
+// written by the original has no version, which reads as 0. Subscribers is
+// read by decodeBond, which also takes the forms other writers left.
 type bondItem struct {
 	BondID         string                    `dynamodbav:"bond_id"`
 	HostAccountID  string                    `dynamodbav:"host_account_id"`
@@ -38,10 +41,6 @@ type bondItem struct {
 	SubCostCenter  string                    `dynamodbav:"sub_cost_center"`
 	Subscribers    map[string]subscriberItem `dynamodbav:"subscribers"`
 	Version        int64                     `dynamodbav:"version"`
-
-	// GuardOwner is set only on guard items; reading it tells a guard that
-	// slipped into a result from a bond.
-	GuardOwner string `dynamodbav:"guard_owner,omitempty"`
 }
 
 // subscriberItem is one entry of the subscribers map, as the original stored it.
@@ -61,10 +60,19 @@ type guardItem struct {
 	Sub        string `dynamodbav:"guard_sub"`
 }
 
-// guardKey is the bond_id of the guard item of a pair. PathEscape escapes
-// '/', so the two parts cannot run into each other.
+// guardKey is the bond_id (partition key) of the guard item of a pair:
+// "pair/" and the hex SHA-256 of the length-prefixed host and subscriber
+// account ids. It is 69 bytes for every pair, so it fits DynamoDB's 2,048-byte
+// partition key limit whatever the ids (two 128-character ids in 4-byte UTF-8
+// and percent-escaped, the old form, could reach 3 KB); the length prefix
+// keeps ("ab", "c") and ("a", "bc") apart. guard_host and guard_sub keep the
+// pair readable.
 func guardKey(host, sub string) string {
-	return guardPrefix + url.PathEscape(host) + "/" + url.PathEscape(sub)
+	h := sha256.New()
+	h.Write(binary.AppendUvarint(nil, uint64(len(host))))
+	h.Write([]byte(host))
+	h.Write([]byte(sub))
+	return guardPrefix + hex.EncodeToString(h.Sum(nil))
 }
 
 func newGuard(b bond.Bond) guardItem {
@@ -89,28 +97,75 @@ func toItem(b bond.Bond) bondItem {
 	}
 }
 
-func (it bondItem) toBond() bond.Bond {
-	subs := make(map[string]bond.Subscriber, len(it.Subscribers))
-	for k, s := range it.Subscribers {
-		subs[k] = bond.Subscriber(s)
+// decodeBond reads a bond item; ok is false for a guard item. A bond that
+// another writer left in a form the service cannot read is
+// bond.ErrUnreadable, never a partial bond. The subscribers may be a map (as
+// the service and the original write them), missing or NULL (none), or a
+// list of subscriber maps (as some hand-written items hold them), read as
+// the map keyed by their sids.
+func decodeBond(av map[string]types.AttributeValue) (b bond.Bond, ok bool, err error) {
+	id := ""
+	if s, isS := av[attrBondID].(*types.AttributeValueMemberS); isS {
+		id = s.Value
 	}
-	return bond.Bond{
+	if _, guard := av[attrGuardOwner]; guard {
+		return bond.Bond{}, false, nil
+	}
+	subs, err := decodeSubscribers(av[attrSubscribers])
+	if err != nil {
+		return bond.Bond{}, false, bond.ErrUnreadable(id, err.Error())
+	}
+	rest := make(map[string]types.AttributeValue, len(av))
+	for k, v := range av {
+		if k != attrSubscribers {
+			rest[k] = v
+		}
+	}
+	var it bondItem
+	if err := attributevalue.UnmarshalMap(rest, &it); err != nil {
+		return bond.Bond{}, false, bond.ErrUnreadable(id, "an attribute has the wrong type")
+	}
+	b = bond.Bond{
 		BondID: it.BondID, HostAccountID: it.HostAccountID, SubAccountID: it.SubAccountID,
 		HostCostCenter: it.HostCostCenter, SubCostCenter: it.SubCostCenter,
 		Subscribers: subs, Version: it.Version,
 	}
+	return b, true, nil
 }
 
-// decodeBond reads a bond item; ok is false for a guard item.
-func decodeBond(av map[string]types.AttributeValue) (b bond.Bond, ok bool, err error) {
-	var it bondItem
-	if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-		return bond.Bond{}, false, fmt.Errorf("decode bond item: %w", err)
+// decodeSubscribers reads the subscribers attribute in any of the forms
+// decodeBond takes.
+func decodeSubscribers(av types.AttributeValue) (map[string]bond.Subscriber, error) {
+	subs := map[string]bond.Subscriber{}
+	switch v := av.(type) {
+	case nil, *types.AttributeValueMemberNULL:
+		return subs, nil
+	case *types.AttributeValueMemberM:
+		var items map[string]subscriberItem
+		if err := attributevalue.Unmarshal(v, &items); err != nil {
+			return nil, errors.New("subscribers: an entry is not a subscriber map")
+		}
+		for k, s := range items {
+			subs[k] = bond.Subscriber(s)
+		}
+		return subs, nil
+	case *types.AttributeValueMemberL:
+		var items []subscriberItem
+		if err := attributevalue.Unmarshal(v, &items); err != nil {
+			return nil, errors.New("subscribers: a list entry is not a subscriber map")
+		}
+		for _, s := range items {
+			if s.SID == "" {
+				return nil, errors.New("subscribers: a list entry has no sid")
+			}
+			if _, dup := subs[s.SID]; dup {
+				return nil, errors.New("subscribers: two list entries have the same sid")
+			}
+			subs[s.SID] = bond.Subscriber(s)
+		}
+		return subs, nil
 	}
-	if it.GuardOwner != "" {
-		return bond.Bond{}, false, nil
-	}
-	return it.toBond(), true, nil
+	return nil, errors.New("subscribers: neither a map nor a list")
 }
 
 // guardOwner returns the owner of a guard item (ALL_OLD of a failed write).
@@ -119,15 +174,6 @@ func guardOwner(av map[string]types.AttributeValue) string {
 		return s.Value
 	}
 	return ""
-}
-
-// itemVersion reads the version of a raw item; a missing version is 0.
-func itemVersion(av map[string]types.AttributeValue) int64 {
-	var it struct {
-		Version int64 `dynamodbav:"version"`
-	}
-	_ = attributevalue.UnmarshalMap(av, &it) // a malformed version reads as 0
-	return it.Version
 }
 
 // versionIs is the condition "the stored version is v", where a missing
@@ -151,8 +197,27 @@ func exists() expression.ConditionBuilder {
 	return expression.AttributeExists(expression.Name(attrBondID))
 }
 
-// subscriberPath is subscribers.<sid>, with the sid kept whole even if it
-// contains dots.
-func subscriberPath(sid string) expression.NameBuilder {
-	return expression.Name(attrSubscribers).AppendName(expression.NameNoDotSplit(sid))
+// sidName stands for a subscriber's sid in the expressions built for
+// subscribers.<sid>: the expression builder parses '.' and '[n]' inside
+// names (even NameNoDotSplit keeps '[n]' as a list index), so a sid must
+// never reach it. The builder gets this placeholder, which it cannot
+// misread, and withSID puts the sid in the expression attribute names
+// after Build, so DynamoDB takes it as one name, whatever it holds.
+const sidName = "sid_placeholder"
+
+// subscriberPath is subscribers.<sid> with the sid as sidName (see withSID).
+func subscriberPath() expression.NameBuilder {
+	return expression.Name(attrSubscribers).AppendName(expression.NameNoDotSplit(sidName))
+}
+
+// withSID returns the expression attribute names of expr with sidName
+// replaced by sid.
+func withSID(expr expression.Expression, sid string) map[string]string {
+	names := expr.Names()
+	for k, v := range names {
+		if v == sidName {
+			names[k] = sid
+		}
+	}
+	return names
 }

@@ -66,8 +66,7 @@ func (p listPlan) startKey(s string) (map[string]types.AttributeValue, error) {
 	if s == "" {
 		return nil, nil
 	}
-	invalid := bond.Invalid(bond.Problem{Loc: []string{"query", "next_token"},
-		Msg: "the page token is not valid for this query", Type: "value_error.next_token"})
+	invalid := bond.ErrBadCursor()
 	raw, err := base64.RawURLEncoding.DecodeString(s)
 	if err != nil {
 		return nil, invalid
@@ -84,60 +83,53 @@ func (p listPlan) startKey(s string) (map[string]types.AttributeValue, error) {
 	return k, nil
 }
 
-// List fills a page of up to limit bonds, reading as many DynamoDB pages as
-// it takes (a filter may drop items). When it stops in the middle of a
-// DynamoDB page, the cursor is the key of the last bond returned, not
-// DynamoDB's LastEvaluatedKey, so the next page neither skips nor repeats.
-func (s *Store) List(ctx context.Context, f bond.Filter, limit int, cur string) (bond.Page, error) {
+// List yields the bonds matching f after cursor (see bond.Repository.List),
+// reading DynamoDB pages of batch items (a Query on the filter's index, or a
+// Scan without guard items) as yield asks for more. The cursor of a bond is
+// its own key, not DynamoDB's LastEvaluatedKey, so a page that stops in the
+// middle of a DynamoDB page neither skips nor repeats. KindInvalid
+// (bond.ErrBadCursor), KindUnreadable for an item the service cannot read.
+func (s *Store) List(ctx context.Context, f bond.Filter, cur string, batch int, yield func(bond.Bond, func() string) bool) error {
 	op := "list bonds"
-	if limit < 1 {
-		return bond.Page{}, fmt.Errorf("%s: limit %d < 1", op, limit)
-	}
 	p := planFor(f)
 	start, err := p.startKey(cur)
 	if err != nil {
-		return bond.Page{}, err
+		return err
 	}
 	index, err := s.indexFor(ctx, p.keyAttr)
 	if err != nil {
-		return bond.Page{}, translate(op, err)
+		return translate(op, err)
 	}
-	b := expression.NewBuilder()
+	eb := expression.NewBuilder()
 	if p.keyAttr != "" {
-		b = b.WithKeyCondition(expression.Key(p.keyAttr).Equal(expression.Value(p.keyValue)))
+		eb = eb.WithKeyCondition(expression.Key(p.keyAttr).Equal(expression.Value(p.keyValue)))
 	}
 	if p.filter != nil {
-		b = b.WithFilter(*p.filter)
+		eb = eb.WithFilter(*p.filter)
 	}
-	expr, err := b.Build()
+	expr, err := eb.Build()
 	if err != nil {
-		return bond.Page{}, translate(op, err)
+		return translate(op, err)
 	}
-
-	page := bond.Page{Bonds: make([]bond.Bond, 0, min(limit, 128))}
 	for {
-		items, last, err := s.readPage(ctx, index, expr, start, int32(limit))
+		items, last, err := s.readPage(ctx, index, expr, start, int32(max(batch, 1)))
 		if err != nil {
-			return bond.Page{}, translate(op, err)
+			return translate(op, err)
 		}
-		for i, item := range items {
+		for _, item := range items {
 			b, ok, err := decodeBond(item)
 			if err != nil {
-				return bond.Page{}, translate(op, err)
+				return err
 			}
 			if !ok {
 				continue // a guard: the filter keeps them out, be safe anyway
 			}
-			page.Bonds = append(page.Bonds, b)
-			if len(page.Bonds) == limit {
-				if i < len(items)-1 || last != nil {
-					page.Next = encodeCursor(p.cursorAt(b))
-				}
-				return page, nil
+			if !yield(b, func() string { return encodeCursor(p.cursorAt(b)) }) {
+				return nil
 			}
 		}
 		if last == nil {
-			return page, nil
+			return nil
 		}
 		start = last
 	}

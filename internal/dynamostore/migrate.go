@@ -24,10 +24,19 @@ const (
 
 // MigrateReport says what Migrate did.
 type MigrateReport struct {
-	TableCreated  bool
-	Bonds         int         // bonds scanned
-	GuardsCreated int         // guard items written (0 on a second run)
-	Duplicates    []Duplicate // pairs held by more than one bond before guards existed
+	TableCreated    bool
+	Bonds           int         // bonds scanned
+	GuardsCreated   int         // guard items written (0 on a second run)
+	GuardsConverted int         // guard items moved from the old key form (0 on a second run)
+	Duplicates      []Duplicate // pairs held by more than one bond before guards existed
+	Skipped         []Skipped   // items Migrate could not handle and left as they are
+}
+
+// Skipped is an item Migrate left alone, and why (an item written by hand
+// without the account ids, say). Fix it by hand and run Migrate again.
+type Skipped struct {
+	Key    string // its bond_id
+	Reason string
 }
 
 // Duplicate is a (host account, subscriber account) pair that two bonds
@@ -58,11 +67,14 @@ func (r MigrateReport) String() string {
 
 // Migrate prepares table for the service: it creates the table from tableDef
 // (the AWS CLI create-table JSON of localdb/01-create-table.json) when it is
-// missing, waits until it is ACTIVE, then backfills the guard item of every
-// bond written without one (by the original service, or a bulk load). A
-// pair that several bonds already share is reported, never deleted. Bonds
-// without a version keep it missing (it reads as 0). Running it again
-// changes nothing. log gets progress lines only; the caller reports r.
+// missing, waits until it is ACTIVE, then scans every item: it backfills
+// the guard item of every bond written without one (by the original
+// service, or a bulk load) and moves guard items written in the old key
+// form to guardKey's. A pair that several bonds already share is reported,
+// never deleted; an item it cannot read is reported in Skipped and left as
+// it is, and the scan goes on. Bonds without a version keep it missing (it
+// reads as 0). Running it again changes nothing. log gets progress lines
+// only; the caller reports r.
 func Migrate(ctx context.Context, client Client, table string, tableDef []byte, log zerolog.Logger) (MigrateReport, error) {
 	var r MigrateReport
 	created, err := ensureTable(ctx, client, table, tableDef)
@@ -71,43 +83,17 @@ func Migrate(ctx context.Context, client Client, table string, tableDef []byte, 
 	}
 	r.TableCreated = created
 
-	proj := expression.NamesList(expression.Name(attrBondID),
-		expression.Name(attrHostAccountID), expression.Name(attrSubAccountID))
-	expr, err := expression.NewBuilder().WithProjection(proj).
-		WithFilter(expression.AttributeNotExists(expression.Name(attrGuardOwner))).Build()
-	if err != nil {
-		return r, fmt.Errorf("migrate: %w", err)
-	}
-	in := &dynamodb.ScanInput{
-		TableName: &table, ConsistentRead: aws.Bool(true),
-		ProjectionExpression:      expr.Projection(),
-		FilterExpression:          expr.Filter(),
-		ExpressionAttributeNames:  expr.Names(),
-		ExpressionAttributeValues: expr.Values(),
-	}
+	in := &dynamodb.ScanInput{TableName: &table, ConsistentRead: aws.Bool(true)}
 	for p := dynamodb.NewScanPaginator(client, in); p.HasMorePages(); {
 		out, err := p.NextPage(ctx)
 		if err != nil {
 			return r, translate("migrate: scan "+table, err)
 		}
-		var items []bondItem
-		if err := attributevalue.UnmarshalListOfMaps(out.Items, &items); err != nil {
-			return r, fmt.Errorf("migrate: decode items: %w", err)
-		}
-		for _, it := range items {
-			r.Bonds++
-			holder, created, err := backfillGuard(ctx, client, table, it)
-			if err != nil {
+		for _, item := range out.Items {
+			if err := migrateItem(ctx, client, table, item, &r); err != nil {
 				return r, err
 			}
-			switch {
-			case created:
-				r.GuardsCreated++
-			case holder != it.BondID:
-				r.Duplicates = append(r.Duplicates, Duplicate{
-					HostAccountID: it.HostAccountID, SubAccountID: it.SubAccountID, Holder: holder, BondID: it.BondID})
-			}
-			if r.Bonds%progressEvery == 0 {
+			if r.Bonds > 0 && r.Bonds%progressEvery == 0 {
 				log.Info().Str("table", table).Int("bonds", r.Bonds).Int("guards_created", r.GuardsCreated).Msg("migrating")
 			}
 		}
@@ -115,11 +101,92 @@ func Migrate(ctx context.Context, client Client, table string, tableDef []byte, 
 	return r, nil
 }
 
+// migrateItem brings one item of the table to the current layout: a bond
+// gets its guard item, a guard item in the old key form moves to the new
+// one; anything it cannot read is reported in r.Skipped and left alone.
+// Only a failed DynamoDB call stops Migrate.
+func migrateItem(ctx context.Context, client Client, table string, item map[string]types.AttributeValue, r *MigrateReport) error {
+	var it struct {
+		BondID     string `dynamodbav:"bond_id"`
+		Host       string `dynamodbav:"host_account_id"`
+		Sub        string `dynamodbav:"sub_account_id"`
+		GuardOwner string `dynamodbav:"guard_owner"`
+		GuardHost  string `dynamodbav:"guard_host"`
+		GuardSub   string `dynamodbav:"guard_sub"`
+	}
+	if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+		r.Skipped = append(r.Skipped, Skipped{Key: it.BondID, Reason: "an attribute has the wrong type"})
+		return nil
+	}
+	if it.GuardOwner != "" {
+		return convertGuard(ctx, client, table, guardItem{BondID: it.BondID, GuardOwner: it.GuardOwner, Host: it.GuardHost, Sub: it.GuardSub}, r)
+	}
+	r.Bonds++
+	if it.BondID == "" || it.Host == "" || it.Sub == "" {
+		r.Skipped = append(r.Skipped, Skipped{Key: it.BondID, Reason: "no host_account_id or sub_account_id"})
+		return nil
+	}
+	holder, created, err := backfillGuard(ctx, client, table, it.BondID, it.Host, it.Sub)
+	switch {
+	case err != nil:
+		return err
+	case created:
+		r.GuardsCreated++
+	case holder != it.BondID:
+		r.Duplicates = append(r.Duplicates, Duplicate{HostAccountID: it.Host, SubAccountID: it.Sub, Holder: holder, BondID: it.BondID})
+	}
+	return nil
+}
+
+// convertGuard moves a guard item written under the old key form
+// ("pair/" + escaped host + "/" + escaped sub) to guardKey, in one
+// transaction: the new guard is put where no item is (or the same owner's
+// guard already is), the old one deleted only if it still names that owner.
+// A guard already in the current form is left alone.
+func convertGuard(ctx context.Context, client Client, table string, old guardItem, r *MigrateReport) error {
+	if old.Host == "" || old.Sub == "" {
+		r.Skipped = append(r.Skipped, Skipped{Key: old.BondID, Reason: "guard item without guard_host or guard_sub"})
+		return nil
+	}
+	newKey := guardKey(old.Host, old.Sub)
+	if old.BondID == newKey {
+		return nil
+	}
+	s := &Store{client: client, table: table}
+	put, err := s.conditionalPut(guardItem{BondID: newKey, GuardOwner: old.GuardOwner, Host: old.Host, Sub: old.Sub}, ownedOrFree(old.GuardOwner))
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	cond, err := expression.NewBuilder().WithCondition(expression.Name(attrGuardOwner).Equal(expression.Value(old.GuardOwner))).Build()
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	_, err = client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+		{Put: put},
+		{Delete: &types.Delete{TableName: &table, Key: key(old.BondID),
+			ConditionExpression: cond.Condition(), ExpressionAttributeNames: cond.Names(), ExpressionAttributeValues: cond.Values()}},
+	}})
+	if reasons := cancellation(err); len(reasons) > 0 {
+		if holder, ok := failedCondition(reasons, 0); ok {
+			r.Duplicates = append(r.Duplicates, Duplicate{HostAccountID: old.Host, SubAccountID: old.Sub,
+				Holder: guardOwner(holder), BondID: old.GuardOwner})
+			return nil
+		}
+		if _, ok := failedCondition(reasons, 1); ok {
+			return nil // the old guard changed meanwhile: the next run sees it
+		}
+	}
+	if err != nil {
+		return translate("migrate: convert guard "+old.BondID, err)
+	}
+	r.GuardsConverted++
+	return nil
+}
+
 // backfillGuard writes the guard item of a bond unless one exists. It returns
 // the bond that holds the pair and whether the guard was created now.
-func backfillGuard(ctx context.Context, client Client, table string, it bondItem) (holder string, created bool, err error) {
-	g := guardItem{BondID: guardKey(it.HostAccountID, it.SubAccountID), GuardOwner: it.BondID,
-		Host: it.HostAccountID, Sub: it.SubAccountID}
+func backfillGuard(ctx context.Context, client Client, table, id, host, sub string) (holder string, created bool, err error) {
+	g := guardItem{BondID: guardKey(host, sub), GuardOwner: id, Host: host, Sub: sub}
 	av, err := attributevalue.MarshalMap(g)
 	if err != nil {
 		return "", false, fmt.Errorf("migrate: %w", err)
@@ -139,9 +206,9 @@ func backfillGuard(ctx context.Context, client Client, table string, it bondItem
 		return guardOwner(old), false, nil
 	}
 	if err != nil {
-		return "", false, translate("migrate: put guard of bond "+it.BondID, err)
+		return "", false, translate("migrate: put guard of bond "+id, err)
 	}
-	return it.BondID, true, nil
+	return id, true, nil
 }
 
 // ensureTable creates the table when DescribeTable says it does not exist,

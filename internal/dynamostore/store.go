@@ -3,15 +3,18 @@
 // bond_id, four GSIs) plus a version attribute and one guard item per
 // (host account, subscriber account) pair that makes the pair unique.
 //
-// Every write is one DynamoDB call: a conditional UpdateItem, or a
-// TransactWriteItems when a guard item moves with the bond. Expressions come
-// only from the expression builder; items go through attributevalue into the
-// storage structs of items.go.
+// The store has no bond rule of its own (package bond has them): it reads,
+// and writes under conditions. Every write is one DynamoDB call: a
+// conditional UpdateItem, or a TransactWriteItems when a guard item moves
+// with the bond. Expressions come only from the expression builder (a sid
+// reaches DynamoDB only as an expression attribute name, see withSID);
+// items go through attributevalue into the storage structs of items.go.
 package dynamostore
 
 import (
 	"context"
 	"errors"
+	"maps"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -54,11 +57,15 @@ func New(client Client, table string) *Store {
 	return &Store{client: client, table: table}
 }
 
-// maxRaces bounds the optimistic-concurrency loops of Update and Delete
-// without If-Match: each round loses only to a write that just succeeded.
+// maxRaces bounds the optimistic-concurrency loops of Modify and Delete:
+// each round loses only to a write that just succeeded.
 const maxRaces = 5
 
-// Get returns the bond, with a strongly consistent read.
+// errRace says the bond changed between the read and the conditional write.
+var errRace = errors.New("the bond changed concurrently")
+
+// Get returns the bond, with a strongly consistent read. KindNotFound,
+// KindUnreadable.
 func (s *Store) Get(ctx context.Context, id string) (bond.Bond, error) {
 	b, ok, err := s.get(ctx, id)
 	if err != nil {
@@ -70,60 +77,56 @@ func (s *Store) Get(ctx context.Context, id string) (bond.Bond, error) {
 	return b, nil
 }
 
+// get reads bond id; ok is false when there is no bond item with that key.
 func (s *Store) get(ctx context.Context, id string) (bond.Bond, bool, error) {
-	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName: &s.table, Key: key(id), ConsistentRead: aws.Bool(true),
-	})
+	out, err := s.client.GetItem(ctx, s.getItemInput(id))
 	if err != nil || out.Item == nil {
 		return bond.Bond{}, false, err
 	}
 	return decodeBond(out.Item)
 }
 
-// Create writes the bond and its pair guard in one transaction, each put
-// conditioned on its key being free. The cancellation reasons tell which
-// condition failed: 0 is the bond id, 1 the pair (its old item names the
-// bond that holds it).
-func (s *Store) Create(ctx context.Context, b bond.Bond) (bond.Bond, error) {
-	op := "create bond " + b.BondID
-	if b.Subscribers == nil {
-		b.Subscribers = map[string]bond.Subscriber{}
-	}
-	b.Version = 1
-	if bond.ItemSize(b) > bond.MaxItemBytes {
-		return bond.Bond{}, bond.ErrTooLarge("body")
-	}
-	bondPut, err := s.putIfAbsent(toItem(b))
-	if err != nil {
-		return bond.Bond{}, translate(op, err)
-	}
-	guardPut, err := s.putIfAbsent(newGuard(b))
-	if err != nil {
-		return bond.Bond{}, translate(op, err)
-	}
-	_, err = s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
-		TransactItems: []types.TransactWriteItem{{Put: bondPut}, {Put: guardPut}},
-	})
-	if err == nil {
-		return b, nil
-	}
-	reasons := cancellation(err)
-	if _, ok := failedCondition(reasons, 0); ok {
-		return bond.Bond{}, bond.ErrExists(b.BondID)
-	}
-	if old, ok := failedCondition(reasons, 1); ok {
-		return bond.Bond{}, bond.ErrPairTaken(b.HostAccountID, b.SubAccountID, guardOwner(old))
-	}
-	if tooLarge(err) {
-		return bond.Bond{}, bond.ErrTooLarge("body")
-	}
-	return bond.Bond{}, translate(op, err)
+// getItemInput is the GetItem of Get: one strongly consistent read by key.
+func (s *Store) getItemInput(id string) *dynamodb.GetItemInput {
+	return &dynamodb.GetItemInput{TableName: &s.table, Key: key(id), ConsistentRead: aws.Bool(true)}
 }
 
-// putIfAbsent is a transactional put of item, conditioned on its key being
-// free, returning the old item when it is not.
-func (s *Store) putIfAbsent(item any) (*types.Put, error) {
-	return s.conditionalPut(item, expression.AttributeNotExists(expression.Name(attrBondID)))
+// Create writes the bond and its pair guard in one transaction, each put
+// conditioned on its key being free (createInput). The cancellation reasons
+// tell which condition failed: 0 is the bond id, 1 the pair (its old item
+// names the bond that holds it). KindExists, KindPairTaken, KindInvalid
+// (too large).
+func (s *Store) Create(ctx context.Context, b bond.Bond) error {
+	op := "create bond " + b.BondID
+	in, err := s.createInput(b)
+	if err != nil {
+		return translate(op, err)
+	}
+	_, err = s.client.TransactWriteItems(ctx, in)
+	reasons := cancellation(err)
+	if _, ok := failedCondition(reasons, 0); ok {
+		return bond.ErrExists(b.BondID)
+	}
+	if old, ok := failedCondition(reasons, 1); ok {
+		return bond.ErrPairTaken(b.HostAccountID, b.SubAccountID, guardOwner(old))
+	}
+	return translate(op, err)
+}
+
+// createInput is the TransactWriteItems of Create: the bond and its guard,
+// each put only where its key is free.
+func (s *Store) createInput(b bond.Bond) (*dynamodb.TransactWriteItemsInput, error) {
+	bondPut, err := s.conditionalPut(toItem(b), expression.AttributeNotExists(expression.Name(attrBondID)))
+	if err != nil {
+		return nil, err
+	}
+	guardPut, err := s.conditionalPut(newGuard(b), expression.AttributeNotExists(expression.Name(attrBondID)))
+	if err != nil {
+		return nil, err
+	}
+	return &dynamodb.TransactWriteItemsInput{
+		TransactItems: []types.TransactWriteItem{{Put: bondPut}, {Put: guardPut}},
+	}, nil
 }
 
 // conditionalPut is a transactional put of item under cond, returning the
@@ -146,82 +149,79 @@ func (s *Store) conditionalPut(item any, cond expression.ConditionBuilder) (*typ
 	}, nil
 }
 
-// Update applies u with optimistic concurrency: it reads the bond, checks
-// If-Match, and writes the result conditioned on the version it read. A write
-// that keeps the pair is one UpdateItem; one that changes it is a transaction
-// that also moves the guard. Without If-Match, losing a race to another
-// writer reads again and retries.
-func (s *Store) Update(ctx context.Context, id string, u bond.Update, ifVersion int64) (bond.Bond, error) {
-	op := "update bond " + id
+// Modify is an optimistic read-check-write (see bond.Repository.Modify): a
+// strongly consistent read, pre and change, then a write conditioned on the
+// version read (replace). A lost race reads again.
+func (s *Store) Modify(ctx context.Context, id string, pre bond.Precondition, change bond.Change) (bond.Bond, error) {
+	op := "modify bond " + id
 	for range maxRaces {
-		cur, ok, err := s.get(ctx, id)
-		if err != nil {
-			return bond.Bond{}, translate(op, err)
-		}
-		if !ok {
+		cur, err := s.checked(ctx, op, id, pre)
+		switch {
+		case err != nil:
+			return bond.Bond{}, err
+		case cur == nil:
 			return bond.Bond{}, bond.ErrNotFound(id)
 		}
-		if ifVersion != bond.AnyVersion && ifVersion != cur.Version {
-			return bond.Bond{}, bond.ErrVersionMismatch(id, ifVersion)
-		}
-		next := u.Apply(cur)
-		next.Version = cur.Version + 1
-		if len(next.Subscribers) > bond.MaxSubscribers {
-			return bond.Bond{}, bond.ErrTooManySubscribers("body", "subscribers")
-		}
-		if bond.ItemSize(next) > bond.MaxItemBytes {
-			return bond.Bond{}, bond.ErrTooLarge("body")
-		}
-		err = s.update(ctx, cur, next, u)
-		if err == nil {
-			return next, nil
-		}
-		if !errors.Is(err, errRace) {
+		next, changed, err := change(cur.Clone())
+		if err != nil {
 			return bond.Bond{}, err
 		}
-		if ifVersion != bond.AnyVersion {
-			// The bond changed or went away since the read.
-			if _, ok, err := s.get(ctx, id); err == nil && !ok {
-				return bond.Bond{}, bond.ErrNotFound(id)
+		if !changed {
+			return *cur, nil
+		}
+		next.BondID, next.Version = cur.BondID, cur.Version+1
+		if err := s.replace(ctx, *cur, next); !errors.Is(err, errRace) {
+			if err != nil {
+				return bond.Bond{}, translate(op, err)
 			}
-			return bond.Bond{}, bond.ErrVersionMismatch(id, ifVersion)
+			return next, nil
 		}
 	}
 	return bond.Bond{}, bond.Unavailable(op, errRace)
 }
 
-// errRace says the bond changed between the read and the conditional write.
-var errRace = errors.New("the bond changed concurrently")
+// checked reads bond id (nil when there is none) and checks pre against it.
+func (s *Store) checked(ctx context.Context, op, id string, pre bond.Precondition) (*bond.Bond, error) {
+	b, ok, err := s.get(ctx, id)
+	if err != nil {
+		return nil, translate(op, err)
+	}
+	cur := &b
+	if !ok {
+		cur = nil
+	}
+	return cur, pre.Check(id, cur)
+}
 
-// update writes next over cur, conditioned on cur's version, moving the guard
-// when the pair changes. It returns errRace when the version condition fails.
-func (s *Store) update(ctx context.Context, cur, next bond.Bond, u bond.Update) error {
-	op := "update bond " + cur.BondID
+// replace writes next over cur, conditioned on cur's version. Only the
+// attributes that differ are set, so attributes other writers keep in the
+// item stay; the subscribers map is set whole when it changed. When the pair
+// changes, the guard moves in the same transaction. errRace when the version
+// condition fails.
+func (s *Store) replace(ctx context.Context, cur, next bond.Bond) error {
 	set := expression.Set(expression.Name(attrVersion), expression.Value(next.Version))
 	for _, f := range []struct {
-		name string
-		v    *string
+		name      string
+		old, next string
 	}{
-		{attrHostAccountID, u.HostAccountID},
-		{attrSubAccountID, u.SubAccountID},
-		{attrHostCostCenter, u.HostCostCenter},
-		{attrSubCostCenter, u.SubCostCenter},
+		{attrHostAccountID, cur.HostAccountID, next.HostAccountID},
+		{attrSubAccountID, cur.SubAccountID, next.SubAccountID},
+		{attrHostCostCenter, cur.HostCostCenter, next.HostCostCenter},
+		{attrSubCostCenter, cur.SubCostCenter, next.SubCostCenter},
 	} {
-		if f.v != nil {
-			set = set.Set(expression.Name(f.name), expression.Value(*f.v))
+		if f.old != f.next {
+			set = set.Set(expression.Name(f.name), expression.Value(f.next))
 		}
 	}
-	if u.Subscribers != nil {
+	if !maps.Equal(cur.Subscribers, next.Subscribers) {
 		set = set.Set(expression.Name(attrSubscribers), expression.Value(toItem(next).Subscribers))
 	}
 	expr, err := expression.NewBuilder().WithUpdate(set).
 		WithCondition(expression.And(exists(), versionIs(cur.Version))).Build()
 	if err != nil {
-		return translate(op, err)
+		return err
 	}
-
-	samePair := cur.HostAccountID == next.HostAccountID && cur.SubAccountID == next.SubAccountID
-	if samePair {
+	if cur.HostAccountID == next.HostAccountID && cur.SubAccountID == next.SubAccountID {
 		_, err = s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 			TableName: &s.table, Key: key(cur.BondID),
 			UpdateExpression:          expr.Update(),
@@ -229,13 +229,10 @@ func (s *Store) update(ctx context.Context, cur, next bond.Bond, u bond.Update) 
 			ExpressionAttributeNames:  expr.Names(),
 			ExpressionAttributeValues: expr.Values(),
 		})
-		switch _, failed := condFailed(err); {
-		case failed:
+		if _, failed := condFailed(err); failed {
 			return errRace
-		case tooLarge(err):
-			return bond.ErrTooLarge("body")
 		}
-		return translate(op, err)
+		return err
 	}
 
 	bondUpdate := types.TransactWriteItem{Update: &types.Update{
@@ -245,16 +242,13 @@ func (s *Store) update(ctx context.Context, cur, next bond.Bond, u bond.Update) 
 		ExpressionAttributeNames:  expr.Names(),
 		ExpressionAttributeValues: expr.Values(),
 	}}
-	newGuardPut, err := s.putIfAbsentOrOwned(newGuard(next))
+	newGuardPut, err := s.conditionalPut(newGuard(next), ownedOrFree(next.BondID))
 	if err != nil {
-		return translate(op, err)
+		return err
 	}
-	return s.withOldGuard(ctx, op, cur, func(oldGuard []types.TransactWriteItem) error {
+	return s.withOldGuard(ctx, cur, func(oldGuard []types.TransactWriteItem) error {
 		items := append([]types.TransactWriteItem{bondUpdate, {Put: newGuardPut}}, oldGuard...)
 		_, err := s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
-		if err == nil {
-			return nil
-		}
 		reasons := cancellation(err)
 		if _, ok := failedCondition(reasons, 0); ok {
 			return errRace
@@ -262,71 +256,52 @@ func (s *Store) update(ctx context.Context, cur, next bond.Bond, u bond.Update) 
 		if old, ok := failedCondition(reasons, 1); ok {
 			return bond.ErrPairTaken(next.HostAccountID, next.SubAccountID, guardOwner(old))
 		}
-		if tooLarge(err) {
-			return bond.ErrTooLarge("body")
-		}
 		return err
 	})
 }
 
-// putIfAbsentOrOwned is a transactional put of a guard, conditioned on the
-// pair being free or already held by the same bond.
-func (s *Store) putIfAbsentOrOwned(g guardItem) (*types.Put, error) {
-	return s.conditionalPut(g, ownedOrFree(g.GuardOwner))
-}
-
-// ownedOrFree is the condition on a guard key "no guard, or one owned by id".
+// ownedOrFree is the condition on a guard key "no item, or a guard owned by
+// id". An item at that key that is not id's guard (another bond's, or one
+// written by someone else) fails it and is never overwritten.
 func ownedOrFree(id string) expression.ConditionBuilder {
 	return expression.Or(expression.AttributeNotExists(expression.Name(attrBondID)),
 		expression.Name(attrGuardOwner).Equal(expression.Value(id)))
 }
 
-// withOldGuard runs write with the transactional delete of b's guard, which
-// is the last item of the transaction. The delete is conditioned on the guard
-// being b's (or absent, for a bond written before Migrate): when another bond
-// holds it (a pair duplicated before guards existed) the guard is left to
-// that bond and write runs again without the delete.
-func (s *Store) withOldGuard(ctx context.Context, op string, b bond.Bond, write func([]types.TransactWriteItem) error) error {
+// withOldGuard runs write with the transactional delete of b's guard as the
+// last item of the transaction. The delete is conditioned on the guard
+// being b's (or absent, for a bond written before Migrate): when something
+// else holds that key (a pair duplicated before guards existed) it is left
+// alone and write runs again without the delete.
+func (s *Store) withOldGuard(ctx context.Context, b bond.Bond, write func([]types.TransactWriteItem) error) error {
 	expr, err := expression.NewBuilder().WithCondition(ownedOrFree(b.BondID)).Build()
 	if err != nil {
-		return translate(op, err)
+		return err
 	}
 	del := types.TransactWriteItem{Delete: &types.Delete{
 		TableName: &s.table, Key: key(guardKey(b.HostAccountID, b.SubAccountID)),
-		ConditionExpression:                 expr.Condition(),
-		ExpressionAttributeNames:            expr.Names(),
-		ExpressionAttributeValues:           expr.Values(),
-		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+		ConditionExpression:       expr.Condition(),
+		ExpressionAttributeNames:  expr.Names(),
+		ExpressionAttributeValues: expr.Values(),
 	}}
 	err = write([]types.TransactWriteItem{del})
-	if err == nil || errors.Is(err, errRace) || bond.KindOf(err) != bond.KindInternal {
-		return err
-	}
-	reasons := cancellation(err)
-	if _, ok := failedCondition(reasons, len(reasons)-1); ok {
-		err = write(nil)
-		if err == nil || errors.Is(err, errRace) || bond.KindOf(err) != bond.KindInternal {
-			return err
+	if reasons := cancellation(err); len(reasons) > 0 {
+		if _, ok := failedCondition(reasons, len(reasons)-1); ok {
+			return write(nil)
 		}
 	}
-	return translate(op, err)
+	return err
 }
 
 // Delete removes the bond and its guard in one transaction, conditioned on
-// the version read just before (and on If-Match). Without If-Match a missing
-// bond is not an error.
-func (s *Store) Delete(ctx context.Context, id string, ifVersion int64) error {
+// the version read just before, after checking pre against that read. A
+// bond that does not exist is no error when pre allows it.
+func (s *Store) Delete(ctx context.Context, id string, pre bond.Precondition) error {
 	op := "delete bond " + id
 	for range maxRaces {
-		cur, ok, err := s.get(ctx, id)
-		if err != nil {
-			return translate(op, err)
-		}
-		switch {
-		case !ok && ifVersion == bond.AnyVersion:
-			return nil
-		case !ok || (ifVersion != bond.AnyVersion && ifVersion != cur.Version):
-			return bond.ErrVersionMismatch(id, ifVersion)
+		cur, err := s.checked(ctx, op, id, pre)
+		if err != nil || cur == nil {
+			return err
 		}
 		expr, err := expression.NewBuilder().
 			WithCondition(expression.And(exists(), versionIs(cur.Version))).Build()
@@ -339,7 +314,7 @@ func (s *Store) Delete(ctx context.Context, id string, ifVersion int64) error {
 			ExpressionAttributeNames:  expr.Names(),
 			ExpressionAttributeValues: expr.Values(),
 		}}
-		err = s.withOldGuard(ctx, op, cur, func(oldGuard []types.TransactWriteItem) error {
+		err = s.withOldGuard(ctx, *cur, func(oldGuard []types.TransactWriteItem) error {
 			_, err := s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
 				TransactItems: append([]types.TransactWriteItem{bondDel}, oldGuard...),
 			})
@@ -349,9 +324,8 @@ func (s *Store) Delete(ctx context.Context, id string, ifVersion int64) error {
 			return err
 		})
 		if !errors.Is(err, errRace) {
-			return err
+			return translate(op, err)
 		}
-		// Changed or deleted since the read: look again.
 	}
 	return bond.Unavailable(op, errRace)
 }

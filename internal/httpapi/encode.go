@@ -2,17 +2,13 @@ package httpapi
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"io"
 	"mime"
 	"net/http"
-	"net/url"
 	"strconv"
 	"sync"
-
-	"github.com/go-chi/chi/v5"
 
 	"github.com/bondregistry/bond-registry/internal/bond"
 )
@@ -91,92 +87,4 @@ func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 		return nil, errBodyRead
 	}
 	return data, nil
-}
-
-// pathValue returns the decoded value of a path parameter. chi routes on
-// r.URL.RawPath when it is set (the path held an escape such as %2F that
-// decoding would change), and its parameters are then still escaped; when
-// RawPath is empty, chi saw the decoded path and the value is final.
-func pathValue(r *http.Request, name string) string {
-	v := chi.URLParam(r, name)
-	if r.URL.RawPath == "" {
-		return v
-	}
-	if u, err := url.PathUnescape(v); err == nil {
-		return u
-	}
-	return v // net/http already checked the escapes; not reached
-}
-
-// pathBondID returns the {bond_id} of the path and its problems.
-func pathBondID(r *http.Request) (string, []bond.Problem) {
-	id := pathValue(r, "bond_id")
-	return id, bond.ValidateBondID(id, "path", "bond_id")
-}
-
-// pathSID returns the {sid} of the path and its problems.
-func pathSID(r *http.Request) (string, []bond.Problem) {
-	sid := pathValue(r, "sid")
-	return sid, bond.ValidateID(sid, "path", "sid")
-}
-
-// withProblems adds the path's problems to err, the error of decoding the
-// body, so that one 422 lists them all. A non-validation err (none here, but
-// kept safe) is returned as it is.
-func withProblems(path []bond.Problem, err error) error {
-	if err == nil {
-		if len(path) == 0 {
-			return nil
-		}
-		return bond.Invalid(path...)
-	}
-	var be *bond.Error
-	if len(path) == 0 || !errors.As(err, &be) || be.Kind != bond.KindInvalid {
-		return err
-	}
-	return bond.Invalid(append(append([]bond.Problem{}, path...), be.Problems...)...)
-}
-
-// getPathBond returns the bond the path's {bond_id} names, after checking
-// the id and the path's other parameters (their problems in more).
-func getPathBond(r *http.Request, repo bond.Repository, more ...bond.Problem) (bond.Bond, error) {
-	id, problems := pathBondID(r)
-	if err := withProblems(append(problems, more...), nil); err != nil {
-		return bond.Bond{}, err
-	}
-	return repo.Get(r.Context(), id)
-}
-
-// decodeBody reads the request body (415, 413) and decodes it with decode;
-// the path's problems join the body's, so that one 422 lists them all.
-func decodeBody[T any](w http.ResponseWriter, r *http.Request, path []bond.Problem, decode func([]byte) (T, error)) (T, error) {
-	data, err := readBody(w, r)
-	if err != nil {
-		var zero T
-		return zero, err
-	}
-	v, err := decode(data)
-	return v, withProblems(path, err)
-}
-
-// conditionalWrite runs one write of bond id under the request's If-Match
-// (write gets the expected version, or bond.AnyVersion) and answers 200 with
-// the bond it returns, or with the error.
-func conditionalWrite(w http.ResponseWriter, r *http.Request, id string, write func(ctx context.Context, ifVersion int64) (bond.Bond, error)) {
-	cond, err := parseIfMatch(r)
-	if err == nil {
-		var b bond.Bond
-		if b, err = write(r.Context(), cond.version); err == nil {
-			respondBond(w, http.StatusOK, b)
-			return
-		}
-		err = cond.notFoundIsStale(err, id)
-	}
-	writeError(w, r, err)
-}
-
-// respondBond writes one bond with its ETag (nil subscribers encode as {}).
-func respondBond(w http.ResponseWriter, status int, b bond.Bond) {
-	w.Header().Set("ETag", b.ETag())
-	encode(w, status, b)
 }

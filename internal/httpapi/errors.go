@@ -21,6 +21,8 @@ var statusOf = map[bond.Kind]int{
 	bond.KindExists:          http.StatusConflict,
 	bond.KindPairTaken:       http.StatusConflict,
 	bond.KindVersionMismatch: http.StatusPreconditionFailed,
+	bond.KindNotModified:     http.StatusPreconditionFailed, // on a write; a read answers 304 (respondRead), RFC 9110 §13.1.2
+	bond.KindUnreadable:      http.StatusConflict,           // the stored item, not the request, is at fault
 	bond.KindInvalid:         http.StatusUnprocessableEntity,
 	bond.KindUnavailable:     http.StatusServiceUnavailable,
 }

@@ -8,72 +8,115 @@ import (
 	"github.com/bondregistry/bond-registry/internal/bond"
 )
 
-// ifMatch is a parsed If-Match header (RFC 9110 13.1.1) of a write.
-type ifMatch struct {
-	present bool  // the header was sent
-	any     bool  // "*": any current version, but the bond must exist
-	version int64 // the expected version; bond.AnyVersion when absent or "*"
+// Entity tags and conditional requests (RFC 9110 §8.8.3, §13). A bond's
+// entity tag is its version as a strong tag ("3"). The headers If-Match and
+// If-None-Match become a bond.Precondition, whose meaning is the domain's.
+
+// etag is the strong entity tag of version v.
+func etag(v int64) string { return `"` + strconv.FormatInt(v, 10) + `"` }
+
+// preconditionOf reads If-Match and If-None-Match (each a list of entity
+// tags or "*", possibly over several header lines). An entity tag is an
+// opaque string compared character by character: a tag names a version
+// only when it is exactly what etag writes. If-Match compares strongly (a
+// weak tag W/"3" matches nothing), If-None-Match weakly (W/"3" and "3" both
+// name version 3). A tag that names no version, or a header that does not
+// parse as a list of entity tags, matches nothing: a failed If-Match, a
+// satisfied If-None-Match.
+func preconditionOf(h http.Header) bond.Precondition {
+	var p bond.Precondition
+	if lines, ok := h["If-Match"]; ok {
+		p.IfMatch = versionsOf(lines, false)
+	}
+	if lines, ok := h["If-None-Match"]; ok {
+		p.IfNoneMatch = versionsOf(lines, true)
+	}
+	return p
 }
 
-// parseIfMatch reads If-Match. We accept "*" or one strong entity tag as we
-// send it in ETag ("<version>"). Anything else (a weak tag, a list, a tag
-// that is not a version) can never match, and is answered like a stale one:
-// 412 (we chose 412 over 400, because RFC 9110 says a failed If-Match is a
-// 412, and no such tag can succeed).
-func parseIfMatch(r *http.Request) (ifMatch, error) {
-	h, ok := r.Header["If-Match"]
-	if !ok {
-		return ifMatch{version: bond.AnyVersion}, nil
-	}
-	v := strings.TrimSpace(strings.Join(h, ","))
-	if v == "*" {
-		return ifMatch{present: true, any: true, version: bond.AnyVersion}, nil
-	}
-	if n, ok := parseETag(v); ok {
-		return ifMatch{present: true, version: n}, nil
-	}
-	return ifMatch{}, bond.Errorf(bond.KindVersionMismatch,
-		`If-Match must be "*" or one entity tag as sent in ETag, such as "3".`)
-}
-
-// parseETag returns the version in a strong entity tag "<n>".
-func parseETag(tag string) (int64, bool) {
-	if len(tag) < 3 || tag[0] != '"' || tag[len(tag)-1] != '"' {
-		return 0, false
-	}
-	digits := tag[1 : len(tag)-1]
-	if digits[0] == '+' || digits[0] == '-' {
-		return 0, false
-	}
-	n, err := strconv.ParseInt(digits, 10, 64)
-	return n, err == nil
-}
-
-// notFoundIsStale turns a not-found of the bond into a 412 when the write
-// had an If-Match: RFC 9110 evaluates the precondition first, and a bond
-// that does not exist has no version to match (bond.Repository.Delete says
-// the same). Other errors pass through.
-func (m ifMatch) notFoundIsStale(err error, id string) error {
-	if !m.present || bond.KindOf(err) != bond.KindNotFound {
-		return err
-	}
-	if m.any {
-		return bond.Errorf(bond.KindVersionMismatch, "Bond %s does not exist (If-Match: *).", id)
-	}
-	return bond.ErrVersionMismatch(id, m.version)
-}
-
-// noneMatch reports whether If-None-Match (RFC 9110 13.1.2) matches etag:
-// "*" matches any, else any tag of the list matches by weak comparison
-// (W/ prefixes ignored).
-func noneMatch(header []string, etag string) bool {
-	for _, h := range header {
-		for tag := range strings.SplitSeq(h, ",") {
-			tag = strings.TrimSpace(tag)
-			if tag == "*" || strings.TrimPrefix(tag, "W/") == strings.TrimPrefix(etag, "W/") {
-				return true
+// versionsOf returns the versions the entity tags of lines name.
+func versionsOf(lines []string, weak bool) *bond.Versions {
+	vs := &bond.Versions{}
+	for _, line := range lines {
+		tags, ok := parseTagList(line)
+		if !ok {
+			continue
+		}
+		for _, t := range tags {
+			switch {
+			case t == "*":
+				vs.Any = true
+			case strings.HasPrefix(t, "W/") && !weak:
+				// weak tags never match strongly
+			default:
+				if v, ok := versionOfTag(strings.TrimPrefix(t, "W/")); ok {
+					vs.List = append(vs.List, v)
+				}
 			}
 		}
 	}
-	return false
+	return vs
+}
+
+// versionOfTag returns the version a strong entity tag names: the tag must
+// be exactly etag(v) for a version v >= 0.
+func versionOfTag(tag string) (int64, bool) {
+	if len(tag) < 3 || tag[0] != '"' || tag[len(tag)-1] != '"' {
+		return 0, false
+	}
+	v, err := strconv.ParseInt(tag[1:len(tag)-1], 10, 64)
+	if err != nil || v < 0 || etag(v) != tag {
+		return 0, false
+	}
+	return v, true
+}
+
+// maxTags bounds the entity tags read from one header line.
+const maxTags = 64
+
+// parseTagList splits one header line of the form
+// "*" / #entity-tag (RFC 9110 §13.1.1) into its members, each "*" or an
+// entity tag with its quotes and any W/ prefix. ok is false when the line
+// does not follow the grammar (empty list elements are allowed, as the #
+// rule says, RFC 9110 §5.6.1) or holds more than maxTags members.
+func parseTagList(line string) (tags []string, ok bool) {
+	s := line
+	for {
+		s = strings.TrimLeft(s, " \t,")
+		if s == "" {
+			return tags, true
+		}
+		if len(tags) == maxTags {
+			return nil, false
+		}
+		var tag string
+		switch {
+		case s[0] == '*':
+			tag, s = "*", s[1:]
+		default:
+			start := 0
+			if strings.HasPrefix(s, "W/") {
+				start = 2
+			}
+			if len(s) <= start || s[start] != '"' {
+				return nil, false
+			}
+			end := strings.IndexByte(s[start+1:], '"')
+			if end < 0 {
+				return nil, false
+			}
+			end += start + 2
+			for i := start + 1; i < end-1; i++ {
+				if c := s[i]; c < 0x21 || c == 0x7f { // etagc: %x21 / %x23-7E / obs-text
+					return nil, false
+				}
+			}
+			tag, s = s[:end], s[end:]
+		}
+		tags = append(tags, tag)
+		s = strings.TrimLeft(s, " \t")
+		if s != "" && s[0] != ',' {
+			return nil, false
+		}
+	}
 }

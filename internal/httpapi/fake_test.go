@@ -20,19 +20,13 @@ func failing(inner bond.Repository, err error, block bool) *bondfake.Repo {
 	return &bondfake.Repo{
 		Repository: inner,
 		GetFn:      func(ctx context.Context, _ string) (bond.Bond, error) { return bond.Bond{}, fail(ctx) },
-		CreateFn:   func(ctx context.Context, _ bond.Bond) (bond.Bond, error) { return bond.Bond{}, fail(ctx) },
-		UpdateFn: func(ctx context.Context, _ string, _ bond.Update, _ int64) (bond.Bond, error) {
+		CreateFn:   func(ctx context.Context, _ bond.Bond) error { return fail(ctx) },
+		ModifyFn: func(ctx context.Context, _ string, _ bond.Precondition, _ bond.Change) (bond.Bond, error) {
 			return bond.Bond{}, fail(ctx)
 		},
-		DeleteFn: func(ctx context.Context, _ string, _ int64) error { return fail(ctx) },
-		PutSubscriberFn: func(ctx context.Context, _ string, _ bond.Subscriber, _ int64) (bond.Bond, error) {
-			return bond.Bond{}, fail(ctx)
-		},
-		RemoveSubscriberFn: func(ctx context.Context, _, _ string, _ int64) (bond.Bond, error) {
-			return bond.Bond{}, fail(ctx)
-		},
-		ListFn: func(ctx context.Context, _ bond.Filter, _ int, _ string) (bond.Page, error) {
-			return bond.Page{}, fail(ctx)
+		DeleteFn: func(ctx context.Context, _ string, _ bond.Precondition) error { return fail(ctx) },
+		ListFn: func(ctx context.Context, _ bond.Filter, _ string, _ int, _ func(bond.Bond, func() string) bool) error {
+			return fail(ctx)
 		},
 		PingFn: fail,
 	}

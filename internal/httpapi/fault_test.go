@@ -155,8 +155,8 @@ func TestServer_Panic(t *testing.T) {
 }
 
 func TestServer_StoreRejectsCursor(t *testing.T) {
-	repo := &bondfake.Repo{Repository: newBoltRepo(t), ListFn: func(context.Context, bond.Filter, int, string) (bond.Page, error) {
-		return bond.Page{}, &bond.Error{Kind: bond.KindInvalid, Message: "cursor from another table"}
+	repo := &bondfake.Repo{Repository: newBoltRepo(t), ListFn: func(context.Context, bond.Filter, string, int, func(bond.Bond, func() string) bool) error {
+		return bond.ErrBadCursor()
 	}}
 	c := newClient(t, httpapi.NewServer(zerolog.Nop(), repo, httpapi.Config{}))
 	res := c.Do(t, http.MethodGet, "/bonds", "", nil)
@@ -169,7 +169,7 @@ func TestServer_StoreRejectsCursor(t *testing.T) {
 func TestServer_TokenKey(t *testing.T) {
 	repo := newBoltRepo(t)
 	for _, id := range []string{"A", "B", "C"} {
-		_, err := repo.Create(t.Context(), bond.Bond{BondID: id, HostAccountID: "H" + id, SubAccountID: "S" + id,
+		_, err := bond.Create(t.Context(), repo, bond.Bond{BondID: id, HostAccountID: "H" + id, SubAccountID: "S" + id,
 			HostCostCenter: "c", SubCostCenter: "d"})
 		require.NoError(t, err)
 	}

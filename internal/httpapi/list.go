@@ -10,12 +10,6 @@ import (
 	"github.com/bondregistry/bond-registry/internal/bond"
 )
 
-// Limits of GET /bonds.
-const (
-	DefaultLimit = 100
-	MaxLimit     = 1000
-)
-
 // listQuery is the parsed query of GET /bonds.
 type listQuery struct {
 	filter bond.Filter
@@ -35,9 +29,9 @@ func handleBondList(repo bond.Repository, tokens tokenSigner) http.HandlerFunc {
 			writeError(w, r, err)
 			return
 		}
-		page, err := repo.List(r.Context(), q.filter, q.limit, q.cursor)
+		page, err := bond.ListPage(r.Context(), repo, q.filter, q.limit, q.cursor)
 		if err != nil {
-			if bond.KindOf(err) == bond.KindInvalid { // the store cannot read the cursor
+			if bond.KindOf(err) == bond.KindInvalid { // a signed cursor the store cannot read
 				err = bond.Invalid(badToken())
 			}
 			writeError(w, r, err)
@@ -54,7 +48,7 @@ func handleBondList(repo bond.Repository, tokens tokenSigner) http.HandlerFunc {
 // at once. Unknown parameters are ignored; of a repeated one, the first
 // counts.
 func parseListQuery(rawQuery string, tokens tokenSigner) (listQuery, error) {
-	lq := listQuery{filter: bond.Filter{ByHost: true}, limit: DefaultLimit}
+	lq := listQuery{filter: bond.Filter{ByHost: true}, limit: bond.DefaultPageLimit}
 	values, err := url.ParseQuery(rawQuery)
 	if err != nil {
 		return lq, bond.Invalid(bond.Problem{Loc: []string{"query"},
@@ -69,12 +63,12 @@ func parseListQuery(rawQuery string, tokens tokenSigner) (listQuery, error) {
 		return v[0], true
 	}
 	if v, ok := get("cost_center_id"); ok {
-		ps = append(ps, bond.ValidateID(v, "query", "cost_center_id")...)
+		ps = append(ps, at(bond.ValidateID(v), "query", "cost_center_id")...)
 		lq.filter.CostCenter = v
 		lq.raw = append(lq.raw, [2]string{"cost_center_id", v})
 	}
 	if v, ok := get("account_id"); ok {
-		ps = append(ps, bond.ValidateID(v, "query", "account_id")...)
+		ps = append(ps, at(bond.ValidateID(v), "query", "account_id")...)
 		lq.filter.Account = v
 		lq.raw = append(lq.raw, [2]string{"account_id", v})
 	}
@@ -99,9 +93,9 @@ func parseListQuery(rawQuery string, tokens tokenSigner) (listQuery, error) {
 		case n < 1:
 			ps = append(ps, bond.Problem{Loc: []string{"query", "limit"},
 				Msg: "ensure this value is greater than or equal to 1", Type: "value_error.number.not_ge"})
-		case n > MaxLimit:
+		case n > bond.MaxPageLimit:
 			ps = append(ps, bond.Problem{Loc: []string{"query", "limit"},
-				Msg: fmt.Sprintf("ensure this value is less than or equal to %d", MaxLimit), Type: "value_error.number.not_le"})
+				Msg: fmt.Sprintf("ensure this value is less than or equal to %d", bond.MaxPageLimit), Type: "value_error.number.not_le"})
 		default:
 			lq.limit = n
 			lq.raw = append(lq.raw, [2]string{"limit", v})

@@ -12,7 +12,9 @@ import (
 )
 
 // addRoutes is the one place listing the whole API surface. Collection
-// routes are listed with and without their trailing slash.
+// routes are listed with and without their trailing slash. Every GET route
+// also answers HEAD (RFC 9110 §9.3.2), by the GetHead middleware of
+// NewServer.
 func addRoutes(r *chi.Mux, repo bond.Repository, tokens tokenSigner, m *metrics.Metrics) {
 	r.Get("/health_check", handleHealthCheck(repo)) // 200 "OK" when the store answers, else 503
 	r.Get("/healthz", handleHealthz())              // liveness, no store call
@@ -63,6 +65,9 @@ func handleMethodNotAllowed(routes chi.Routes) http.HandlerFunc {
 		for _, method := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete} {
 			if routes.Match(chi.NewRouteContext(), method, path) {
 				allow = append(allow, method)
+				if method == http.MethodGet {
+					allow = append(allow, http.MethodHead)
+				}
 			}
 		}
 		w.Header().Set("Allow", strings.Join(allow, ", "))

@@ -3,7 +3,8 @@
 // passes through (middleware.go), and the one mapping of domain errors to
 // status codes (errors.go).
 //
-// Handlers follow one shape: decode, validate, one repository call, encode.
+// Handlers follow one shape: decode into domain values, one operation of
+// package bond, encode.
 // They never log request bodies, subscriber names or emails.
 package httpapi
 
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
 	"github.com/rs/zerolog"
 
 	"github.com/bondregistry/bond-registry/internal/bond"
@@ -57,6 +59,7 @@ func NewServer(log zerolog.Logger, repo bond.Repository, cfg Config) http.Handle
 	r.Use(newLogMiddleware(log, cfg.Metrics)...)
 	r.Use(recoverer)
 	r.Use(deadline(cfg.RequestTimeout))
+	r.Use(middleware.GetHead)
 	addRoutes(r, repo, newTokenSigner(cfg.TokenKey), cfg.Metrics)
 	return r
 }

@@ -1,14 +1,14 @@
 package httpapi
 
 import (
-	"context"
 	"net/http"
 
 	"github.com/bondregistry/bond-registry/internal/bond"
 )
 
 // handleSubscriberList handles "GET /bonds/{bond_id}/subscribers": the map of
-// subscribers, with the bond's ETag (usable in If-Match on the writes below).
+// subscribers, with the bond's entity tag (usable in If-Match on the writes
+// below), under If-Match / If-None-Match.
 func handleSubscriberList(repo bond.Repository) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		b, err := getPathBond(r, repo)
@@ -16,12 +16,12 @@ func handleSubscriberList(repo bond.Repository) http.HandlerFunc {
 			writeError(w, r, err)
 			return
 		}
-		w.Header().Set("ETag", b.ETag())
-		encode(w, http.StatusOK, subscribersJSON(b.Subscribers)) // {} when nil
+		respondRead(w, r, b, subscribersJSON(b.Subscribers))
 	}
 }
 
-// handleSubscriberGet handles "GET /bonds/{bond_id}/subscribers/{sid}".
+// handleSubscriberGet handles "GET /bonds/{bond_id}/subscribers/{sid}": one
+// subscriber, with the bond's entity tag, under If-Match / If-None-Match.
 func handleSubscriberGet(repo bond.Repository) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		sid, sidProblems := pathSID(r)
@@ -35,8 +35,7 @@ func handleSubscriberGet(repo bond.Repository) http.HandlerFunc {
 			writeError(w, r, bond.ErrSubscriberNotFound(b.BondID, sid))
 			return
 		}
-		w.Header().Set("ETag", b.ETag())
-		encode(w, http.StatusOK, s)
+		respondRead(w, r, b, s)
 	}
 }
 
@@ -46,14 +45,13 @@ func handleSubscriberGet(repo bond.Repository) http.HandlerFunc {
 func handleSubscriberAdd(repo bond.Repository) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		id, problems := pathBondID(r)
-		s, err := decodeBody(w, r, problems, bond.DecodeSubscriber)
-		if err != nil {
-			writeError(w, r, err)
-			return
+		s, err := decodeBody(w, r, problems, decodeSubscriber)
+		var b bond.Bond
+		if err == nil {
+			b, err = bond.PutSubscriber(r.Context(), repo, id, s, preconditionOf(r.Header))
+			err = bodyLocs(err)
 		}
-		conditionalWrite(w, r, id, func(ctx context.Context, ifVersion int64) (bond.Bond, error) {
-			return repo.PutSubscriber(ctx, id, s, ifVersion)
-		})
+		respondWrite(w, r, b, err)
 	}
 }
 
@@ -63,12 +61,11 @@ func handleSubscriberRemove(repo bond.Repository) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		id, problems := pathBondID(r)
 		sid, sidProblems := pathSID(r)
-		if err := withProblems(append(problems, sidProblems...), nil); err != nil {
-			writeError(w, r, err)
-			return
+		err := withProblems(append(problems, sidProblems...), nil)
+		var b bond.Bond
+		if err == nil {
+			b, err = bond.RemoveSubscriber(r.Context(), repo, id, sid, preconditionOf(r.Header))
 		}
-		conditionalWrite(w, r, id, func(ctx context.Context, ifVersion int64) (bond.Bond, error) {
-			return repo.RemoveSubscriber(ctx, id, sid, ifVersion)
-		})
+		respondWrite(w, r, b, err)
 	}
 }

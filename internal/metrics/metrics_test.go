@@ -92,9 +92,9 @@ func TestMetrics_Instrument(t *testing.T) {
 				}
 				return bond.Bond{BondID: id, Version: 3}, nil
 			},
-			DeleteFn: func(_ context.Context, id string, _ int64) error {
+			DeleteFn: func(_ context.Context, id string, _ bond.Precondition) error {
 				calls++
-				return bond.ErrVersionMismatch(id, 2)
+				return bond.ErrVersionMismatch(id)
 			},
 			PingFn: func(context.Context) error {
 				calls++
@@ -109,7 +109,7 @@ func TestMetrics_Instrument(t *testing.T) {
 		_, err = repo.Get(ctx, "missing")
 		assert.Equal(t, bond.KindNotFound, bond.KindOf(err), "error passes through unchanged")
 		_, _ = repo.Get(ctx, "broken")
-		_ = repo.Delete(ctx, "x", 2)
+		_ = repo.Delete(ctx, "x", bond.IfVersion(2))
 		_ = repo.Ping(ctx)
 		assert.Equal(t, 5, calls)
 
@@ -138,39 +138,29 @@ func TestMetrics_Instrument(t *testing.T) {
 		note := func(op string) { called = append(called, op) }
 		repo := m.Instrument(&bondfake.Repo{
 			GetFn:    func(context.Context, string) (bond.Bond, error) { note("get"); return bond.Bond{}, nil },
-			CreateFn: func(context.Context, bond.Bond) (bond.Bond, error) { note("create"); return bond.Bond{}, nil },
-			UpdateFn: func(context.Context, string, bond.Update, int64) (bond.Bond, error) {
-				note("update")
+			CreateFn: func(context.Context, bond.Bond) error { note("create"); return nil },
+			ModifyFn: func(context.Context, string, bond.Precondition, bond.Change) (bond.Bond, error) {
+				note("modify")
 				return bond.Bond{}, nil
 			},
-			DeleteFn: func(context.Context, string, int64) error { note("delete"); return nil },
-			PutSubscriberFn: func(context.Context, string, bond.Subscriber, int64) (bond.Bond, error) {
-				note("put_subscriber")
-				return bond.Bond{}, nil
-			},
-			RemoveSubscriberFn: func(context.Context, string, string, int64) (bond.Bond, error) {
-				note("remove_subscriber")
-				return bond.Bond{}, nil
-			},
-			ListFn: func(context.Context, bond.Filter, int, string) (bond.Page, error) {
+			DeleteFn: func(context.Context, string, bond.Precondition) error { note("delete"); return nil },
+			ListFn: func(context.Context, bond.Filter, string, int, func(bond.Bond, func() string) bool) error {
 				note("list")
-				return bond.Page{}, nil
+				return nil
 			},
 			PingFn:  func(context.Context) error { note("ping"); return nil },
 			CloseFn: func() error { note("close"); return nil },
 		})
 		ctx := context.Background()
 		_, _ = repo.Get(ctx, "a")
-		_, _ = repo.Create(ctx, bond.Bond{})
-		_, _ = repo.Update(ctx, "a", bond.Update{}, bond.AnyVersion)
-		_ = repo.Delete(ctx, "a", bond.AnyVersion)
-		_, _ = repo.PutSubscriber(ctx, "a", bond.Subscriber{}, bond.AnyVersion)
-		_, _ = repo.RemoveSubscriber(ctx, "a", "s", bond.AnyVersion)
-		_, _ = repo.List(ctx, bond.Filter{}, 10, "")
+		_ = repo.Create(ctx, bond.Bond{})
+		_, _ = repo.Modify(ctx, "a", bond.Precondition{}, nil)
+		_ = repo.Delete(ctx, "a", bond.Precondition{})
+		_ = repo.List(ctx, bond.Filter{}, "", 10, nil)
 		_ = repo.Ping(ctx)
 		_ = repo.Close()
 
-		want := []string{"get", "create", "update", "delete", "put_subscriber", "remove_subscriber", "list", "ping", "close"}
+		want := []string{"get", "create", "modify", "delete", "list", "ping", "close"}
 		assert.Equal(t, want, called)
 		for _, op := range want[:len(want)-1] {
 			assert.Equal(t, uint64(1), histogramCount(t, m.Registry(), "store_operation_duration_seconds", map[string]string{"operation": op}), op)

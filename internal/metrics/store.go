@@ -21,7 +21,10 @@ type instrumented struct {
 	m    *Metrics
 }
 
-var _ bond.Repository = (*instrumented)(nil)
+var (
+	_ bond.Repository        = (*instrumented)(nil)
+	_ bond.SubscriberPatcher = (*instrumented)(nil)
+)
 
 // observe records one operation that started at start and returned err.
 func (s *instrumented) observe(op string, start time.Time, err error) {
@@ -38,46 +41,57 @@ func (s *instrumented) Get(ctx context.Context, id string) (bond.Bond, error) {
 	return b, err
 }
 
-func (s *instrumented) Create(ctx context.Context, b bond.Bond) (bond.Bond, error) {
+func (s *instrumented) Create(ctx context.Context, b bond.Bond) error {
 	start := time.Now()
-	got, err := s.repo.Create(ctx, b)
+	err := s.repo.Create(ctx, b)
 	s.observe("create", start, err)
-	return got, err
+	return err
 }
 
-func (s *instrumented) Update(ctx context.Context, id string, u bond.Update, ifVersion int64) (bond.Bond, error) {
+func (s *instrumented) Modify(ctx context.Context, id string, pre bond.Precondition, change bond.Change) (bond.Bond, error) {
 	start := time.Now()
-	b, err := s.repo.Update(ctx, id, u, ifVersion)
-	s.observe("update", start, err)
+	b, err := s.repo.Modify(ctx, id, pre, change)
+	s.observe("modify", start, err)
 	return b, err
 }
 
-func (s *instrumented) Delete(ctx context.Context, id string, ifVersion int64) error {
+func (s *instrumented) Delete(ctx context.Context, id string, pre bond.Precondition) error {
 	start := time.Now()
-	err := s.repo.Delete(ctx, id, ifVersion)
+	err := s.repo.Delete(ctx, id, pre)
 	s.observe("delete", start, err)
 	return err
 }
 
-func (s *instrumented) PutSubscriber(ctx context.Context, id string, sub bond.Subscriber, ifVersion int64) (bond.Bond, error) {
+func (s *instrumented) List(ctx context.Context, f bond.Filter, cursor string, batch int, yield func(bond.Bond, func() string) bool) error {
 	start := time.Now()
-	b, err := s.repo.PutSubscriber(ctx, id, sub, ifVersion)
-	s.observe("put_subscriber", start, err)
-	return b, err
-}
-
-func (s *instrumented) RemoveSubscriber(ctx context.Context, id, sid string, ifVersion int64) (bond.Bond, error) {
-	start := time.Now()
-	b, err := s.repo.RemoveSubscriber(ctx, id, sid, ifVersion)
-	s.observe("remove_subscriber", start, err)
-	return b, err
-}
-
-func (s *instrumented) List(ctx context.Context, f bond.Filter, limit int, cursor string) (bond.Page, error) {
-	start := time.Now()
-	p, err := s.repo.List(ctx, f, limit, cursor)
+	err := s.repo.List(ctx, f, cursor, batch, yield)
 	s.observe("list", start, err)
-	return p, err
+	return err
+}
+
+// PatchPutSubscriber passes the fast path through when the wrapped store has
+// one, and otherwise declines (done false), so the caller uses Modify.
+func (s *instrumented) PatchPutSubscriber(ctx context.Context, id string, sub bond.Subscriber, ifVersion int64, below int) (bond.Bond, bool, error) {
+	p, ok := s.repo.(bond.SubscriberPatcher)
+	if !ok {
+		return bond.Bond{}, false, nil
+	}
+	start := time.Now()
+	b, done, err := p.PatchPutSubscriber(ctx, id, sub, ifVersion, below)
+	s.observe("patch_put_subscriber", start, err)
+	return b, done, err
+}
+
+// PatchRemoveSubscriber is PatchPutSubscriber's twin for removals.
+func (s *instrumented) PatchRemoveSubscriber(ctx context.Context, id, sid string, ifVersion int64) (bond.Bond, bool, error) {
+	p, ok := s.repo.(bond.SubscriberPatcher)
+	if !ok {
+		return bond.Bond{}, false, nil
+	}
+	start := time.Now()
+	b, done, err := p.PatchRemoveSubscriber(ctx, id, sid, ifVersion)
+	s.observe("patch_remove_subscriber", start, err)
+	return b, done, err
 }
 
 func (s *instrumented) Ping(ctx context.Context) error {

@@ -82,7 +82,7 @@ func toBond(item map[string]attr) bond.Bond {
 // are skipped, so seeding twice is harmless.
 func Load(ctx context.Context, repo bond.Repository, bonds []bond.Bond) (created, skipped int, err error) {
 	for _, b := range bonds {
-		_, err := repo.Create(ctx, b)
+		_, err := bond.Create(ctx, repo, b)
 		switch bond.KindOf(err) {
 		case bond.KindExists, bond.KindPairTaken:
 			skipped++

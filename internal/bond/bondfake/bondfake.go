@@ -16,15 +16,13 @@ import (
 type Repo struct {
 	bond.Repository
 
-	GetFn              func(ctx context.Context, id string) (bond.Bond, error)
-	CreateFn           func(ctx context.Context, b bond.Bond) (bond.Bond, error)
-	UpdateFn           func(ctx context.Context, id string, u bond.Update, ifVersion int64) (bond.Bond, error)
-	DeleteFn           func(ctx context.Context, id string, ifVersion int64) error
-	PutSubscriberFn    func(ctx context.Context, id string, s bond.Subscriber, ifVersion int64) (bond.Bond, error)
-	RemoveSubscriberFn func(ctx context.Context, id, sid string, ifVersion int64) (bond.Bond, error)
-	ListFn             func(ctx context.Context, f bond.Filter, limit int, cursor string) (bond.Page, error)
-	PingFn             func(ctx context.Context) error
-	CloseFn            func() error
+	GetFn    func(ctx context.Context, id string) (bond.Bond, error)
+	CreateFn func(ctx context.Context, b bond.Bond) error
+	ModifyFn func(ctx context.Context, id string, pre bond.Precondition, change bond.Change) (bond.Bond, error)
+	DeleteFn func(ctx context.Context, id string, pre bond.Precondition) error
+	ListFn   func(ctx context.Context, f bond.Filter, cursor string, batch int, yield func(bond.Bond, func() string) bool) error
+	PingFn   func(ctx context.Context) error
+	CloseFn  func() error
 }
 
 var _ bond.Repository = (*Repo)(nil)
@@ -38,51 +36,35 @@ func (f *Repo) Get(ctx context.Context, id string) (bond.Bond, error) {
 }
 
 // Create calls CreateFn, or the wrapped repository.
-func (f *Repo) Create(ctx context.Context, b bond.Bond) (bond.Bond, error) {
+func (f *Repo) Create(ctx context.Context, b bond.Bond) error {
 	if f.CreateFn != nil {
 		return f.CreateFn(ctx, b)
 	}
 	return f.Repository.Create(ctx, b)
 }
 
-// Update calls UpdateFn, or the wrapped repository.
-func (f *Repo) Update(ctx context.Context, id string, u bond.Update, ifVersion int64) (bond.Bond, error) {
-	if f.UpdateFn != nil {
-		return f.UpdateFn(ctx, id, u, ifVersion)
+// Modify calls ModifyFn, or the wrapped repository.
+func (f *Repo) Modify(ctx context.Context, id string, pre bond.Precondition, change bond.Change) (bond.Bond, error) {
+	if f.ModifyFn != nil {
+		return f.ModifyFn(ctx, id, pre, change)
 	}
-	return f.Repository.Update(ctx, id, u, ifVersion)
+	return f.Repository.Modify(ctx, id, pre, change)
 }
 
 // Delete calls DeleteFn, or the wrapped repository.
-func (f *Repo) Delete(ctx context.Context, id string, ifVersion int64) error {
+func (f *Repo) Delete(ctx context.Context, id string, pre bond.Precondition) error {
 	if f.DeleteFn != nil {
-		return f.DeleteFn(ctx, id, ifVersion)
+		return f.DeleteFn(ctx, id, pre)
 	}
-	return f.Repository.Delete(ctx, id, ifVersion)
-}
-
-// PutSubscriber calls PutSubscriberFn, or the wrapped repository.
-func (f *Repo) PutSubscriber(ctx context.Context, id string, s bond.Subscriber, ifVersion int64) (bond.Bond, error) {
-	if f.PutSubscriberFn != nil {
-		return f.PutSubscriberFn(ctx, id, s, ifVersion)
-	}
-	return f.Repository.PutSubscriber(ctx, id, s, ifVersion)
-}
-
-// RemoveSubscriber calls RemoveSubscriberFn, or the wrapped repository.
-func (f *Repo) RemoveSubscriber(ctx context.Context, id, sid string, ifVersion int64) (bond.Bond, error) {
-	if f.RemoveSubscriberFn != nil {
-		return f.RemoveSubscriberFn(ctx, id, sid, ifVersion)
-	}
-	return f.Repository.RemoveSubscriber(ctx, id, sid, ifVersion)
+	return f.Repository.Delete(ctx, id, pre)
 }
 
 // List calls ListFn, or the wrapped repository.
-func (f *Repo) List(ctx context.Context, flt bond.Filter, limit int, cursor string) (bond.Page, error) {
+func (f *Repo) List(ctx context.Context, flt bond.Filter, cursor string, batch int, yield func(bond.Bond, func() string) bool) error {
 	if f.ListFn != nil {
-		return f.ListFn(ctx, flt, limit, cursor)
+		return f.ListFn(ctx, flt, cursor, batch, yield)
 	}
-	return f.Repository.List(ctx, flt, limit, cursor)
+	return f.Repository.List(ctx, flt, cursor, batch, yield)
 }
 
 // Ping calls PingFn, or the wrapped repository.

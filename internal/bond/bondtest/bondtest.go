@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/bondregistry/bond-registry/internal/bond"
@@ -29,6 +30,7 @@ func RunRepositoryTests(t *testing.T, newRepo func(t *testing.T) bond.Repository
 	t.Run("PutSubscriber", func(t *testing.T) { testPutSubscriber(t, newRepo) })
 	t.Run("RemoveSubscriber", func(t *testing.T) { testRemoveSubscriber(t, newRepo) })
 	t.Run("List", func(t *testing.T) { testList(t, newRepo) })
+	t.Run("Regressions", func(t *testing.T) { testRegressions(t, newRepo) })
 	t.Run("Ping", func(t *testing.T) {
 		t.Parallel()
 		repo := newRepo(t)
@@ -68,7 +70,7 @@ func ptr[T any](v T) *T { return &v }
 // mustCreate creates b and checks the result is b at version 1.
 func mustCreate(t *testing.T, repo bond.Repository, b bond.Bond) bond.Bond {
 	t.Helper()
-	got, err := repo.Create(t.Context(), b)
+	got, err := bond.Create(t.Context(), repo, b)
 	require.NoError(t, err, "create %s", b.BondID)
 	want := b
 	want.Version = 1
@@ -110,18 +112,18 @@ func requireErr(t *testing.T, err error, want *bond.Error) {
 	require.Equal(t, want.Message, e.Message, "message")
 }
 
-// requireProblem checks that err is KindInvalid with a problem of type typ.
-func requireProblem(t *testing.T, err error, typ string) {
+// requireProblem checks that err is KindInvalid with exactly one problem,
+// of type typ at loc (relative to the value the operation took).
+func requireProblem(t *testing.T, err error, typ string, loc ...string) {
 	t.Helper()
 	require.Error(t, err)
 	require.Equal(t, bond.KindInvalid, bond.KindOf(err), "kind of %v", err)
 	var e *bond.Error
 	require.ErrorAs(t, err, &e)
-	var types []string
-	for _, p := range e.Problems {
-		types = append(types, p.Type)
-	}
-	require.Contains(t, types, typ, "problem types of %v", err)
+	require.Len(t, e.Problems, 1, "problems of %v", err)
+	assert.Equal(t, typ, e.Problems[0].Type, "problem type")
+	assert.Equal(t, loc, e.Problems[0].Loc, "problem loc")
+	assert.NotEmpty(t, e.Problems[0].Msg, "problem message")
 }
 
 // bigSubscriber returns a valid subscriber of about 780 bytes by ItemSize.

@@ -42,7 +42,7 @@ func testCreate(t *testing.T, newRepo newRepoFunc) {
 	run(t, "OK sets version 1", newRepo, func(t *testing.T, ctx context.Context, repo bond.Repository) {
 		b := newBond("A", "H", "S")
 		b.Version = 42 // ignored: a new bond starts at 1
-		got, err := repo.Create(ctx, b)
+		got, err := bond.Create(ctx, repo, b)
 		require.NoError(t, err)
 		assert.Equal(t, int64(1), got.Version)
 		assert.Equal(t, int64(1), mustGet(t, repo, "A").Version)
@@ -50,7 +50,7 @@ func testCreate(t *testing.T, newRepo newRepoFunc) {
 	run(t, "OK nil subscribers become an empty map", newRepo, func(t *testing.T, ctx context.Context, repo bond.Repository) {
 		b := newBond("A", "H", "S")
 		b.Subscribers = nil
-		got, err := repo.Create(ctx, b)
+		got, err := bond.Create(ctx, repo, b)
 		require.NoError(t, err)
 		assert.NotNil(t, got.Subscribers, "Create result")
 		assert.Empty(t, got.Subscribers)
@@ -60,7 +60,7 @@ func testCreate(t *testing.T, newRepo newRepoFunc) {
 	})
 	run(t, "ErrExists", newRepo, func(t *testing.T, ctx context.Context, repo bond.Repository) {
 		want := mustCreate(t, repo, newBond("A", "H", "S"))
-		_, err := repo.Create(ctx, newBond("A", "H2", "S2"))
+		_, err := bond.Create(ctx, repo, newBond("A", "H2", "S2"))
 		requireErr(t, err, bond.ErrExists("A"))
 		requireUnchanged(t, repo, want)
 		// The pair of the rejected bond was not taken.
@@ -68,16 +68,16 @@ func testCreate(t *testing.T, newRepo newRepoFunc) {
 	})
 	run(t, "ErrExists wins over a taken pair", newRepo, func(t *testing.T, ctx context.Context, repo bond.Repository) {
 		mustCreate(t, repo, newBond("A", "H", "S"))
-		_, err := repo.Create(ctx, newBond("A", "H", "S"))
+		_, err := bond.Create(ctx, repo, newBond("A", "H", "S"))
 		requireErr(t, err, bond.ErrExists("A"))
 	})
 	run(t, "ErrPairTaken names the other bond and writes nothing", newRepo, func(t *testing.T, ctx context.Context, repo bond.Repository) {
 		want := mustCreate(t, repo, newBond("A", "H", "S"))
-		_, err := repo.Create(ctx, newBond("B", "H", "S"))
+		_, err := bond.Create(ctx, repo, newBond("B", "H", "S"))
 		requireErr(t, err, bond.ErrPairTaken("H", "S", "A"))
 		requireGone(t, repo, "B")
 		requireUnchanged(t, repo, want)
-		page, err := repo.List(ctx, bond.Filter{}, 10, "")
+		page, err := bond.ListPage(ctx, repo, bond.Filter{}, 10, "")
 		require.NoError(t, err)
 		assert.Len(t, page.Bonds, 1, "listing after the failed create")
 	})
@@ -91,7 +91,7 @@ func testCreate(t *testing.T, newRepo newRepoFunc) {
 		errs := make([]error, n)
 		var wg sync.WaitGroup
 		for i := range n {
-			wg.Go(func() { _, errs[i] = repo.Create(ctx, newBond(fmt.Sprintf("C%d", i), "H", "S")) })
+			wg.Go(func() { _, errs[i] = bond.Create(ctx, repo, newBond(fmt.Sprintf("C%d", i), "H", "S")) })
 		}
 		wg.Wait()
 		winner := -1
@@ -115,7 +115,7 @@ func testCreate(t *testing.T, newRepo newRepoFunc) {
 func testUpdate(t *testing.T, newRepo newRepoFunc) {
 	run(t, "OK partial: absent fields are kept", newRepo, func(t *testing.T, ctx context.Context, repo bond.Repository) {
 		before := mustCreate(t, repo, newBond("A", "H", "S"))
-		got, err := repo.Update(ctx, "A", bond.Update{SubCostCenter: ptr("green")}, bond.AnyVersion)
+		got, err := bond.UpdateBond(ctx, repo, "A", bond.Update{SubCostCenter: ptr("green")}, bond.IfVersion(bond.AnyVersion))
 		require.NoError(t, err)
 		want := before
 		want.SubCostCenter = "green"
@@ -126,10 +126,10 @@ func testUpdate(t *testing.T, newRepo newRepoFunc) {
 	run(t, "OK every field", newRepo, func(t *testing.T, ctx context.Context, repo bond.Repository) {
 		mustCreate(t, repo, newBond("A", "H", "S"))
 		subs := map[string]bond.Subscriber{"x": newSubscriber("x")}
-		got, err := repo.Update(ctx, "A", bond.Update{
+		got, err := bond.UpdateBond(ctx, repo, "A", bond.Update{
 			HostAccountID: ptr("H2"), SubAccountID: ptr("S2"),
 			HostCostCenter: ptr("hc"), SubCostCenter: ptr("sc"), Subscribers: &subs,
-		}, bond.AnyVersion)
+		}, bond.IfVersion(bond.AnyVersion))
 		require.NoError(t, err)
 		want := bond.Bond{BondID: "A", HostAccountID: "H2", SubAccountID: "S2",
 			HostCostCenter: "hc", SubCostCenter: "sc", Subscribers: subs, Version: 2}
@@ -141,73 +141,75 @@ func testUpdate(t *testing.T, newRepo newRepoFunc) {
 		b.Subscribers["a"] = newSubscriber("a")
 		mustCreate(t, repo, b)
 		subs := map[string]bond.Subscriber{"c": newSubscriber("c")}
-		_, err := repo.Update(ctx, "A", bond.Update{Subscribers: &subs}, bond.AnyVersion)
+		_, err := bond.UpdateBond(ctx, repo, "A", bond.Update{Subscribers: &subs}, bond.IfVersion(bond.AnyVersion))
 		require.NoError(t, err)
 		assert.Equal(t, subs, mustGet(t, repo, "A").Subscribers)
 
 		empty := map[string]bond.Subscriber{}
-		got, err := repo.Update(ctx, "A", bond.Update{Subscribers: &empty}, bond.AnyVersion)
+		got, err := bond.UpdateBond(ctx, repo, "A", bond.Update{Subscribers: &empty}, bond.IfVersion(bond.AnyVersion))
 		require.NoError(t, err)
 		assert.NotNil(t, got.Subscribers)
 		assert.Empty(t, got.Subscribers)
 		assert.Empty(t, mustGet(t, repo, "A").Subscribers)
 		assert.Equal(t, int64(3), got.Version)
 	})
-	run(t, "OK empty update bumps the version", newRepo, func(t *testing.T, ctx context.Context, repo bond.Repository) {
+	run(t, "OK an update that changes nothing keeps the version", newRepo, func(t *testing.T, ctx context.Context, repo bond.Repository) {
 		before := mustCreate(t, repo, newBond("A", "H", "S"))
-		got, err := repo.Update(ctx, "A", bond.Update{}, bond.AnyVersion)
-		require.NoError(t, err)
-		before.Version = 2
-		assert.Equal(t, before, got)
+		for _, u := range []bond.Update{{}, {HostCostCenter: ptr(before.HostCostCenter)}, {Subscribers: &before.Subscribers}} {
+			got, err := bond.UpdateBond(ctx, repo, "A", u, bond.IfVersion(bond.AnyVersion))
+			require.NoError(t, err)
+			assert.Equal(t, before, got)
+			requireUnchanged(t, repo, before)
+		}
 	})
 	run(t, "OK setting the bond's own pair again is no clash", newRepo, func(t *testing.T, ctx context.Context, repo bond.Repository) {
 		mustCreate(t, repo, newBond("A", "H", "S"))
-		got, err := repo.Update(ctx, "A", bond.Update{HostAccountID: ptr("H"), SubAccountID: ptr("S")}, bond.AnyVersion)
+		got, err := bond.UpdateBond(ctx, repo, "A", bond.Update{HostAccountID: ptr("H"), SubAccountID: ptr("S"), SubCostCenter: ptr("x")}, bond.IfVersion(bond.AnyVersion))
 		require.NoError(t, err)
 		assert.Equal(t, int64(2), got.Version)
 	})
 	run(t, "ErrNotFound", newRepo, func(t *testing.T, ctx context.Context, repo bond.Repository) {
-		_, err := repo.Update(ctx, "nope", bond.Update{SubCostCenter: ptr("x")}, bond.AnyVersion)
+		_, err := bond.UpdateBond(ctx, repo, "nope", bond.Update{SubCostCenter: ptr("x")}, bond.IfVersion(bond.AnyVersion))
 		requireErr(t, err, bond.ErrNotFound("nope"))
 		requireGone(t, repo, "nope")
 	})
-	run(t, "ErrNotFound with a version", newRepo, func(t *testing.T, ctx context.Context, repo bond.Repository) {
-		_, err := repo.Update(ctx, "nope", bond.Update{SubCostCenter: ptr("x")}, 1)
-		requireErr(t, err, bond.ErrNotFound("nope"))
+	run(t, "ErrVersionMismatch with a version on a missing bond", newRepo, func(t *testing.T, ctx context.Context, repo bond.Repository) {
+		_, err := bond.UpdateBond(ctx, repo, "nope", bond.Update{SubCostCenter: ptr("x")}, bond.IfVersion(1))
+		requireErr(t, err, bond.ErrVersionMismatch("nope"))
 	})
 	run(t, "ErrPairTaken changes nothing", newRepo, func(t *testing.T, ctx context.Context, repo bond.Repository) {
 		a := mustCreate(t, repo, newBond("A", "H", "S"))
 		b := mustCreate(t, repo, newBond("B", "H", "S2"))
-		_, err := repo.Update(ctx, "B", bond.Update{SubAccountID: ptr("S"), SubCostCenter: ptr("x")}, bond.AnyVersion)
+		_, err := bond.UpdateBond(ctx, repo, "B", bond.Update{SubAccountID: ptr("S"), SubCostCenter: ptr("x")}, bond.IfVersion(bond.AnyVersion))
 		requireErr(t, err, bond.ErrPairTaken("H", "S", "A"))
 		requireUnchanged(t, repo, a)
 		requireUnchanged(t, repo, b)
 		// B still holds its pair, A still holds its own.
-		_, err = repo.Create(ctx, newBond("C", "H", "S2"))
+		_, err = bond.Create(ctx, repo, newBond("C", "H", "S2"))
 		requireErr(t, err, bond.ErrPairTaken("H", "S2", "B"))
-		_, err = repo.Create(ctx, newBond("C", "H", "S"))
+		_, err = bond.Create(ctx, repo, newBond("C", "H", "S"))
 		requireErr(t, err, bond.ErrPairTaken("H", "S", "A"))
 	})
 	run(t, "OK moving the pair frees the old one", newRepo, func(t *testing.T, ctx context.Context, repo bond.Repository) {
 		mustCreate(t, repo, newBond("A", "H", "S"))
-		_, err := repo.Update(ctx, "A", bond.Update{HostAccountID: ptr("H2")}, bond.AnyVersion)
+		_, err := bond.UpdateBond(ctx, repo, "A", bond.Update{HostAccountID: ptr("H2")}, bond.IfVersion(bond.AnyVersion))
 		require.NoError(t, err)
 		mustCreate(t, repo, newBond("B", "H", "S"))
-		_, err = repo.Create(ctx, newBond("C", "H2", "S"))
+		_, err = bond.Create(ctx, repo, newBond("C", "H2", "S"))
 		requireErr(t, err, bond.ErrPairTaken("H2", "S", "A"))
 	})
 	run(t, "version", newRepo, func(t *testing.T, ctx context.Context, repo bond.Repository) {
 		mustCreate(t, repo, newBond("A", "H", "S"))
-		got, err := repo.Update(ctx, "A", bond.Update{SubCostCenter: ptr("v2")}, 1)
+		got, err := bond.UpdateBond(ctx, repo, "A", bond.Update{SubCostCenter: ptr("v2")}, bond.IfVersion(1))
 		require.NoError(t, err, "matching version")
 		assert.Equal(t, int64(2), got.Version)
 
-		_, err = repo.Update(ctx, "A", bond.Update{SubCostCenter: ptr("stale")}, 1)
-		requireErr(t, err, bond.ErrVersionMismatch("A", 1))
+		_, err = bond.UpdateBond(ctx, repo, "A", bond.Update{SubCostCenter: ptr("stale")}, bond.IfVersion(1))
+		requireErr(t, err, bond.ErrVersionMismatch("A"))
 		requireUnchanged(t, repo, got)
 
-		_, err = repo.Update(ctx, "A", bond.Update{SubCostCenter: ptr("future")}, 3)
-		requireErr(t, err, bond.ErrVersionMismatch("A", 3))
+		_, err = bond.UpdateBond(ctx, repo, "A", bond.Update{SubCostCenter: ptr("future")}, bond.IfVersion(3))
+		requireErr(t, err, bond.ErrVersionMismatch("A"))
 		requireUnchanged(t, repo, got)
 	})
 	run(t, "ErrTooLarge changes nothing", newRepo, func(t *testing.T, ctx context.Context, repo bond.Repository) {
@@ -218,7 +220,7 @@ func testUpdate(t *testing.T, newRepo newRepoFunc) {
 			subs[s.SID] = s
 		}
 		require.LessOrEqual(t, len(subs), bond.MaxSubscribers, "fixture: too large by size, not count")
-		_, err := repo.Update(ctx, "A", bond.Update{Subscribers: &subs}, bond.AnyVersion)
+		_, err := bond.UpdateBond(ctx, repo, "A", bond.Update{Subscribers: &subs}, bond.IfVersion(bond.AnyVersion))
 		requireProblem(t, err, "value_error.bond_too_large")
 		requireUnchanged(t, repo, before)
 	})
@@ -229,8 +231,8 @@ func testUpdate(t *testing.T, newRepo newRepoFunc) {
 			s := bond.Subscriber{SID: fmt.Sprintf("s%04d", i), Name: "n", Email: "e@x.io"}
 			subs[s.SID] = s
 		}
-		_, err := repo.Update(ctx, "A", bond.Update{Subscribers: &subs}, bond.AnyVersion)
-		requireProblem(t, err, "value_error.subscribers.max_items")
+		_, err := bond.UpdateBond(ctx, repo, "A", bond.Update{Subscribers: &subs}, bond.IfVersion(bond.AnyVersion))
+		requireProblem(t, err, "value_error.subscribers.max_items", "subscribers")
 		requireUnchanged(t, repo, before)
 	})
 }
@@ -239,33 +241,33 @@ func testDelete(t *testing.T, newRepo newRepoFunc) {
 	run(t, "OK", newRepo, func(t *testing.T, ctx context.Context, repo bond.Repository) {
 		mustCreate(t, repo, newBond("A", "H", "S"))
 		keep := mustCreate(t, repo, newBond("B", "H", "S2"))
-		require.NoError(t, repo.Delete(ctx, "A", bond.AnyVersion))
+		require.NoError(t, bond.Delete(ctx, repo, "A", bond.IfVersion(bond.AnyVersion)))
 		requireGone(t, repo, "A")
 		requireUnchanged(t, repo, keep)
 	})
 	run(t, "OK missing bond is no error", newRepo, func(t *testing.T, ctx context.Context, repo bond.Repository) {
-		require.NoError(t, repo.Delete(ctx, "nope", bond.AnyVersion))
+		require.NoError(t, bond.Delete(ctx, repo, "nope", bond.IfVersion(bond.AnyVersion)))
 	})
 	run(t, "OK frees the id and the pair", newRepo, func(t *testing.T, ctx context.Context, repo bond.Repository) {
 		mustCreate(t, repo, newBond("A", "H", "S"))
-		require.NoError(t, repo.Delete(ctx, "A", bond.AnyVersion))
+		require.NoError(t, bond.Delete(ctx, repo, "A", bond.IfVersion(bond.AnyVersion)))
 		mustCreate(t, repo, newBond("B", "H", "S"))
 		mustCreate(t, repo, newBond("A", "H2", "S2"))
 	})
 	run(t, "version", newRepo, func(t *testing.T, ctx context.Context, repo bond.Repository) {
 		mustCreate(t, repo, newBond("A", "H", "S"))
-		a, err := repo.Update(ctx, "A", bond.Update{}, bond.AnyVersion)
+		a, err := bond.UpdateBond(ctx, repo, "A", bond.Update{SubCostCenter: ptr("v2")}, bond.IfVersion(bond.AnyVersion))
 		require.NoError(t, err)
 
-		err = repo.Delete(ctx, "A", 1)
-		requireErr(t, err, bond.ErrVersionMismatch("A", 1))
+		err = bond.Delete(ctx, repo, "A", bond.IfVersion(1))
+		requireErr(t, err, bond.ErrVersionMismatch("A"))
 		requireUnchanged(t, repo, a)
 
-		require.NoError(t, repo.Delete(ctx, "A", 2), "matching version")
+		require.NoError(t, bond.Delete(ctx, repo, "A", bond.IfVersion(2)), "matching version")
 		requireGone(t, repo, "A")
 	})
 	run(t, "ErrVersionMismatch on a missing bond", newRepo, func(t *testing.T, ctx context.Context, repo bond.Repository) {
-		err := repo.Delete(ctx, "nope", 1)
-		requireErr(t, err, bond.ErrVersionMismatch("nope", 1))
+		err := bond.Delete(ctx, repo, "nope", bond.IfVersion(1))
+		requireErr(t, err, bond.ErrVersionMismatch("nope"))
 	})
 }

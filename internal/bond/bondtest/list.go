@@ -96,7 +96,7 @@ func testList(t *testing.T, newRepo newRepoFunc) {
 		}
 	})
 	run(t, "OK empty store", newRepo, func(t *testing.T, ctx context.Context, repo bond.Repository) {
-		page, err := repo.List(ctx, bond.Filter{}, 10, "")
+		page, err := bond.ListPage(ctx, repo, bond.Filter{}, 10, "")
 		require.NoError(t, err)
 		assert.Empty(t, page.Bonds)
 		assert.Empty(t, page.Next)
@@ -105,9 +105,9 @@ func testList(t *testing.T, newRepo newRepoFunc) {
 		mustCreate(t, repo, newBond("A", "H", "S"))
 		mustCreate(t, repo, newBond("B", "H", "S2"))
 		mustCreate(t, repo, newBond("C", "H2", "S"))
-		_, err := repo.Update(ctx, "A", bond.Update{HostAccountID: ptr("H3"), HostCostCenter: ptr("red")}, bond.AnyVersion)
+		_, err := bond.UpdateBond(ctx, repo, "A", bond.Update{HostAccountID: ptr("H3"), HostCostCenter: ptr("red")}, bond.IfVersion(bond.AnyVersion))
 		require.NoError(t, err)
-		require.NoError(t, repo.Delete(ctx, "B", bond.AnyVersion))
+		require.NoError(t, bond.Delete(ctx, repo, "B", bond.IfVersion(bond.AnyVersion)))
 
 		ids := func(f bond.Filter) []string {
 			t.Helper()
@@ -130,7 +130,7 @@ func testList(t *testing.T, newRepo newRepoFunc) {
 		filters := []bond.Filter{{}, {ByHost: true, Account: "H"}, {CostCenter: "yellow"}, {ByHost: true, Account: "H", CostCenter: "teal"}}
 		for _, cursor := range garbage {
 			for _, f := range filters {
-				_, err := repo.List(ctx, f, 5, cursor)
+				_, err := bond.ListPage(ctx, repo, f, 5, cursor)
 				require.Error(t, err, "cursor %q, filter %+v", cursor, f)
 				assert.Equal(t, bond.KindInvalid, bond.KindOf(err), "cursor %q, filter %+v: %v", cursor, f, err)
 			}
@@ -147,7 +147,7 @@ func listAll(t *testing.T, repo bond.Repository, f bond.Filter, limit, maxPages 
 	cursor := ""
 	for pages := 1; ; pages++ {
 		require.LessOrEqual(t, pages, maxPages, "too many pages: Next never ends")
-		page, err := repo.List(t.Context(), f, limit, cursor)
+		page, err := bond.ListPage(t.Context(), repo, f, limit, cursor)
 		require.NoError(t, err, "page %d", pages)
 		require.LessOrEqual(t, len(page.Bonds), limit, "page %d is larger than the limit", pages)
 		for _, b := range page.Bonds {

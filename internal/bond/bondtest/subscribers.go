@@ -16,7 +16,7 @@ func testPutSubscriber(t *testing.T, newRepo newRepoFunc) {
 	run(t, "OK adds", newRepo, func(t *testing.T, ctx context.Context, repo bond.Repository) {
 		before := mustCreate(t, repo, newBond("A", "H", "S"))
 		s := newSubscriber("bob")
-		got, err := repo.PutSubscriber(ctx, "A", s, bond.AnyVersion)
+		got, err := bond.PutSubscriber(ctx, repo, "A", s, bond.IfVersion(bond.AnyVersion))
 		require.NoError(t, err)
 		want := before
 		want.Subscribers = map[string]bond.Subscriber{"rharper": before.Subscribers["rharper"], "bob": s}
@@ -27,7 +27,7 @@ func testPutSubscriber(t *testing.T, newRepo newRepoFunc) {
 	run(t, "OK replaces the same sid", newRepo, func(t *testing.T, ctx context.Context, repo bond.Repository) {
 		mustCreate(t, repo, newBond("A", "H", "S"))
 		s := bond.Subscriber{SID: "rharper", Name: "Rich Harper", Email: "rich@example.com"}
-		got, err := repo.PutSubscriber(ctx, "A", s, bond.AnyVersion)
+		got, err := bond.PutSubscriber(ctx, repo, "A", s, bond.IfVersion(bond.AnyVersion))
 		require.NoError(t, err)
 		assert.Equal(t, map[string]bond.Subscriber{"rharper": s}, got.Subscribers)
 		assert.Equal(t, map[string]bond.Subscriber{"rharper": s}, mustGet(t, repo, "A").Subscribers)
@@ -36,13 +36,13 @@ func testPutSubscriber(t *testing.T, newRepo newRepoFunc) {
 	run(t, "OK the same subscriber again changes nothing", newRepo, func(t *testing.T, ctx context.Context, repo bond.Repository) {
 		before := mustCreate(t, repo, newBond("A", "H", "S"))
 		same := before.Subscribers["rharper"]
-		got, err := repo.PutSubscriber(ctx, "A", same, bond.AnyVersion)
+		got, err := bond.PutSubscriber(ctx, repo, "A", same, bond.IfVersion(bond.AnyVersion))
 		require.NoError(t, err)
 		assert.Equal(t, before, got, "the bond as it was, at its version")
-		got, err = repo.PutSubscriber(ctx, "A", same, before.Version)
+		got, err = bond.PutSubscriber(ctx, repo, "A", same, bond.IfVersion(before.Version))
 		require.NoError(t, err, "If-Match on the current version")
 		assert.Equal(t, before.Version, got.Version)
-		_, err = repo.PutSubscriber(ctx, "A", same, before.Version+1)
+		_, err = bond.PutSubscriber(ctx, repo, "A", same, bond.IfVersion(before.Version+1))
 		assert.Equal(t, bond.KindVersionMismatch, bond.KindOf(err), "a stale If-Match is still a mismatch")
 		assert.Equal(t, before, mustGet(t, repo, "A"))
 	})
@@ -51,27 +51,27 @@ func testPutSubscriber(t *testing.T, newRepo newRepoFunc) {
 		b.Subscribers = nil
 		mustCreate(t, repo, b)
 		s := newSubscriber("bob")
-		got, err := repo.PutSubscriber(ctx, "A", s, bond.AnyVersion)
+		got, err := bond.PutSubscriber(ctx, repo, "A", s, bond.IfVersion(bond.AnyVersion))
 		require.NoError(t, err)
 		assert.Equal(t, map[string]bond.Subscriber{"bob": s}, got.Subscribers)
 	})
 	run(t, "ErrNotFound", newRepo, func(t *testing.T, ctx context.Context, repo bond.Repository) {
-		_, err := repo.PutSubscriber(ctx, "nope", newSubscriber("bob"), bond.AnyVersion)
+		_, err := bond.PutSubscriber(ctx, repo, "nope", newSubscriber("bob"), bond.IfVersion(bond.AnyVersion))
 		requireErr(t, err, bond.ErrSubscriberAddNotFound("nope", "bob"))
 		requireGone(t, repo, "nope")
 	})
-	run(t, "ErrNotFound with a version", newRepo, func(t *testing.T, ctx context.Context, repo bond.Repository) {
-		_, err := repo.PutSubscriber(ctx, "nope", newSubscriber("bob"), 1)
-		requireErr(t, err, bond.ErrSubscriberAddNotFound("nope", "bob"))
+	run(t, "ErrVersionMismatch with a version on a missing bond", newRepo, func(t *testing.T, ctx context.Context, repo bond.Repository) {
+		_, err := bond.PutSubscriber(ctx, repo, "nope", newSubscriber("bob"), bond.IfVersion(1))
+		requireErr(t, err, bond.ErrVersionMismatch("nope"))
 	})
 	run(t, "version", newRepo, func(t *testing.T, ctx context.Context, repo bond.Repository) {
 		mustCreate(t, repo, newBond("A", "H", "S"))
-		got, err := repo.PutSubscriber(ctx, "A", newSubscriber("a"), 1)
+		got, err := bond.PutSubscriber(ctx, repo, "A", newSubscriber("a"), bond.IfVersion(1))
 		require.NoError(t, err, "matching version")
 		assert.Equal(t, int64(2), got.Version)
 
-		_, err = repo.PutSubscriber(ctx, "A", newSubscriber("b"), 1)
-		requireErr(t, err, bond.ErrVersionMismatch("A", 1))
+		_, err = bond.PutSubscriber(ctx, repo, "A", newSubscriber("b"), bond.IfVersion(1))
+		requireErr(t, err, bond.ErrVersionMismatch("A"))
 		requireUnchanged(t, repo, got)
 	})
 	run(t, "OK 100 concurrent adds keep all 100", newRepo, func(t *testing.T, ctx context.Context, repo bond.Repository) {
@@ -83,7 +83,7 @@ func testPutSubscriber(t *testing.T, newRepo newRepoFunc) {
 		var wg sync.WaitGroup
 		for i := range n {
 			wg.Go(func() {
-				_, errs[i] = repo.PutSubscriber(ctx, "A", newSubscriber(fmt.Sprintf("s%03d", i)), bond.AnyVersion)
+				_, errs[i] = bond.PutSubscriber(ctx, repo, "A", newSubscriber(fmt.Sprintf("s%03d", i)), bond.IfVersion(bond.AnyVersion))
 			})
 		}
 		wg.Wait()
@@ -106,13 +106,13 @@ func testPutSubscriber(t *testing.T, newRepo newRepoFunc) {
 			b.Subscribers[s.SID] = s
 		}
 		before := mustCreate(t, repo, b)
-		_, err := repo.PutSubscriber(ctx, "A", newSubscriber("one-too-many"), bond.AnyVersion)
+		_, err := bond.PutSubscriber(ctx, repo, "A", newSubscriber("one-too-many"), bond.IfVersion(bond.AnyVersion))
 		requireProblem(t, err, "value_error.subscribers.max_items")
 		requireUnchanged(t, repo, before)
 
 		// Replacing a subscriber of a full bond does not grow it.
 		s := bond.Subscriber{SID: "s0000", Name: "renamed", Email: "e@x.io"}
-		got, err := repo.PutSubscriber(ctx, "A", s, bond.AnyVersion)
+		got, err := bond.PutSubscriber(ctx, repo, "A", s, bond.IfVersion(bond.AnyVersion))
 		require.NoError(t, err, "replace in a full bond")
 		assert.Len(t, got.Subscribers, bond.MaxSubscribers)
 		assert.Equal(t, s, got.Subscribers["s0000"])
@@ -131,7 +131,7 @@ func testPutSubscriber(t *testing.T, newRepo newRepoFunc) {
 		}
 		require.Less(t, len(b.Subscribers), bond.MaxSubscribers, "fixture: too large by size, not count")
 		before := mustCreate(t, repo, b)
-		_, err := repo.PutSubscriber(ctx, "A", next, bond.AnyVersion)
+		_, err := bond.PutSubscriber(ctx, repo, "A", next, bond.IfVersion(bond.AnyVersion))
 		requireProblem(t, err, "value_error.bond_too_large")
 		requireUnchanged(t, repo, before)
 	})
@@ -142,7 +142,7 @@ func testRemoveSubscriber(t *testing.T, newRepo newRepoFunc) {
 		b := newBond("A", "H", "S")
 		b.Subscribers["bob"] = newSubscriber("bob")
 		before := mustCreate(t, repo, b)
-		got, err := repo.RemoveSubscriber(ctx, "A", "bob", bond.AnyVersion)
+		got, err := bond.RemoveSubscriber(ctx, repo, "A", "bob", bond.IfVersion(bond.AnyVersion))
 		require.NoError(t, err)
 		want := before
 		want.Subscribers = map[string]bond.Subscriber{"rharper": before.Subscribers["rharper"]}
@@ -152,7 +152,7 @@ func testRemoveSubscriber(t *testing.T, newRepo newRepoFunc) {
 	})
 	run(t, "OK the last one leaves an empty map", newRepo, func(t *testing.T, ctx context.Context, repo bond.Repository) {
 		mustCreate(t, repo, newBond("A", "H", "S"))
-		got, err := repo.RemoveSubscriber(ctx, "A", "rharper", bond.AnyVersion)
+		got, err := bond.RemoveSubscriber(ctx, repo, "A", "rharper", bond.IfVersion(bond.AnyVersion))
 		require.NoError(t, err)
 		assert.NotNil(t, got.Subscribers)
 		assert.Empty(t, got.Subscribers)
@@ -162,38 +162,38 @@ func testRemoveSubscriber(t *testing.T, newRepo newRepoFunc) {
 	})
 	run(t, "OK absent sid is a no-op without a new version", newRepo, func(t *testing.T, ctx context.Context, repo bond.Repository) {
 		before := mustCreate(t, repo, newBond("A", "H", "S"))
-		got, err := repo.RemoveSubscriber(ctx, "A", "nobody", bond.AnyVersion)
+		got, err := bond.RemoveSubscriber(ctx, repo, "A", "nobody", bond.IfVersion(bond.AnyVersion))
 		require.NoError(t, err)
 		assert.Equal(t, before, got)
 		requireUnchanged(t, repo, before)
 
-		got, err = repo.RemoveSubscriber(ctx, "A", "nobody", 1)
+		got, err = bond.RemoveSubscriber(ctx, repo, "A", "nobody", bond.IfVersion(1))
 		require.NoError(t, err, "with the matching version")
 		assert.Equal(t, before, got)
 	})
 	run(t, "ErrNotFound", newRepo, func(t *testing.T, ctx context.Context, repo bond.Repository) {
-		_, err := repo.RemoveSubscriber(ctx, "nope", "bob", bond.AnyVersion)
+		_, err := bond.RemoveSubscriber(ctx, repo, "nope", "bob", bond.IfVersion(bond.AnyVersion))
 		requireErr(t, err, bond.ErrSubscriberRemoveNotFound("nope", "bob"))
 		requireGone(t, repo, "nope")
 	})
-	run(t, "ErrNotFound with a version", newRepo, func(t *testing.T, ctx context.Context, repo bond.Repository) {
-		_, err := repo.RemoveSubscriber(ctx, "nope", "bob", 1)
-		requireErr(t, err, bond.ErrSubscriberRemoveNotFound("nope", "bob"))
+	run(t, "ErrVersionMismatch with a version on a missing bond", newRepo, func(t *testing.T, ctx context.Context, repo bond.Repository) {
+		_, err := bond.RemoveSubscriber(ctx, repo, "nope", "bob", bond.IfVersion(1))
+		requireErr(t, err, bond.ErrVersionMismatch("nope"))
 	})
 	run(t, "version", newRepo, func(t *testing.T, ctx context.Context, repo bond.Repository) {
 		b := newBond("A", "H", "S")
 		b.Subscribers["a"] = newSubscriber("a")
 		b.Subscribers["b"] = newSubscriber("b")
 		mustCreate(t, repo, b)
-		got, err := repo.RemoveSubscriber(ctx, "A", "a", 1)
+		got, err := bond.RemoveSubscriber(ctx, repo, "A", "a", bond.IfVersion(1))
 		require.NoError(t, err, "matching version")
 		assert.Equal(t, int64(2), got.Version)
 
-		_, err = repo.RemoveSubscriber(ctx, "A", "b", 1)
-		requireErr(t, err, bond.ErrVersionMismatch("A", 1))
+		_, err = bond.RemoveSubscriber(ctx, repo, "A", "b", bond.IfVersion(1))
+		requireErr(t, err, bond.ErrVersionMismatch("A"))
 		requireUnchanged(t, repo, got)
 
-		_, err = repo.RemoveSubscriber(ctx, "A", "absent", 1)
-		requireErr(t, err, bond.ErrVersionMismatch("A", 1))
+		_, err = bond.RemoveSubscriber(ctx, repo, "A", "absent", bond.IfVersion(1))
+		requireErr(t, err, bond.ErrVersionMismatch("A"))
 	})
 }

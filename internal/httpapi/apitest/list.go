@@ -179,7 +179,7 @@ func (s suite) testPaginate(t *testing.T) {
 		} else {
 			b.HostCostCenter = "olive"
 		}
-		_, err := repo.Create(t.Context(), b)
+		_, err := bond.Create(t.Context(), repo, b)
 		require.NoError(t, err)
 		all = append(all, b.BondID)
 	}

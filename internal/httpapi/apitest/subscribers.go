@@ -73,7 +73,7 @@ func subscriberAddCases() []testCase {
 			res := c.Do(t, http.MethodPut, "/bonds/B1", `{"subscribers": `+subscribersJSON(bond.MaxSubscribers, 3)+`}`, nil)
 			require.Equal(t, http.StatusOK, res.Status, "fill B1: %s", res.Body)
 		},
-			body: bobJSON, status: unprocessable, problems: []Problem{{Type: "value_error.subscribers.max_items"}}, check: func(t *testing.T, c *Client, _ Response) {
+			body: bobJSON, status: unprocessable, problems: []Problem{p("value_error.subscribers.max_items", "body")}, check: func(t *testing.T, c *Client, _ Response) {
 				assert.Len(t, getBond(t, c, "/bonds/B1").Subscribers, bond.MaxSubscribers, "bob not added")
 			}},
 		{name: "subscriber-add-422-path-and-body", path: "/bonds/%20B1/subscribers", body: `{"sid": "bob", "name": "Bob"}`, status: unprocessable,
@@ -136,7 +136,7 @@ func subscriberRemoveCases() []testCase {
 func (s suite) testConcurrentAdds(t *testing.T) {
 	t.Parallel()
 	repo, c := s.env(t)
-	_, err := repo.Create(t.Context(), b2())
+	_, err := bond.Create(t.Context(), repo, b2())
 	require.NoError(t, err)
 	const n = 100
 	var wg sync.WaitGroup

@@ -1,4 +1,4 @@
-package bond_test
+package httpapi
 
 import (
 	"strings"
@@ -29,7 +29,7 @@ const validBond = `{"bond_id":"ID007","host_account_id":"QYSS37952707405491","su
  "subscribers":{"rharper":{"sid":"rharper","name":"Richard Harper","email":"richharper@gmail.com"}}}`
 
 func TestDecodeBond_OK(t *testing.T) {
-	got, err := bond.DecodeBond([]byte(validBond))
+	got, err := decodeBond([]byte(validBond))
 	require.NoError(t, err)
 	want := bond.Bond{BondID: "ID007", HostAccountID: "QYSS37952707405491", SubAccountID: "SQSY48031267772693",
 		HostCostCenter: "teal", SubCostCenter: "yellow",
@@ -38,9 +38,8 @@ func TestDecodeBond_OK(t *testing.T) {
 }
 
 func TestDecodeBond_SubscribersOptional(t *testing.T) {
-	got, err := bond.DecodeBond([]byte(`{"bond_id":"a","host_account_id":"h","sub_account_id":"s","host_cost_center":"c","sub_cost_center":"d"}`))
+	got, err := decodeBond([]byte(`{"bond_id":"a","host_account_id":"h","sub_account_id":"s","host_cost_center":"c","sub_cost_center":"d"}`))
 	require.NoError(t, err)
-	assert.NotNil(t, got.Subscribers)
 	assert.Empty(t, got.Subscribers)
 }
 
@@ -74,7 +73,7 @@ func TestDecodeBond_Problems(t *testing.T) {
 			"subscribers":{"y":{"sid":"y","name":"Y","email":"Y <y@example.com>"}}}`, []string{"body.subscribers.y.email|value_error.email"}},
 	} {
 		t.Run(name, func(t *testing.T) {
-			_, err := bond.DecodeBond([]byte(tc.body))
+			_, err := decodeBond([]byte(tc.body))
 			assert.Equal(t, tc.want, problems(t, err))
 		})
 	}
@@ -87,7 +86,7 @@ func TestDecodeBond_Limits(t *testing.T) {
 		subs = append(subs, `"`+sid+`":{"sid":"`+sid+`","name":"N","email":"n@example.com"}`)
 	}
 	body := `{"bond_id":"a","host_account_id":"h","sub_account_id":"s","host_cost_center":"c","sub_cost_center":"d","subscribers":{` + strings.Join(subs, ",") + `}}`
-	assert.Equal(t, []string{"body.subscribers|value_error.subscribers.max_items"}, problems(t, errOf(bond.DecodeBond([]byte(body)))))
+	assert.Equal(t, []string{"body.subscribers|value_error.subscribers.max_items"}, problems(t, errOf(decodeBond([]byte(body)))))
 
 	// 1,000 subscribers with long names and emails do not fit one DynamoDB item.
 	big := make([]string, 0, bond.MaxSubscribers)
@@ -96,11 +95,11 @@ func TestDecodeBond_Limits(t *testing.T) {
 		big = append(big, `"`+sid+`":{"sid":"`+sid+`","name":"`+strings.Repeat("n", 250)+`","email":"`+strings.Repeat("e", 60)+`@example.com"}`)
 	}
 	body = `{"bond_id":"a","host_account_id":"h","sub_account_id":"s","host_cost_center":"c","sub_cost_center":"d","subscribers":{` + strings.Join(big, ",") + `}}`
-	assert.Equal(t, []string{"body|value_error.bond_too_large"}, problems(t, errOf(bond.DecodeBond([]byte(body)))))
+	assert.Equal(t, []string{"body|value_error.bond_too_large"}, problems(t, errOf(decodeBond([]byte(body)))))
 }
 
 func TestDecodeUpdate(t *testing.T) {
-	u, err := bond.DecodeUpdate([]byte(`{"bond_id":"X","host_cost_center":"red","subscribers":{}}`), "X")
+	u, err := decodeUpdate([]byte(`{"bond_id":"X","host_cost_center":"red","subscribers":{}}`), "X")
 	require.NoError(t, err)
 	require.NotNil(t, u.HostCostCenter)
 	assert.Equal(t, "red", *u.HostCostCenter)
@@ -108,7 +107,7 @@ func TestDecodeUpdate(t *testing.T) {
 	require.NotNil(t, u.Subscribers)
 	assert.Empty(t, *u.Subscribers)
 
-	_, err = bond.DecodeUpdate([]byte(`{"bond_id":"Y","sub_cost_center":""}`), "X")
+	_, err = decodeUpdate([]byte(`{"bond_id":"Y","sub_cost_center":""}`), "X")
 	assert.Equal(t, []string{"body.bond_id|value_error.bond_id_mismatch", "body.sub_cost_center|value_error.any_str.min_length"}, problems(t, err))
 
 	applied := u.Apply(bond.Bond{BondID: "X", HostCostCenter: "blue", SubCostCenter: "keep",
@@ -117,44 +116,16 @@ func TestDecodeUpdate(t *testing.T) {
 }
 
 func TestDecodeSubscriber(t *testing.T) {
-	s, err := bond.DecodeSubscriber([]byte(`{"sid":"bob.smith","name":"Bob","email":"bob@example.com"}`))
+	s, err := decodeSubscriber([]byte(`{"sid":"bob.smith","name":"Bob","email":"bob@example.com"}`))
 	require.NoError(t, err)
 	assert.Equal(t, bond.Subscriber{SID: "bob.smith", Name: "Bob", Email: "bob@example.com"}, s)
 
-	_, err = bond.DecodeSubscriber([]byte(`{"sid":"","email":"bob","x":1}`))
+	_, err = decodeSubscriber([]byte(`{"sid":"","email":"bob","x":1}`))
 	assert.Equal(t, []string{"body.name|value_error.missing", "body.x|value_error.extra", "body.sid|value_error.any_str.min_length", "body.email|value_error.email"}, problems(t, err))
 }
 
 func TestETag(t *testing.T) {
-	assert.Equal(t, `"12"`, bond.Bond{Version: 12}.ETag())
-}
-
-func TestFilter_Match(t *testing.T) {
-	b := bond.Bond{HostAccountID: "H", SubAccountID: "S", HostCostCenter: "hc", SubCostCenter: "sc"}
-	for _, tc := range []struct {
-		f    bond.Filter
-		want bool
-	}{
-		{bond.Filter{}, true},
-		{bond.Filter{ByHost: true, Account: "H"}, true},
-		{bond.Filter{ByHost: true, Account: "S"}, false},
-		{bond.Filter{ByHost: false, Account: "S", CostCenter: "sc"}, true},
-		{bond.Filter{ByHost: false, Account: "S", CostCenter: "hc"}, false},
-		{bond.Filter{ByHost: true, CostCenter: "hc"}, true},
-	} {
-		assert.Equal(t, tc.want, tc.f.Match(b), "%+v", tc.f)
-	}
-}
-
-func TestKindOf(t *testing.T) {
-	assert.Equal(t, bond.KindNotFound, bond.KindOf(bond.ErrNotFound("x")))
-	assert.Equal(t, bond.KindInternal, bond.KindOf(assert.AnError))
-	assert.Equal(t, "Bond X not found. Cannot add subscriber S.", bond.ErrSubscriberAddNotFound("X", "S").Message)
-	assert.Equal(t, "A bond already exists for host account H and subscriber account S: bond_id=Y", bond.ErrPairTaken("H", "S", "Y").Message)
-	assert.Equal(t, "Bond already exists: bond_id=X", bond.ErrExists("X").Message)
-	u := bond.Unavailable("get", assert.AnError)
-	assert.NotContains(t, u.Message, assert.AnError.Error(), "the cause is not shown to clients")
-	assert.ErrorIs(t, u, assert.AnError)
+	assert.Equal(t, `"12"`, etag(12))
 }
 
 func errOf(_ bond.Bond, err error) error { return err }

@@ -1,4 +1,4 @@
-package bond
+package httpapi
 
 import (
 	"bytes"
@@ -8,16 +8,19 @@ import (
 	"slices"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/bondregistry/bond-registry/internal/bond"
 )
 
-// The request decoders are strict, as the contract asks: a number, boolean,
-// array or null where a string or object belongs is a problem, never coerced;
-// a field the schema does not know is a problem; and every problem of the
-// body is reported at once, together with the value rules of Validate.
+// The request decoders turn a body into a domain value. They are strict, as
+// the contract asks: a number, boolean, array or null where a string or
+// object belongs is a problem, never coerced; a field the schema does not
+// know is a problem; and every problem of the body is reported at once,
+// together with the domain's value rules (whose locs get "body" in front).
 
-// DecodeBond decodes and validates the body of POST /bonds.
-func DecodeBond(data []byte) (Bond, error) {
-	var b Bond
+// decodeBond decodes and validates the body of POST /bonds.
+func decodeBond(data []byte) (bond.Bond, error) {
+	var b bond.Bond
 	d, err := newObjectDecoder(data)
 	if err != nil {
 		return b, err
@@ -28,24 +31,21 @@ func DecodeBond(data []byte) (Bond, error) {
 	d.str(&b.HostCostCenter, "host_cost_center", true)
 	d.str(&b.SubCostCenter, "sub_cost_center", true)
 	b.Subscribers, _ = d.subscribers()
-	if b.Subscribers == nil {
-		b.Subscribers = map[string]Subscriber{}
-	}
 	return b, d.finish(b.Validate)
 }
 
-// DecodeUpdate decodes and validates the body of PUT /bonds/{id}. A bond_id in
-// the body must equal the path's id.
-func DecodeUpdate(data []byte, pathID string) (Update, error) {
-	var u Update
+// decodeUpdate decodes and validates the body of PUT /bonds/{id}. A bond_id
+// in the body must equal the path's id.
+func decodeUpdate(data []byte, pathID string) (bond.Update, error) {
+	var u bond.Update
 	d, err := newObjectDecoder(data)
 	if err != nil {
 		return u, err
 	}
 	var bodyID string
 	if d.str(&bodyID, "bond_id", false) && bodyID != pathID {
-		d.problem(Problem{Loc: []string{"body", "bond_id"}, Type: "value_error.bond_id_mismatch",
-			Msg: fmt.Sprintf("bond_id in the body (%q) differs from the path (%q)", bodyID, pathID)})
+		d.problem(bond.Problem{Loc: []string{"body", "bond_id"}, Type: "value_error.bond_id_mismatch",
+			Msg: "bond_id in the body differs from the path"})
 	}
 	u.HostAccountID = d.optStr("host_account_id")
 	u.SubAccountID = d.optStr("sub_account_id")
@@ -53,23 +53,23 @@ func DecodeUpdate(data []byte, pathID string) (Update, error) {
 	u.SubCostCenter = d.optStr("sub_cost_center")
 	if subs, ok := d.subscribers(); ok {
 		if subs == nil {
-			subs = map[string]Subscriber{}
+			subs = map[string]bond.Subscriber{}
 		}
 		u.Subscribers = &subs
 	}
 	return u, d.finish(u.Validate)
 }
 
-// DecodeSubscriber decodes and validates the body of POST
+// decodeSubscriber decodes and validates the body of POST
 // /bonds/{id}/subscribers.
-func DecodeSubscriber(data []byte) (Subscriber, error) {
-	var s Subscriber
+func decodeSubscriber(data []byte) (bond.Subscriber, error) {
+	var s bond.Subscriber
 	d, err := newObjectDecoder(data)
 	if err != nil {
 		return s, err
 	}
 	d.subscriber(&s)
-	return s, d.finish(func() []Problem { return s.Validate("body") })
+	return s, d.finish(func() []bond.Problem { return s.Validate() })
 }
 
 // objectDecoder reads one JSON object field by field, collecting problems.
@@ -77,7 +77,7 @@ type objectDecoder struct {
 	loc      []string
 	fields   map[string]json.RawMessage
 	seen     map[string]bool
-	problems []Problem
+	problems []bond.Problem
 	badLocs  map[string]bool // locs with a type problem: no value rules there
 }
 
@@ -87,7 +87,7 @@ func newObjectDecoder(data []byte) (*objectDecoder, error) {
 		return nil, err
 	}
 	if d.problems != nil {
-		return nil, Invalid(d.problems...)
+		return nil, bond.Invalid(d.problems...)
 	}
 	return d, nil
 }
@@ -113,17 +113,17 @@ func (d *objectDecoder) object(data []byte) error {
 	} else if errors.As(err, &se) {
 		msg = fmt.Sprintf("malformed JSON at byte %d: %s", se.Offset, se.Error())
 	}
-	return Invalid(Problem{Loc: []string{"body"}, Msg: msg, Type: "value_error.jsondecode"})
+	return bond.Invalid(bond.Problem{Loc: []string{"body"}, Msg: msg, Type: "value_error.jsondecode"})
 }
 
-func (d *objectDecoder) problem(p Problem) { d.problems = append(d.problems, p) }
+func (d *objectDecoder) problem(p bond.Problem) { d.problems = append(d.problems, p) }
 
 func (d *objectDecoder) typeProblem(loc []string, msg, typ string, raw json.RawMessage) {
 	if string(raw) == "null" {
 		msg, typ = "none is not an allowed value", "type_error.none.not_allowed"
 	}
 	d.markBad(loc)
-	d.problem(Problem{Loc: slices.Clone(loc), Msg: msg, Type: typ})
+	d.problem(bond.Problem{Loc: slices.Clone(loc), Msg: msg, Type: typ})
 }
 
 func (d *objectDecoder) markBad(loc []string) {
@@ -150,7 +150,7 @@ func (d *objectDecoder) str(dst *string, name string, required bool) bool {
 		if required {
 			loc := append(slices.Clone(d.loc), name)
 			d.markBad(loc)
-			d.problem(Problem{Loc: loc, Msg: "field required", Type: "value_error.missing"})
+			d.problem(bond.Problem{Loc: loc, Msg: "field required", Type: "value_error.missing"})
 		}
 		return false
 	}
@@ -188,7 +188,7 @@ func (d *objectDecoder) optStr(name string) *string {
 }
 
 // subscribers reads the optional "subscribers" map.
-func (d *objectDecoder) subscribers() (map[string]Subscriber, bool) {
+func (d *objectDecoder) subscribers() (map[string]bond.Subscriber, bool) {
 	raw, ok := d.take("subscribers")
 	if !ok {
 		return nil, false
@@ -204,15 +204,15 @@ func (d *objectDecoder) subscribers() (map[string]Subscriber, bool) {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	subs := make(map[string]Subscriber, len(entries))
+	subs := make(map[string]bond.Subscriber, len(entries))
 	for _, k := range keys {
 		sub := &objectDecoder{loc: append(slices.Clone(loc), k)}
 		if raw := entries[k]; raw[0] != '{' {
 			sub.typeProblem(sub.loc, "value is not a valid dict", "type_error.dict", raw)
 		} else if err := sub.object(raw); err != nil {
-			sub.problem(Problem{Loc: sub.loc, Msg: "value is not a valid dict", Type: "type_error.dict"})
+			sub.problem(bond.Problem{Loc: sub.loc, Msg: "value is not a valid dict", Type: "type_error.dict"})
 		} else {
-			var s Subscriber
+			var s bond.Subscriber
 			sub.subscriber(&s)
 			sub.extra()
 			subs[k] = s
@@ -225,7 +225,7 @@ func (d *objectDecoder) subscribers() (map[string]Subscriber, bool) {
 	return subs, true
 }
 
-func (d *objectDecoder) subscriber(s *Subscriber) {
+func (d *objectDecoder) subscriber(s *bond.Subscriber) {
 	d.str(&s.SID, "sid", true)
 	d.str(&s.Name, "name", true)
 	d.str(&s.Email, "email", true)
@@ -250,21 +250,22 @@ func (d *objectDecoder) extra() {
 	}
 	slices.Sort(names)
 	for _, k := range names {
-		d.problem(Problem{Loc: append(slices.Clone(d.loc), k), Msg: "extra fields not permitted", Type: "value_error.extra"})
+		d.problem(bond.Problem{Loc: append(slices.Clone(d.loc), k), Msg: "extra fields not permitted", Type: "value_error.extra"})
 	}
 }
 
-// finish adds the value rules (except where a value had the wrong type, so
-// one mistake is not reported twice) and returns all problems as one error.
-func (d *objectDecoder) finish(validate func() []Problem) error {
+// finish adds the value rules, whose locs are relative to the body (except
+// where a value had the wrong type, so one mistake is not reported twice),
+// and returns all problems as one error.
+func (d *objectDecoder) finish(validate func() []bond.Problem) error {
 	d.extra()
-	for _, p := range validate() {
+	for _, p := range at(validate(), "body") {
 		if !d.underBad(p.Loc) {
 			d.problems = append(d.problems, p)
 		}
 	}
 	if len(d.problems) > 0 {
-		return Invalid(d.problems...)
+		return bond.Invalid(d.problems...)
 	}
 	return nil
 }

@@ -1,0 +1,180 @@
+package bond
+
+import (
+	"context"
+	"fmt"
+	"strings"
+)
+
+// The operations: each combines the Repository primitives with the rules of
+// this package. The HTTP layer calls these, never a store directly, so every
+// store answers alike.
+
+// Listing limits: a page holds at most limit bonds (1 to MaxPageLimit,
+// DefaultPageLimit when not given) and stops early once it holds
+// MaxPageBytes of bonds, measured by ItemSize (as DynamoDB cuts a Query or
+// Scan at 1 MB), so that no request builds an unbounded response.
+const (
+	DefaultPageLimit = 100
+	MaxPageLimit     = 1000
+	MaxPageBytes     = 1 << 20
+)
+
+// Create validates b, normalises it (no subscribers is an empty map) and
+// stores it at version 1, which it returns. KindInvalid, KindExists,
+// KindPairTaken.
+func Create(ctx context.Context, repo Repository, b Bond) (Bond, error) {
+	b = b.Clone()
+	if ps := b.Validate(); len(ps) > 0 {
+		return Bond{}, Invalid(ps...)
+	}
+	b.Version = 1
+	if err := repo.Create(ctx, b); err != nil {
+		return Bond{}, err
+	}
+	return b, nil
+}
+
+// UpdateBond applies u to bond id under pre. An update that changes nothing
+// keeps the version. KindInvalid (u's values; the result breaks a limit),
+// KindNotFound, KindVersionMismatch, KindNotModified, KindPairTaken.
+func UpdateBond(ctx context.Context, repo Repository, id string, u Update, pre Precondition) (Bond, error) {
+	if ps := u.Validate(); len(ps) > 0 {
+		return Bond{}, Invalid(ps...)
+	}
+	return repo.Modify(ctx, id, pre, func(cur Bond) (Bond, bool, error) {
+		next := u.Apply(cur)
+		if next.SameContent(cur) {
+			return cur, false, nil
+		}
+		if len(next.Subscribers) > MaxSubscribers {
+			return cur, false, ErrTooManySubscribers("subscribers")
+		}
+		if ItemSize(next) > MaxItemBytes {
+			return cur, false, ErrTooLarge()
+		}
+		return next, true, nil
+	})
+}
+
+// Delete removes bond id under pre; a bond that does not exist is no error
+// unless pre requires it. KindVersionMismatch, KindNotModified.
+func Delete(ctx context.Context, repo Repository, id string, pre Precondition) error {
+	return repo.Delete(ctx, id, pre)
+}
+
+// PutSubscriber adds s to bond id, or replaces the subscriber with its sid,
+// atomically, under pre. Putting a subscriber exactly as stored changes
+// nothing and keeps the version, so a retried put is harmless.
+// KindInvalid (s's values; too many subscribers; the bond would be too
+// large, locs relative to s), KindNotFound (ErrSubscriberAddNotFound),
+// KindVersionMismatch, KindNotModified.
+func PutSubscriber(ctx context.Context, repo Repository, id string, s Subscriber, pre Precondition) (Bond, error) {
+	if ps := s.Validate(); len(ps) > 0 {
+		return Bond{}, Invalid(ps...)
+	}
+	if p, ok := repo.(SubscriberPatcher); ok {
+		if v, ok := pre.SingleVersion(); ok {
+			b, done, err := p.PatchPutSubscriber(ctx, id, s, v, SafeSubscribers)
+			if done || err != nil {
+				return b, err
+			}
+		}
+	}
+	b, err := repo.Modify(ctx, id, pre, func(cur Bond) (Bond, bool, error) {
+		old, replace := cur.Subscribers[s.SID]
+		switch {
+		case replace && old == s:
+			return cur, false, nil
+		case !replace && len(cur.Subscribers) >= MaxSubscribers:
+			return cur, false, ErrTooManySubscribers()
+		}
+		cur.Subscribers[s.SID] = s
+		if ItemSize(cur) > MaxItemBytes {
+			return cur, false, ErrTooLarge()
+		}
+		return cur, true, nil
+	})
+	return b, notFoundAs(err, ErrSubscriberAddNotFound(id, s.SID))
+}
+
+// RemoveSubscriber removes subscriber sid from bond id under pre. Removing a
+// sid the bond does not have changes nothing (and keeps the version).
+// KindNotFound (ErrSubscriberRemoveNotFound), KindVersionMismatch,
+// KindNotModified.
+func RemoveSubscriber(ctx context.Context, repo Repository, id, sid string, pre Precondition) (Bond, error) {
+	if p, ok := repo.(SubscriberPatcher); ok {
+		if v, ok := pre.SingleVersion(); ok {
+			b, done, err := p.PatchRemoveSubscriber(ctx, id, sid, v)
+			if done || err != nil {
+				return b, err
+			}
+		}
+	}
+	b, err := repo.Modify(ctx, id, pre, func(cur Bond) (Bond, bool, error) {
+		if _, ok := cur.Subscribers[sid]; !ok {
+			return cur, false, nil
+		}
+		delete(cur.Subscribers, sid)
+		return cur, true, nil
+	})
+	return b, notFoundAs(err, ErrSubscriberRemoveNotFound(id, sid))
+}
+
+// notFoundAs replaces the generic not-found of Modify with the operation's
+// own message.
+func notFoundAs(err error, notFound *Error) error {
+	if KindOf(err) == KindNotFound {
+		return notFound
+	}
+	return err
+}
+
+// ListPage returns the page of bonds matching f that starts after cursor
+// (empty for the first): at most limit bonds, and fewer when they reach
+// MaxPageBytes (a page always holds at least one bond when any is left).
+// Next is set only when another matching bond exists, so a client that
+// follows it never gets an empty page. KindInvalid for a limit out of range
+// (loc ["limit"]) or a cursor the store did not make (ErrBadCursor).
+func ListPage(ctx context.Context, repo Repository, f Filter, limit int, cursor string) (Page, error) {
+	if limit < 1 || limit > MaxPageLimit {
+		return Page{}, ErrLimitRange()
+	}
+	page := Page{Bonds: make([]Bond, 0, min(limit, 128))}
+	size := 0
+	var last func() string
+	err := repo.List(ctx, f, cursor, limit+1, func(b Bond, resume func() string) bool {
+		n := ItemSize(b)
+		if len(page.Bonds) == limit || (len(page.Bonds) > 0 && size+n > MaxPageBytes) {
+			page.Next = last() // b is left for the next page
+			return false
+		}
+		page.Bonds = append(page.Bonds, b)
+		size += n
+		last = resume
+		return true
+	})
+	if err != nil {
+		return Page{}, err
+	}
+	return page, nil
+}
+
+// ErrLimitRange is the problem of a page limit outside 1..MaxPageLimit.
+func ErrLimitRange() *Error {
+	return Invalid(Problem{Loc: []string{"limit"}, Type: "value_error.number.range",
+		Msg: fmt.Sprintf("ensure this value is between 1 and %d", MaxPageLimit)})
+}
+
+// SafeSubscribers is the subscriber count below which one more subscriber
+// can take a bond past neither MaxSubscribers nor MaxItemBytes, whatever the
+// values (every string at its longest, in 4-byte UTF-8). A store's
+// SubscriberPatcher may add without reading the bond below it.
+var SafeSubscribers = func() int {
+	long := func(n int) string { return strings.Repeat("\U0001F600", n) }
+	id := long(MaxIDLen)
+	base := ItemSize(Bond{BondID: id, HostAccountID: id, SubAccountID: id, HostCostCenter: id, SubCostCenter: id})
+	one := ItemSize(Bond{Subscribers: map[string]Subscriber{
+		id: {SID: id, Name: long(MaxNameLen), Email: long(MaxEmailLen)}}}) - ItemSize(Bond{})
+	return min((MaxItemBytes-base)/one-1, MaxSubscribers-1)
+}()

@@ -1,0 +1,4 @@
+package dynamostore
+
+// GuardKey exposes guardKey to the external tests.
+var GuardKey = guardKey

@@ -1,0 +1,129 @@
+package dynamostore
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+
+	"github.com/bondregistry/bond-registry/internal/bond"
+	"github.com/bondregistry/bond-registry/internal/dynamotest"
+)
+
+// benchClients is the number of concurrent callers of BenchmarkPaired, as
+// make bench loads the service.
+const benchClients = 32
+
+// BenchmarkPaired measures each store operation beside the bare SDK call it
+// makes: the very input the store builds (getItemInput, createInput,
+// patchInput), sent with the same client, so the ratio is the cost of the
+// store's own work (decoding, error translation) and nothing else. The two
+// sides alternate in four rounds of b.N calls each, by benchClients
+// goroutines, and the median round ratio is reported, so drift of a shared
+// machine cannot bias it: store/sdk-x is the store's calls per second over
+// the SDK's (1.0 = no overhead). make bench runs it on DynamoDB Local:
+//
+//	DYNAMODB_TEST_ENDPOINT=http://127.0.0.1:8000 go test -run '^$' -bench Paired -benchtime 400x ./internal/dynamostore/
+func BenchmarkPaired(b *testing.B) {
+	endpoint := aws.ToString(dynamotest.Endpoint(b).Options().BaseEndpoint)
+	client, err := NewClient(b.Context(), endpoint, "us-east-1",
+		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("local", "local", "")))
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := New(client, dynamotest.NewTable(b, dynamotest.Endpoint(b)))
+	foo := bond.Bond{BondID: "FOO", HostAccountID: "H", SubAccountID: "S", HostCostCenter: "teal", SubCostCenter: "yellow", Version: 1,
+		Subscribers: map[string]bond.Subscriber{"rharper": {SID: "rharper", Name: "Richard Harper", Email: "richharper@example.com"}}}
+	if err := s.Create(b.Context(), foo); err != nil {
+		b.Fatal(err)
+	}
+	var seq atomic.Int64
+	newBond := func() bond.Bond {
+		n := seq.Add(1)
+		nb := foo
+		nb.BondID, nb.HostAccountID = fmt.Sprintf("B%d", n), fmt.Sprintf("H%d", n)
+		return nb
+	}
+	// Each put changes the subscriber (its name), so the condition holds and
+	// the bond stays under bond.SafeSubscribers entries.
+	newSub := func() bond.Subscriber {
+		n := seq.Add(1)
+		return bond.Subscriber{SID: fmt.Sprintf("s%02d", n%50), Name: fmt.Sprintf("Name %d", n), Email: "s@example.com"}
+	}
+	for _, p := range []struct {
+		name       string
+		store, sdk func(ctx context.Context) error
+	}{
+		{"Get_vs_GetItem",
+			func(ctx context.Context) error { _, err := s.Get(ctx, "FOO"); return err },
+			func(ctx context.Context) error { _, err := client.GetItem(ctx, s.getItemInput("FOO")); return err }},
+		{"Create_vs_TransactWriteItems",
+			func(ctx context.Context) error { return s.Create(ctx, newBond()) },
+			func(ctx context.Context) error {
+				in, err := s.createInput(newBond())
+				if err == nil {
+					_, err = client.TransactWriteItems(ctx, in)
+				}
+				return err
+			}},
+		{"PatchPutSubscriber_vs_UpdateItem",
+			func(ctx context.Context) error {
+				_, done, err := s.PatchPutSubscriber(ctx, "FOO", newSub(), bond.AnyVersion, bond.SafeSubscribers)
+				if err == nil && !done {
+					err = fmt.Errorf("condition failed")
+				}
+				return err
+			},
+			func(ctx context.Context) error {
+				sub := newSub()
+				update, cond := putSubscriberPatch(sub, bond.SafeSubscribers)
+				in, err := s.patchInput("FOO", sub.SID, update, cond, bond.AnyVersion)
+				if err == nil {
+					_, err = client.UpdateItem(ctx, in)
+				}
+				return err
+			}},
+	} {
+		b.Run(p.name, func(b *testing.B) {
+			var ratios []float64
+			var storeTime, sdkTime time.Duration
+			for range 4 {
+				st := hammer(b, b.N, p.store)
+				sd := hammer(b, b.N, p.sdk)
+				storeTime, sdkTime = storeTime+st, sdkTime+sd
+				ratios = append(ratios, sd.Seconds()/st.Seconds())
+			}
+			slices.Sort(ratios)
+			b.ReportMetric((ratios[1]+ratios[2])/2, "store/sdk-x")
+			b.ReportMetric(float64(4*b.N)/storeTime.Seconds(), "store-req/s")
+			b.ReportMetric(float64(4*b.N)/sdkTime.Seconds(), "sdk-req/s")
+		})
+	}
+}
+
+// hammer makes n calls of f from benchClients goroutines and returns how
+// long they took.
+func hammer(b *testing.B, n int, f func(ctx context.Context) error) time.Duration {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range benchClients {
+		wg.Go(func() {
+			for next.Add(1) <= int64(n) {
+				if err := f(b.Context()); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return time.Since(start)
+}

@@ -1,0 +1,135 @@
+package httpapi
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"slices"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/bondregistry/bond-registry/internal/bond"
+)
+
+// The steps every bond handler shares: reading the path, joining the
+// problems of the path and the body into one 422, and answering with a bond
+// or one of its parts under the request's preconditions.
+
+// pathValue returns the decoded value of a path parameter. chi routes on
+// r.URL.RawPath when it is set (the path held an escape such as %2F that
+// decoding would change), and its parameters are then still escaped; when
+// RawPath is empty, chi saw the decoded path and the value is final.
+func pathValue(r *http.Request, name string) string {
+	v := chi.URLParam(r, name)
+	if r.URL.RawPath == "" {
+		return v
+	}
+	if u, err := url.PathUnescape(v); err == nil {
+		return u
+	}
+	return v
+}
+
+// pathBondID returns the {bond_id} of the path and its problems.
+func pathBondID(r *http.Request) (string, []bond.Problem) {
+	id := pathValue(r, "bond_id")
+	return id, at(bond.ValidateBondID(id), "path", "bond_id")
+}
+
+// pathSID returns the {sid} of the path and its problems.
+func pathSID(r *http.Request) (string, []bond.Problem) {
+	sid := pathValue(r, "sid")
+	return sid, at(bond.ValidateID(sid), "path", "sid")
+}
+
+// at returns the problems with prefix in front of each loc: the part of the
+// request (and the parameter) the domain's relative locs are in.
+func at(problems []bond.Problem, prefix ...string) []bond.Problem {
+	out := make([]bond.Problem, len(problems))
+	for i, p := range problems {
+		p.Loc = append(slices.Clip(prefix), p.Loc...)
+		out[i] = p
+	}
+	return out
+}
+
+// withProblems adds the path's problems to err, the error of decoding the
+// body, so that one 422 lists them all.
+func withProblems(path []bond.Problem, err error) error {
+	if err == nil {
+		if len(path) == 0 {
+			return nil
+		}
+		return bond.Invalid(path...)
+	}
+	if len(path) == 0 || bond.KindOf(err) != bond.KindInvalid {
+		return err
+	}
+	var be *bond.Error
+	errors.As(err, &be)
+	return bond.Invalid(append(slices.Clone(path), be.Problems...)...)
+}
+
+// bodyLocs puts "body" in front of the locs of a domain KindInvalid error
+// from a write: its problems are about the value the body carried.
+func bodyLocs(err error) error {
+	var be *bond.Error
+	if !errors.As(err, &be) || be.Kind != bond.KindInvalid {
+		return err
+	}
+	return bond.Invalid(at(be.Problems, "body")...)
+}
+
+// getPathBond returns the bond the path's {bond_id} names, after checking
+// the id and the path's other parameters (their problems in more).
+func getPathBond(r *http.Request, repo bond.Repository, more ...bond.Problem) (bond.Bond, error) {
+	id, problems := pathBondID(r)
+	if err := withProblems(append(problems, more...), nil); err != nil {
+		return bond.Bond{}, err
+	}
+	return repo.Get(r.Context(), id)
+}
+
+// decodeBody reads the request body (415, 413) and decodes it with decode;
+// the path's problems join the body's, so that one 422 lists them all.
+func decodeBody[T any](w http.ResponseWriter, r *http.Request, path []bond.Problem, decode func([]byte) (T, error)) (T, error) {
+	data, err := readBody(w, r)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	v, err := decode(data)
+	return v, withProblems(path, err)
+}
+
+// respondRead answers a read of bond b (or a part of it, v) with b's entity
+// tag, after the request's preconditions: 304 when If-None-Match names the
+// current version (RFC 9110 §13.1.2), 412 when If-Match does not.
+func respondRead(w http.ResponseWriter, r *http.Request, b bond.Bond, v any) {
+	if err := preconditionOf(r.Header).Check(b.BondID, &b); err != nil {
+		if bond.KindOf(err) == bond.KindNotModified {
+			w.Header().Set("ETag", etag(b.Version))
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+		writeError(w, r, err)
+		return
+	}
+	w.Header().Set("ETag", etag(b.Version))
+	encode(w, http.StatusOK, v)
+}
+
+// respondWrite answers a write with the bond it left (200), or with its error.
+func respondWrite(w http.ResponseWriter, r *http.Request, b bond.Bond, err error) {
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	respondBond(w, http.StatusOK, b)
+}
+
+// respondBond writes one bond with its entity tag.
+func respondBond(w http.ResponseWriter, status int, b bond.Bond) {
+	w.Header().Set("ETag", etag(b.Version))
+	encode(w, status, b)
+}
