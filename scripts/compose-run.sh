@@ -90,7 +90,9 @@ health_pid=$!
 
 t0=$SECONDS
 log "docker-compose up -d --no-build bond-registry ($(docker-compose version --short) on podman $(podman version -f '{{.Server.Version}}'))"
-compose up -d --no-build bond-registry
+# Bounded: compose itself waits for health without a limit.
+timeout 300 docker-compose --project-directory "$ROOT" -f "$ROOT/docker-compose.yml" -p "$PROJECT" \
+	up -d --no-build bond-registry || die "docker-compose up did not finish within 300 s"
 for ((i = 0; i < 150; i++)); do # up to ~30 s after compose returns
 	curl -fsS --max-time 2 http://localhost:5000/readyz >/dev/null 2>&1 && break
 	sleep 0.2
