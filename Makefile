@@ -9,7 +9,7 @@ GOBIN   := $(CURDIR)/.cache/bin
 STATICCHECK := $(GOBIN)/staticcheck
 PORT    ?= 5000
 
-.PHONY: help build run test test-go lint clean init up down migrate post logs stack-check image-check compose-run bench
+.PHONY: help build run test fuzz test-go lint clean init up down migrate post logs stack-check image-check compose-run bench
 
 COMPOSE ?= docker-compose
 
@@ -25,6 +25,9 @@ run: build ## serve on :5000 with the embedded store, seeded on first start
 
 test: ## every test: Go (-race) on both stores and both DynamoDB providers, docs page, stack checks
 	scripts/test.sh
+
+fuzz: ## every Go fuzz target for FUZZ_TIME (default 20s) each; a crasher fails
+	scripts/fuzz.sh
 
 test-go: ## Go tests only, with whatever DynamoDB Local/engine the environment gives
 	go test -race -count=1 ./...

@@ -88,6 +88,9 @@ fi
 step "go test -race ./..."
 go test -race -count=1 -timeout 30m ./...
 
+step "fuzz targets, ${FUZZ_TIME:-20s} each"
+scripts/fuzz.sh
+
 if [[ ${SKIP_E2E:-} == 1 ]]; then
 	step "SKIP_E2E=1: end-to-end checks skipped; done in $((SECONDS - t0))s"
 	exit 0

@@ -92,12 +92,19 @@ func newObjectDecoder(data []byte) (*objectDecoder, error) {
 	return d, nil
 }
 
+// errInvalidUTF8 stands for a body that is not UTF-8, which is refused
+// before JSON decoding.
+var errInvalidUTF8 = errors.New("invalid UTF-8")
+
 // object parses data as a JSON object into d.fields, in one pass: a value
 // that is valid JSON but not an object is a type problem, anything else that
 // does not parse is malformed.
 func (d *objectDecoder) object(data []byte) error {
 	d.seen = map[string]bool{}
-	err := json.Unmarshal(data, &d.fields)
+	err := errInvalidUTF8
+	if utf8.Valid(data) {
+		err = json.Unmarshal(data, &d.fields)
+	}
 	var te *json.UnmarshalTypeError
 	switch {
 	case err == nil && d.fields != nil:
@@ -108,7 +115,11 @@ func (d *objectDecoder) object(data []byte) error {
 	}
 	msg := "malformed JSON"
 	var se *json.SyntaxError
-	if len(bytes.TrimSpace(data)) == 0 {
+	if !utf8.Valid(data) {
+		// encoding/json would put U+FFFD in place of the bad bytes: a silent
+		// change of the data. JSON is UTF-8 (RFC 8259 §8.1).
+		msg = "the body is not valid UTF-8"
+	} else if len(bytes.TrimSpace(data)) == 0 {
 		msg = "the request body is empty"
 	} else if errors.As(err, &se) {
 		msg = fmt.Sprintf("malformed JSON at byte %d: %s", se.Offset, se.Error())
