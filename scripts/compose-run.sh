@@ -41,7 +41,9 @@ compose() { docker-compose --project-directory "$ROOT" -f "$ROOT/docker-compose.
 for port in 5000 8000; do
 	! port_in_use "$port" || die "port $port is in use; docker-compose.yml publishes it"
 done
-need_cmd docker-compose "install the Debian package docker-compose (apt-get install --no-install-recommends docker-compose)"
+# --no-install-recommends: docker-compose would otherwise pull in the Docker
+# engine; podman is the engine here.
+command -v docker-compose >/dev/null 2>&1 || apt_install docker-compose
 
 stop_podman=""
 health_pid=""
