@@ -1,7 +1,6 @@
 # Bond Registry. `make help` lists the targets.
 SHELL := /usr/bin/env bash
 .SHELLFLAGS := -euo pipefail -c
-export PATH := $(PATH):/usr/local/go/bin
 
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 BIN     := bin/bond-registry
@@ -9,7 +8,7 @@ GOBIN   := $(CURDIR)/.cache/bin
 STATICCHECK := $(GOBIN)/staticcheck
 PORT    ?= 5000
 
-.PHONY: help build run test fuzz test-go lint clean init up down migrate post logs stack-check image-check compose-run bench
+.PHONY: help build run test fuzz test-go lint clean init up down migrate post logs stack-check image-check compose-run bench bench-compare
 
 COMPOSE ?= docker-compose
 
@@ -19,11 +18,11 @@ help: ## list the targets
 build: ## build bin/bond-registry (static, version stamped)
 	CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=$(VERSION)" -o $(BIN) ./cmd/bond-registry
 
-run: build ## serve on :5000 with the embedded store, seeded on first start
+run: build ## serve on 127.0.0.1:5000 with the embedded store, seeded on first start
 	@if [ ! -f "$${BOLT_PATH:-data/bonds.db}" ]; then $(BIN) seed localdb/02-load-data.json; fi
 	PORT=$(PORT) $(BIN) serve
 
-test: ## every test: Go (-race) on both stores and both DynamoDB providers, docs page, stack checks
+test: ## every test: Go (-race) on both stores, docs page, stack checks
 	scripts/test.sh
 
 fuzz: ## every Go fuzz target for FUZZ_TIME (default 20s) each; a crasher fails
@@ -35,10 +34,11 @@ test-go: ## Go tests only, with whatever DynamoDB Local/engine the environment g
 $(STATICCHECK):
 	GOBIN=$(GOBIN) go install honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-lint: $(STATICCHECK) ## gofmt, go vet, staticcheck
+lint: $(STATICCHECK) ## gofmt, go vet, staticcheck (the service and the bench/ module)
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	go vet -tags filebeatcheck ./...
 	$(STATICCHECK) -tags filebeatcheck ./...
+	cd bench && go vet ./... && $(STATICCHECK) ./...
 
 clean: ## remove build output and caches (not data/)
 	rm -rf bin build .cache
@@ -76,5 +76,8 @@ compose-run: ## (root) the service + DynamoDB Local by docker-compose on podman,
 image-check: build ## the static binary alone in an empty rootfs, run by podman as a non-root user
 	scripts/image-check.sh
 
-bench: build ## benchmarks: both stores beside their ceilings, one table + ratios, build/bench/
+bench: build ## benchmarks over HTTP (bench/ module) + DynamoDB store's paired ceilings, one table + ratios
 	scripts/bench.sh
+
+bench-compare: build ## GET /bonds/{id} of the service at REV vs this tree, paired: make bench-compare REV=HEAD~1
+	scripts/bench.sh compare $(REV)

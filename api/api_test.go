@@ -38,7 +38,7 @@ func TestDocument_Validates(t *testing.T) {
 	}
 }
 
-// TestDocument_Routes pins the routes of api-contract.md and the status codes
+// TestDocument_Routes pins the routes of the README ("The API") and the status codes
 // each can answer with, so that dropping one from the document fails here too
 // (the contract check in internal/contract then fails on the live service).
 func TestDocument_Routes(t *testing.T) {
@@ -50,18 +50,18 @@ func TestDocument_Routes(t *testing.T) {
 		{"GET", "/health_check", []string{"200", "500", "503"}},
 		{"GET", "/healthz", []string{"200"}},
 		{"GET", "/readyz", []string{"200", "500", "503"}},
-		{"GET", "/bonds", []string{"200", "409", "422", "500", "503"}},
-		{"POST", "/bonds", []string{"201", "400", "409", "413", "415", "422", "500", "503"}},
-		{"GET", "/bonds/{bond_id}", []string{"200", "304", "404", "409", "412", "422", "500", "503"}},
-		{"PUT", "/bonds/{bond_id}", []string{"200", "400", "404", "409", "412", "413", "415", "422", "500", "503"}},
-		{"DELETE", "/bonds/{bond_id}", []string{"204", "409", "412", "422", "500", "503"}},
-		{"GET", "/bonds/{bond_id}/subscribers", []string{"200", "304", "404", "409", "412", "422", "500", "503"}},
-		{"POST", "/bonds/{bond_id}/subscribers", []string{"200", "400", "404", "409", "412", "413", "415", "422", "500", "503"}},
-		{"GET", "/bonds/{bond_id}/subscribers/{sid}", []string{"200", "304", "404", "409", "412", "422", "500", "503"}},
-		{"DELETE", "/bonds/{bond_id}/subscribers/{sid}", []string{"200", "404", "409", "412", "422", "500", "503"}},
-		{"GET", "/metrics", []string{"200", "404"}},
-		{"GET", "/openapi.json", []string{"200"}},
-		{"GET", "/openapi.yaml", []string{"200"}},
+		{"GET", "/bonds", []string{"200", "401", "403", "409", "422", "500", "503"}},
+		{"POST", "/bonds", []string{"201", "400", "401", "403", "409", "413", "415", "422", "500", "503"}},
+		{"GET", "/bonds/{bond_id}", []string{"200", "304", "401", "403", "404", "409", "412", "422", "500", "503"}},
+		{"PUT", "/bonds/{bond_id}", []string{"200", "400", "401", "403", "404", "409", "412", "413", "415", "422", "500", "503"}},
+		{"DELETE", "/bonds/{bond_id}", []string{"204", "401", "403", "409", "412", "422", "500", "503"}},
+		{"GET", "/bonds/{bond_id}/subscribers", []string{"200", "304", "401", "403", "404", "409", "412", "422", "500", "503"}},
+		{"POST", "/bonds/{bond_id}/subscribers", []string{"200", "400", "401", "403", "404", "409", "412", "413", "415", "422", "500", "503"}},
+		{"GET", "/bonds/{bond_id}/subscribers/{sid}", []string{"200", "304", "401", "403", "404", "409", "412", "422", "500", "503"}},
+		{"DELETE", "/bonds/{bond_id}/subscribers/{sid}", []string{"200", "401", "403", "404", "409", "412", "422", "500", "503"}},
+		{"GET", "/metrics", []string{"200", "401", "403", "404", "500", "503"}},
+		{"GET", "/openapi.json", []string{"200", "401", "403", "500", "503"}},
+		{"GET", "/openapi.yaml", []string{"200", "401", "403", "500", "503"}},
 	}
 	var want []string
 	for _, tt := range tests {
@@ -85,6 +85,13 @@ func TestDocument_Routes(t *testing.T) {
 			}
 			assert.NotEmpty(t, op.Summary)
 			assert.NotEmpty(t, op.OperationID)
+			if slices.Contains(tt.statuses, "401") {
+				assert.Contains(t, []any{"bonds:read", "bonds:write"}, op.Extensions["x-scope"], "a guarded operation names its scope")
+				assert.Contains(t, op.Responses.Value("401").Value.Headers, "WWW-Authenticate")
+			} else {
+				require.NotNil(t, op.Security, "an open operation says so (security: [])")
+				assert.Empty(t, *op.Security)
+			}
 		})
 	}
 	t.Run("no other operations", func(t *testing.T) {

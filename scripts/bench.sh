@@ -1,11 +1,18 @@
 #!/usr/bin/env bash
-# bench.sh: the benchmark of `make bench`. Builds the bench driver, brings up
-# DynamoDB Local (scripts/dynamodb-local.sh) unless one is given, runs
-# cmd/bondbench against bin/bond-registry (built by `make build`), and stops
-# what it started. Prints one table plus ratio lines; writes
-# build/bench/results.json and build/bench/latency.png. About 5-6 minutes.
+# bench.sh: the benchmark of `make bench`. Builds the bench driver (the
+# bench/ module: it drives the service over HTTP and its command line only),
+# brings up DynamoDB Local (scripts/dynamodb-local.sh) unless one is given,
+# runs bondbench against bin/bond-registry (built by `make build`), then the
+# DynamoDB store's paired benchmark against the same DynamoDB Local (each
+# store operation beside the bare SDK call it makes), and stops what it
+# started. Prints one table plus ratio lines; writes build/bench/results.json
+# and build/bench/latency.png. About 5-6 minutes.
 #
-# Usage: scripts/bench.sh
+# Usage: scripts/bench.sh              the benchmark
+#        scripts/bench.sh compare REV  GET /bonds/{id} of the service built at
+#                                      git revision REV (old) and of
+#                                      bin/bond-registry (new), in alternating
+#                                      rounds: does the change pay for itself?
 #
 # Environment (all optional):
 #   BENCH_BONDS         bonds of the main data set (default 10000)
@@ -21,13 +28,13 @@
 #                       (otherwise: scripts/dynamodb-local.sh start, or, when
 #                       that instance already runs for tests, a private one)
 #   BENCH_NO_DYNAMODB=1 skip the DynamoDB scenarios
+#   BENCH_COMPARE_ROUNDS rounds of `compare` (default 10)
 set -euo pipefail
 
 # shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
 
-export PATH="$PATH:/usr/local/go/bin"
 need_cmd go "install Go 1.26+"
 
 BENCH_BIN=${BENCH_BIN:-bin/bond-registry}
@@ -36,8 +43,23 @@ export BENCH_BIN BENCH_OUT
 [[ -x $BENCH_BIN ]] || die "$BENCH_BIN not found: run 'make build' first (make bench does)"
 
 mkdir -p "$CACHE/bin" "$BENCH_OUT"
-log "building the bench driver"
-CGO_ENABLED=0 go build -trimpath -o "$CACHE/bin/bondbench" ./cmd/bondbench
+log "building the bench driver (module bench/)"
+(cd bench && CGO_ENABLED=0 go build -trimpath -o "$CACHE/bin/bondbench" ./cmd/bondbench)
+
+# compare REV: build the service at REV beside bin/bond-registry and compare
+# the two on GET /bonds/{id} (bondbench compare).
+if [[ ${1:-} == compare ]]; then
+	rev=${2:?usage: scripts/bench.sh compare REV}
+	src="$CACHE/compare-src"
+	old="$CACHE/bin/bond-registry-$(git rev-parse --short "$rev")"
+	rm -rf "$src" && mkdir -p "$src"
+	git archive "$rev" | tar -x -C "$src"
+	log "building the service at $rev into $old"
+	# The flags of `make build`, so that only the source differs.
+	(cd "$src" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$old" ./cmd/bond-registry)
+	rm -rf "$src"
+	exec "$CACHE/bin/bondbench" compare "$old" "$BENCH_BIN"
+fi
 
 started_dynamodb=0
 PRIVATE_PID_FILE="$CACHE/bench-dynamodb-local.pid"
@@ -97,3 +119,21 @@ if [[ -n ${DYNAMODB_ENDPOINT:-} ]]; then
 fi
 
 "$CACHE/bin/bondbench" run
+
+# dynamodb_paired prints the DynamoDB store's direct-SDK ceilings: a Go
+# benchmark in internal/dynamostore (BenchmarkPaired...) that runs each store
+# operation beside the bare SDK call built by the store's own code, on the
+# same DynamoDB Local, so the ceiling is the very operation the store makes.
+dynamodb_paired() {
+	printf '\nDynamoDB store vs its bare SDK calls (internal/dynamostore, paired):\n'
+	if [[ -z ${DYNAMODB_ENDPOINT:-} ]]; then
+		echo "not measured: no DynamoDB endpoint"
+		return 0
+	fi
+	if ! grep -qs '^func BenchmarkPaired' internal/dynamostore/*_test.go; then
+		echo "not measured: internal/dynamostore has no BenchmarkPaired benchmark yet"
+		return 0
+	fi
+	DYNAMODB_TEST_ENDPOINT=$DYNAMODB_ENDPOINT go test -run '^$' -bench Paired -benchtime "${BENCH_PAIRED_CALLS:-400}x" ./internal/dynamostore
+}
+dynamodb_paired

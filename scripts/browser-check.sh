@@ -92,6 +92,8 @@ got_ops=$({ grep -oE 'class="opblock opblock-(get|post|put|delete)' <<<"$dom" ||
 grep -q 'data-path="/bonds/{bond_id}"' <<<"$dom" || fail "no /bonds/{bond_id} operation on the page"
 grep -Eq 'opblock-summary-method">GET<' <<<"$dom" || fail "no GET operation on the page"
 grep -q 'Bond Registry API' <<<"$dom" || fail "the document's title is not on the page"
+# The document declares its security schemes: Swagger UI shows Authorize.
+grep -q 'class="btn authorize' <<<"$dom" || fail "no Authorize button: are the securitySchemes declared?"
 if grep -qi 'Failed to load' <<<"$dom"; then
 	fail "Swagger UI says it failed to load the document"
 fi

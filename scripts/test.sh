@@ -6,8 +6,9 @@
 #   2. a Docker-compatible engine for testcontainers: the one DOCKER_HOST names
 #      (or a running Docker), else podman (as root; it builds the DynamoDB
 #      Local image locally);
-#   3. go test -race over every package: both stores, both DynamoDB providers,
-#      the OpenAPI contract checks;
+#   3. go test -race over every package: both stores (DynamoDB through the
+#      container where an engine answers, else the endpoint), the OpenAPI
+#      contract checks;
 #   4. localdb/init.sh with the real AWS CLI, then the API serving bond FOO
 #      from that table;
 #   5. the /docs page in headless Chromium (screenshot in build/browser/);

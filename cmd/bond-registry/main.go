@@ -5,6 +5,8 @@
 //	bond-registry seed FILE [flags]    load bonds from a BatchWriteItem JSON file
 //	bond-registry migrate [flags]      create the DynamoDB table, backfill guard items
 //	bond-registry healthcheck [flags]  exit 0 when the local /healthz answers 200
+//	bond-registry check [flags]        verify the bolt store file; exit 1 when it is damaged
+//	bond-registry keygen NAME SCOPES   print a new API key and its API_KEYS_FILE line
 //	bond-registry version              print the version
 //
 // Flags and environment variables are listed by `bond-registry -h` and in the
@@ -19,11 +21,14 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/rs/zerolog"
 	"go.elastic.co/ecszerolog"
 
+	"github.com/bondregistry/bond-registry/internal/apikey"
+	"github.com/bondregistry/bond-registry/internal/boltstore"
 	"github.com/bondregistry/bond-registry/internal/config"
 )
 
@@ -65,6 +70,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		_, err := fmt.Fprintln(stdout, version)
 		return err
 	}
+	if cmd == "keygen" {
+		return keygen(rest, stdout, stderr)
+	}
 	var file string
 	if cmd == "seed" {
 		if len(rest) == 0 || len(rest[0]) == 0 || rest[0][0] == '-' {
@@ -86,8 +94,42 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return migrate(ctx, cfg, log)
 	case "healthcheck":
 		return healthcheck(ctx, cfg)
+	case "check":
+		return checkStore(cfg, stdout)
 	}
-	return fmt.Errorf("unknown command %q: want serve, seed, migrate, healthcheck or version", cmd)
+	return fmt.Errorf("unknown command %q: want serve, seed, migrate, healthcheck, check, keygen or version", cmd)
+}
+
+// keygen prints a new API key on the first line of stdout and its line for
+// API_KEYS_FILE (or API_KEYS) on the second; the key is shown only here.
+func keygen(args []string, stdout, stderr io.Writer) error {
+	if len(args) != 2 {
+		return fmt.Errorf("usage: bond-registry keygen NAME SCOPES (SCOPES: %s, comma-separated)", strings.Join(apikey.Scopes, ","))
+	}
+	scopes, err := apikey.ParseScopes(args[1])
+	if err != nil {
+		return fmt.Errorf("keygen: %w", err)
+	}
+	key, k, err := apikey.Generate(args[0], scopes)
+	if err != nil {
+		return fmt.Errorf("keygen: %w", err)
+	}
+	fmt.Fprintln(stderr, "# line 1: the key, for the client (shown once, keep it secret); line 2: its line for API_KEYS_FILE")
+	_, err = fmt.Fprintf(stdout, "%s\n%s\n", key, k.Line())
+	return err
+}
+
+// checkStore verifies the bolt store file (boltstore.Check) and reports it
+// in one line; the error makes the command exit 1.
+func checkStore(cfg config.Config, stdout io.Writer) error {
+	if cfg.Store != config.StoreBolt {
+		return fmt.Errorf("check: verifies the bolt store file; STORE is %s", cfg.Store)
+	}
+	if err := boltstore.Check(cfg.BoltPath); err != nil {
+		return fmt.Errorf("check: %w", err)
+	}
+	_, err := fmt.Fprintf(stdout, "%s: ok\n", cfg.BoltPath)
+	return err
 }
 
 // newLogger returns the one logger of the process: ECS JSON lines on stdout

@@ -42,16 +42,33 @@ func serve(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 		RequestTimeout: cfg.RequestTimeout,
 		TokenKey:       cfg.PageTokenKey,
 		Metrics:        m,
+		APIKeys:        cfg.APIKeys,
+		PublicMetrics:  cfg.PublicMetrics,
+		PublicDocs:     cfg.PublicDocs,
+		MaxInFlight:    cfg.MaxInFlight,
+		MaxHeaderBytes: cfg.MaxHeaderBytes,
 	})
 	srv := &http.Server{
-		Handler:           handler,
+		Handler: handler,
+		// Headers up to twice MAX_HEADER_BYTES reach the handler, which
+		// answers a JSON 431 past MAX_HEADER_BYTES; past this (plus the
+		// 4 KiB net/http adds) net/http answers a plain-text 431 itself.
+		MaxHeaderBytes:    2 * cfg.MaxHeaderBytes,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       cfg.RequestTimeout + 5*time.Second, // a 1 MiB body on a slow link
 		WriteTimeout:      cfg.RequestTimeout + 5*time.Second, // handlers stop at the request deadline
 		IdleTimeout:       90 * time.Second,
 		ErrorLog:          stdlog.New(errorLogWriter{log}, "", 0),
 	}
-	ln, err := net.Listen("tcp", ":"+strconv.Itoa(cfg.Port))
+	addr := listenAddr(cfg)
+	if cfg.APIKeys.Len() == 0 {
+		if cfg.AllowUnauthenticated {
+			log.Warn().Str("addr", addr).Msg("no API keys and ALLOW_UNAUTHENTICATED=true: anyone who reaches the port can read and change every bond")
+		} else {
+			log.Warn().Str("addr", addr).Msg("no API keys (API_KEYS_FILE, API_KEYS): serving on loopback only; set keys, or ALLOW_UNAUTHENTICATED=true, to serve on every interface")
+		}
+	}
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
@@ -79,6 +96,18 @@ func serve(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 	}
 	log.Info().Msg("stopped")
 	return nil
+}
+
+// listenAddr is where serve listens: every interface when API keys guard
+// the routes or ALLOW_UNAUTHENTICATED says so, else loopback only (secure
+// by default: without keys, anyone who reaches the port could read and
+// change every bond).
+func listenAddr(cfg config.Config) string {
+	port := strconv.Itoa(cfg.Port)
+	if cfg.APIKeys.Len() == 0 && !cfg.AllowUnauthenticated {
+		return net.JoinHostPort("127.0.0.1", port)
+	}
+	return ":" + port
 }
 
 // openStore opens the configured bond store.

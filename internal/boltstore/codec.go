@@ -16,10 +16,10 @@ import (
 //	key, sid, name, email
 //
 // where each string is a uvarint length and its bytes. The id is the bucket
-// key and is not repeated. Against encoding/json (BenchmarkCodec, a bond with
-// 3 subscribers): half the size (220 vs 438 bytes), encode 2-3x and decode
-// 3-15x faster (runs on a shared VM vary), and decoding is most of the CPU of
-// a Get or a List page.
+// key and is not repeated. It is kept over encoding/json because it pays
+// for itself end to end: GET /bonds/{id} over HTTP serves markedly more
+// requests per second with it (bondbench compare; figures in the README,
+// Performance); BenchmarkCodec measures size and speed of the two codecs.
 const recordFormat = 1
 
 // encodeRecord returns the stored form of b.

@@ -29,8 +29,9 @@ func prefixKey(vals ...string) []byte {
 // indexKey returns the index key of bond id under vals.
 func indexKey(id string, vals ...string) []byte { return append(prefixKey(vals...), id...) }
 
-// pairKey is the key of the pair bucket.
-func pairKey(host, sub string) []byte { return indexKey(sub, host) }
+// pairKey is the key of the pair bucket: the length-prefixed host account,
+// then the subscriber account.
+func pairKey(host, sub string) []byte { return append(prefixKey(host), sub...) }
 
 var errBadKey = errors.New("malformed index key")
 

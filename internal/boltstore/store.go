@@ -19,8 +19,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime/debug"
+	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -33,13 +36,11 @@ import (
 // process (another server on the same file) before it fails.
 const LockTimeout = time.Second
 
-// batchDelay is how long DB.Batch waits for more writers to join a batch.
-// bbolt's default (10 ms) is added to every lone write. Measured here
-// (BenchmarkCreate, BenchmarkCreateParallel, 2 vCPU VM, ext4): 0 gives the
-// fastest lone write (1.9 ms) but little coalescing (0.7 ms/create with 32
-// writers); 1 ms costs a lone write about 1 ms more and gives 0.3-0.5 ms/create
-// with 32 writers, as good as 2-10 ms. Writers arriving during a commit's
-// fsync wait for the next batch, so coalescing does not need a long delay.
+// batchDelay is how long DB.Batch waits for more writers to join a batch;
+// every lone write pays it. bbolt's default (10 ms) buys no more coalescing
+// than a short delay does, because writers arriving during a commit's fsync
+// wait for the next batch anyway; 0 coalesces little. BenchmarkCreate and
+// BenchmarkCreateParallel measure the trade-off (README, Performance).
 const batchDelay = time.Millisecond
 
 // schemaVersion is stored in the meta bucket; Open refuses other versions.
@@ -64,26 +65,108 @@ type Store struct {
 
 var _ bond.Repository = (*Store)(nil)
 
+// ErrDamaged is the error of a store file that does not match its own meta
+// pages (Open, Check) or fails bbolt's consistency check (Check).
+var ErrDamaged = errors.New("the file is damaged")
+
 // Open opens (creating it and its directory if needed) the store at path.
 // It fails after LockTimeout when another process has the file open.
+//
+// An existing file is checked first, read-only, so that nothing is written
+// to a damaged one: its meta pages must be valid (bbolt checks their
+// checksums) and the file must hold every page they count (a truncated file
+// would be mapped past its end, and the first read of a missing page kills
+// the process with SIGBUS). Such a file is refused with ErrDamaged. Check
+// verifies the whole file.
 func Open(path string) (*Store, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return nil, fmt.Errorf("open bolt store: %w", err)
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: LockTimeout})
-	if errors.Is(err, berrors.ErrTimeout) {
-		return nil, fmt.Errorf("open bolt store %s: the file is locked by another process (waited %s); stop it or set another path: %w",
-			path, LockTimeout, err)
+	if err := inspect(path, false); err != nil {
+		return nil, err
 	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: LockTimeout})
 	if err != nil {
-		return nil, fmt.Errorf("open bolt store %s: %w", path, err)
+		return nil, openError(path, err)
 	}
 	db.MaxBatchDelay = batchDelay
-	if err := db.Update(initSchema); err != nil {
+	if err := db.Update(guard(initSchema)); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("open bolt store %s: %w", path, err)
 	}
 	return &Store{db: db}, nil
+}
+
+// Check verifies the store file at path without writing to it: the checks
+// of Open, then bbolt's consistency check (tx.Check: every page reachable or
+// free, none freed twice, keys in order, ...). It returns nil for a sound
+// file, an error wrapping ErrDamaged (listing at most the first 10 problems
+// bbolt found) for a damaged one, or the error that kept it from reading the
+// file.
+func Check(path string) error { return inspect(path, true) }
+
+// inspect opens path read-only (a shared lock, no write) and checks that its
+// meta pages are valid and that the file holds the pages they count, and
+// with full also runs tx.Check. A missing or empty file passes: Open
+// creates it. Reading a page of the mapped file past its end raises SIGBUS;
+// it is turned into a panic here (debug.SetPanicOnFault) and reported as
+// damage instead of killing the process.
+func inspect(path string, full bool) (err error) {
+	info, err := os.Stat(path)
+	if !full && (errors.Is(err, fs.ErrNotExist) || err == nil && info.Size() == 0) {
+		return nil // a new store
+	}
+	if err != nil {
+		return fmt.Errorf("open bolt store %s: %w", path, err)
+	}
+	if info.Size() == 0 {
+		return fmt.Errorf("bolt store %s: %w: the file is empty", path, ErrDamaged)
+	}
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("open bolt store %s: %w: reading it faulted (%v)", path, ErrDamaged, p)
+		}
+	}()
+	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: LockTimeout})
+	if err != nil {
+		return openError(path, err)
+	}
+	defer db.Close()
+	return db.View(func(tx *bolt.Tx) error {
+		if need := tx.Size(); info.Size() < need {
+			return fmt.Errorf("open bolt store %s: %w: it is %d bytes, but its meta page counts %d pages of %d bytes (%d bytes): "+
+				"it was truncated; restore it from a backup", path, ErrDamaged, info.Size(), need/int64(db.Info().PageSize), db.Info().PageSize, need)
+		}
+		if !full {
+			return nil
+		}
+		var problems []string
+		n := 0
+		for err := range tx.Check() {
+			if n++; n <= 10 {
+				problems = append(problems, err.Error())
+			}
+		}
+		if n > 0 {
+			return fmt.Errorf("bolt store %s: %w: %d problems: %s", path, ErrDamaged, n, strings.Join(problems, "; "))
+		}
+		return nil
+	})
+}
+
+// openError explains an error of bolt.Open on path.
+func openError(path string, err error) error {
+	switch {
+	case errors.Is(err, berrors.ErrTimeout):
+		return fmt.Errorf("open bolt store %s: the file is locked by another process (waited %s); stop it or set another path: %w",
+			path, LockTimeout, err)
+	case errors.As(err, new(*fs.PathError)):
+		return fmt.Errorf("open bolt store %s: %w", path, err) // permissions, I/O: not the file's content
+	}
+	// bbolt refused the content: meta pages invalid (ErrInvalid, ErrChecksum,
+	// ErrVersionMismatch) or a file shorter than its two meta pages.
+	return fmt.Errorf("open bolt store %s: %w: it is not a valid bbolt file (%w); restore it from a backup", path, ErrDamaged, err)
 }
 
 // initSchema creates the buckets and checks the schema version.
@@ -117,9 +200,6 @@ func (s *Store) Close() error {
 	return nil
 }
 
-// Path is the file the store is in.
-func (s *Store) Path() string { return s.db.Path() }
-
 // Ping reports whether the store answers: a read transaction can start.
 func (s *Store) Ping(ctx context.Context) error {
 	return s.view(ctx, "ping", func(tx *bolt.Tx) error {
@@ -136,7 +216,25 @@ func (s *Store) view(ctx context.Context, op string, fn func(tx *bolt.Tx) error)
 	if err := ctx.Err(); err != nil {
 		return bond.Unavailable(op, err)
 	}
-	return storeError(op, s.db.View(fn))
+	return storeError(op, s.db.View(guard(fn)))
+}
+
+// guard runs fn so that a damaged file gives an error wrapping ErrDamaged
+// instead of ending the process: reading a page past the end of the mapped
+// file (truncated after Open) raises SIGBUS, which debug.SetPanicOnFault
+// turns into a panic, and bbolt panics on a page that is not what its
+// parent says it is; both are recovered here. Every transaction function of
+// the store runs through guard.
+func guard(fn func(tx *bolt.Tx) error) func(tx *bolt.Tx) error {
+	return func(tx *bolt.Tx) (err error) {
+		defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+		defer func() {
+			if p := recover(); p != nil {
+				err = fmt.Errorf("%w: reading it failed: %v", ErrDamaged, p)
+			}
+		}()
+		return fn(tx)
+	}
 }
 
 // write runs fn in a read-write transaction through DB.Batch. fn may run more
@@ -154,7 +252,7 @@ func (s *Store) write(ctx context.Context, op string, fn func(tx *bolt.Tx) error
 	var domainErr *bond.Error
 	err := s.db.Batch(func(tx *bolt.Tx) error {
 		domainErr = nil
-		err := fn(tx)
+		err := guard(fn)(tx)
 		if e, ok := errors.AsType[*bond.Error](err); ok {
 			domainErr = e
 			return nil

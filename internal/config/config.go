@@ -9,11 +9,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"github.com/bondregistry/bond-registry/internal/apikey"
 )
 
 // Store names accepted by STORE / --store.
@@ -34,8 +37,20 @@ type Config struct {
 	ShutdownTimeout time.Duration // SHUTDOWN_TIMEOUT
 	DynamoEndpoint  string        // DYNAMODB_ENDPOINT (empty: AWS's own)
 	DynamoTable     string        // DYNAMODB_TABLE
-	AWSRegion       string        // AWS_REGION
+	AWSRegion       string        // AWS_REGION; empty: the AWS SDK's chain decides
 	PageTokenKey    []byte        // PAGE_TOKEN_KEY, hex; empty: random per process
+
+	// APIKeys are the keys of API_KEYS_FILE and API_KEYS together (names and
+	// hashes must be unique across both). Empty: no key is asked for, and
+	// serve listens on loopback only unless AllowUnauthenticated.
+	APIKeys              *apikey.Set
+	AllowUnauthenticated bool // ALLOW_UNAUTHENTICATED: serve without keys on every interface
+	PublicMetrics        bool // PUBLIC_METRICS: /metrics needs no key
+	PublicDocs           bool // PUBLIC_DOCS: /docs, /openapi.json, /openapi.yaml need no key
+	MaxInFlight          int  // MAX_IN_FLIGHT: requests served at once, probes excepted
+	MaxHeaderBytes       int  // MAX_HEADER_BYTES: request line and header fields of a request
+
+	apiKeys []apikey.Key // the keys read so far, for APIKeys
 }
 
 // setting is one configuration item: its environment name, flag, default and
@@ -43,68 +58,71 @@ type Config struct {
 type setting struct {
 	env, flag, def, usage string
 	set                   func(c *Config, v string) error
+	// secret settings are never echoed: an error names the variable and
+	// the rule only.
+	secret bool
 }
 
 func settings() []setting {
 	return []setting{
-		{"PORT", "port", "8080", "TCP port to listen on (all interfaces)", func(c *Config, v string) (err error) {
+		{"PORT", "port", "8080", "TCP port to listen on (all interfaces with API keys or ALLOW_UNAUTHENTICATED, else 127.0.0.1 only)", func(c *Config, v string) (err error) {
 			c.Port, err = strconv.Atoi(v)
 			if err != nil || c.Port < 0 || c.Port > 65535 {
 				return fmt.Errorf("must be a port number 0-65535")
 			}
 			return nil
-		}},
+		}, false},
 		{"STORE", "store", StoreBolt, "bond store: bolt (embedded file) or dynamodb", func(c *Config, v string) error {
 			c.Store = v
 			if v != StoreBolt && v != StoreDynamoDB {
 				return fmt.Errorf("must be %q or %q", StoreBolt, StoreDynamoDB)
 			}
 			return nil
-		}},
+		}, false},
 		{"BOLT_PATH", "bolt-path", "data/bonds.db", "file of the embedded store", func(c *Config, v string) error {
 			c.BoltPath = v
 			return nonEmpty(v)
-		}},
+		}, false},
 		{"LOG_LEVEL", "log-level", "info", "trace, debug, info, warn or error", func(c *Config, v string) (err error) {
 			c.LogLevel, err = zerolog.ParseLevel(strings.ToLower(v))
 			if err != nil || v == "" {
 				return fmt.Errorf("must be one of trace, debug, info, warn, error")
 			}
 			return nil
-		}},
+		}, false},
 		{"LOG_FORMAT", "log-format", "json", "json (one JSON object a line) or console (for people)", func(c *Config, v string) error {
 			c.LogFormat = v
 			if v != "json" && v != "console" {
 				return fmt.Errorf(`must be "json" or "console"`)
 			}
 			return nil
-		}},
+		}, false},
 		{"REQUEST_TIMEOUT", "request-timeout", "5s", "deadline of one request", func(c *Config, v string) (err error) {
 			c.RequestTimeout, err = positiveDuration(v)
 			return err
-		}},
+		}, false},
 		{"SHUTDOWN_TIMEOUT", "shutdown-timeout", "10s", "how long in-flight requests may finish on SIGTERM", func(c *Config, v string) (err error) {
 			c.ShutdownTimeout, err = positiveDuration(v)
 			return err
-		}},
+		}, false},
 		{"DYNAMODB_ENDPOINT", "dynamodb-endpoint", "", "DynamoDB endpoint URL, e.g. http://localhost:8000 (empty: AWS)", func(c *Config, v string) error {
 			c.DynamoEndpoint = v
 			if v != "" && !strings.HasPrefix(v, "http://") && !strings.HasPrefix(v, "https://") {
 				return fmt.Errorf("must be an http:// or https:// URL")
 			}
 			return nil
-		}},
+		}, false},
 		{"DYNAMODB_TABLE", "dynamodb-table", "bond", "DynamoDB table name", func(c *Config, v string) error {
 			c.DynamoTable = v
 			if len(v) < 3 || len(v) > 255 {
 				return fmt.Errorf("must be a DynamoDB table name of 3-255 characters")
 			}
 			return nil
-		}},
-		{"AWS_REGION", "aws-region", "us-east-1", "AWS region", func(c *Config, v string) error {
+		}, false},
+		{"AWS_REGION", "aws-region", "", "AWS region (empty: the AWS SDK's chain, e.g. the shared config file's profile)", func(c *Config, v string) error {
 			c.AWSRegion = v
-			return nonEmpty(v)
-		}},
+			return nil
+		}, false},
 		{"PAGE_TOKEN_KEY", "", "", "", func(c *Config, v string) (err error) {
 			// Env only: a secret has no place on a command line.
 			c.PageTokenKey, err = hex.DecodeString(v)
@@ -112,7 +130,51 @@ func settings() []setting {
 				return fmt.Errorf("must be at least 32 hex digits (16 bytes)")
 			}
 			return nil
-		}},
+		}, true},
+		{"API_KEYS_FILE", "api-keys-file", "", "file of API keys, one 'NAME SCOPES SHA256' a line (bond-registry keygen makes them)", func(c *Config, v string) error {
+			if v == "" {
+				return nil
+			}
+			data, err := os.ReadFile(v)
+			if err != nil {
+				return fmt.Errorf("must be a readable file: %w", err)
+			}
+			keys, err := apikey.Parse(string(data))
+			c.apiKeys = append(c.apiKeys, keys...)
+			return err
+		}, false},
+		{"API_KEYS", "", "", "", func(c *Config, v string) error {
+			// Env only, like every secret; lines may be separated by ';'.
+			keys, err := apikey.Parse(v)
+			c.apiKeys = append(c.apiKeys, keys...)
+			return err
+		}, true},
+		{"ALLOW_UNAUTHENTICATED", "allow-unauthenticated", "false", "with no API keys, serve on every interface anyway (anyone who reaches the port can read and write)", func(c *Config, v string) (err error) {
+			c.AllowUnauthenticated, err = parseBool(v)
+			return err
+		}, false},
+		{"PUBLIC_METRICS", "public-metrics", "false", "serve /metrics without a key (else it needs bonds:read when keys are set)", func(c *Config, v string) (err error) {
+			c.PublicMetrics, err = parseBool(v)
+			return err
+		}, false},
+		{"PUBLIC_DOCS", "public-docs", "true", "serve /docs and /openapi.* without a key (else they need bonds:read when keys are set)", func(c *Config, v string) (err error) {
+			c.PublicDocs, err = parseBool(v)
+			return err
+		}, false},
+		{"MAX_IN_FLIGHT", "max-in-flight", "128", "requests served at once, probes excepted; past it 503 (0: no limit)", func(c *Config, v string) (err error) {
+			c.MaxInFlight, err = strconv.Atoi(v)
+			if err != nil || c.MaxInFlight < 0 {
+				return fmt.Errorf("must be a whole number, 0 or more (0: no limit)")
+			}
+			return nil
+		}, false},
+		{"MAX_HEADER_BYTES", "max-header-bytes", "32768", "bytes of request line and header fields; past it 431", func(c *Config, v string) (err error) {
+			c.MaxHeaderBytes, err = strconv.Atoi(v)
+			if err != nil || c.MaxHeaderBytes < 1<<10 || c.MaxHeaderBytes > 1<<20 {
+				return fmt.Errorf("must be a number of bytes from 1024 to 1048576")
+			}
+			return nil
+		}, false},
 	}
 }
 
@@ -144,9 +206,17 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (Config, e
 			v, from = *p, "--"+s.flag
 		}
 		if err := s.set(&c, strings.TrimSpace(v)); err != nil {
+			if s.secret {
+				return c, fmt.Errorf("config: %s: %w", from, err)
+			}
 			return c, fmt.Errorf("config: %s=%q: %w", from, v, err)
 		}
 	}
+	set, err := apikey.NewSet(c.apiKeys)
+	if err != nil {
+		return c, fmt.Errorf("config: API_KEYS_FILE and API_KEYS: %w", err)
+	}
+	c.APIKeys, c.apiKeys = set, nil
 	return c, nil
 }
 
@@ -157,10 +227,24 @@ func (c Config) String() string {
 	if len(c.PageTokenKey) > 0 {
 		key = "set (masked)"
 	}
+	region := c.AWSRegion
+	if region == "" {
+		region = "from the AWS SDK's chain"
+	}
 	return fmt.Sprintf("port=%d store=%s bolt_path=%s log_level=%s log_format=%s request_timeout=%s "+
-		"shutdown_timeout=%s dynamodb_endpoint=%q dynamodb_table=%s aws_region=%s page_token_key=%s",
+		"shutdown_timeout=%s dynamodb_endpoint=%q dynamodb_table=%s aws_region=%q page_token_key=%s "+
+		"api_keys=%d allow_unauthenticated=%t public_metrics=%t public_docs=%t max_in_flight=%d max_header_bytes=%d",
 		c.Port, c.Store, c.BoltPath, c.LogLevel, c.LogFormat, c.RequestTimeout,
-		c.ShutdownTimeout, c.DynamoEndpoint, c.DynamoTable, c.AWSRegion, key)
+		c.ShutdownTimeout, c.DynamoEndpoint, c.DynamoTable, region, key,
+		c.APIKeys.Len(), c.AllowUnauthenticated, c.PublicMetrics, c.PublicDocs, c.MaxInFlight, c.MaxHeaderBytes)
+}
+
+func parseBool(v string) (bool, error) {
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, errors.New("must be true or false")
+	}
+	return b, nil
 }
 
 func nonEmpty(v string) error {

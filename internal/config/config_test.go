@@ -2,6 +2,8 @@ package config_test
 
 import (
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -27,6 +29,8 @@ func TestLoad_Defaults(t *testing.T) {
 	assert.Equal(t, "json", got.LogFormat)
 	assert.Equal(t, 5*time.Second, got.RequestTimeout)
 	assert.Equal(t, "bond", got.DynamoTable)
+	assert.Empty(t, got.AWSRegion, "no default region: the AWS SDK's chain (shared config, profile) decides")
+	assert.Contains(t, got.String(), `aws_region="from the AWS SDK's chain"`)
 	assert.Empty(t, got.PageTokenKey)
 }
 
@@ -34,6 +38,7 @@ func TestLoad_EnvAndFlags(t *testing.T) {
 	got, err := config.Load([]string{"--port", "9000", "--log-format=console"}, env(map[string]string{
 		"PORT": "7000", "STORE": "dynamodb", "REQUEST_TIMEOUT": "250ms", "LOG_LEVEL": "WARN",
 		"DYNAMODB_ENDPOINT": "http://127.0.0.1:8000", "PAGE_TOKEN_KEY": strings.Repeat("ab", 16),
+		"AWS_REGION": "eu-west-3",
 	}), io.Discard)
 	require.NoError(t, err)
 	assert.Equal(t, 9000, got.Port, "a flag beats the environment")
@@ -42,6 +47,7 @@ func TestLoad_EnvAndFlags(t *testing.T) {
 	assert.Equal(t, 250*time.Millisecond, got.RequestTimeout)
 	assert.Equal(t, zerolog.WarnLevel, got.LogLevel)
 	assert.Equal(t, "http://127.0.0.1:8000", got.DynamoEndpoint)
+	assert.Equal(t, "eu-west-3", got.AWSRegion)
 	assert.Len(t, got.PageTokenKey, 16)
 	assert.NotContains(t, got.String(), strings.Repeat("ab", 16), "the key is masked")
 }
@@ -61,8 +67,10 @@ func TestLoad_BadValueNamesTheVariable(t *testing.T) {
 		"format":        {env: map[string]string{"LOG_FORMAT": "xml"}, want: "LOG_FORMAT="},
 		"endpoint":      {env: map[string]string{"DYNAMODB_ENDPOINT": "localhost:8000"}, want: "DYNAMODB_ENDPOINT="},
 		"table":         {env: map[string]string{"DYNAMODB_TABLE": "ab"}, want: "DYNAMODB_TABLE="},
-		"token key":     {env: map[string]string{"PAGE_TOKEN_KEY": "zz"}, want: "PAGE_TOKEN_KEY="},
-		"short key":     {env: map[string]string{"PAGE_TOKEN_KEY": "abcd"}, want: "PAGE_TOKEN_KEY="},
+		"in flight":     {env: map[string]string{"MAX_IN_FLIGHT": "-1"}, want: "MAX_IN_FLIGHT="},
+		"header bytes":  {env: map[string]string{"MAX_HEADER_BYTES": "10"}, want: "MAX_HEADER_BYTES="},
+		"bool":          {env: map[string]string{"ALLOW_UNAUTHENTICATED": "yes please"}, want: "ALLOW_UNAUTHENTICATED="},
+		"keys file":     {env: map[string]string{"API_KEYS_FILE": "/nonexistent/keys"}, want: "API_KEYS_FILE="},
 		"flag":          {args: []string{"--port", "x"}, want: "--port="},
 		"unknown flag":  {args: []string{"--nope"}, want: "nope"},
 		"stray operand": {args: []string{"extra"}, want: `unexpected argument "extra"`},
@@ -74,4 +82,58 @@ func TestLoad_BadValueNamesTheVariable(t *testing.T) {
 			assert.NotContains(t, err.Error(), "\n", "one line")
 		})
 	}
+}
+
+// Issue 10: a malformed PAGE_TOKEN_KEY was printed in full in the start-up
+// error. A secret's error names the variable and the rule, never the value.
+func TestLoad_SecretErrorsDoNotEchoTheValue(t *testing.T) {
+	secret := "5ec2e7" + strings.Repeat("9f", 40) + "zz"
+	hash := strings.Repeat("ab", 32)
+	for name, tc := range map[string]struct {
+		env  map[string]string
+		want string
+	}{
+		"token key not hex": {map[string]string{"PAGE_TOKEN_KEY": secret}, "config: PAGE_TOKEN_KEY: must be at least 32 hex digits"},
+		"token key short":   {map[string]string{"PAGE_TOKEN_KEY": "5ec2e7"}, "config: PAGE_TOKEN_KEY: must be at least 32 hex digits"},
+		"api key in place of its hash": {map[string]string{"API_KEYS": "ci bonds:read " + secret},
+			"config: API_KEYS: key 1: the hash of ci must be 64 hex digits"},
+		"api key line": {map[string]string{"API_KEYS": secret}, "config: API_KEYS: key 1: want 3 fields"},
+		"duplicate name": {map[string]string{"API_KEYS": "ci bonds:read " + hash + ";ci bonds:write " + strings.Repeat("cd", 32)},
+			"config: API_KEYS_FILE and API_KEYS: the name ci is used by two keys"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := config.Load(nil, env(tc.env), io.Discard)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.want)
+			assert.NotContains(t, err.Error(), "5ec2e7")
+			assert.NotContains(t, err.Error(), hash)
+		})
+	}
+}
+
+func TestLoad_APIKeysAndLimits(t *testing.T) {
+	got, err := config.Load(nil, env(nil), io.Discard)
+	require.NoError(t, err)
+	assert.Equal(t, 0, got.APIKeys.Len())
+	assert.False(t, got.AllowUnauthenticated)
+	assert.False(t, got.PublicMetrics, "/metrics needs bonds:read by default")
+	assert.True(t, got.PublicDocs, "the documents are open by default")
+	assert.Equal(t, 128, got.MaxInFlight)
+	assert.Equal(t, 32<<10, got.MaxHeaderBytes)
+
+	file := filepath.Join(t.TempDir(), "keys")
+	require.NoError(t, os.WriteFile(file, []byte("# ops\nci bonds:read "+strings.Repeat("ab", 32)+"\n"), 0o600))
+	got, err = config.Load([]string{"--api-keys-file", file, "--max-in-flight=0"}, env(map[string]string{
+		"API_KEYS":       "admin bonds:read,bonds:write " + strings.Repeat("cd", 32),
+		"PUBLIC_METRICS": "true", "PUBLIC_DOCS": "false", "ALLOW_UNAUTHENTICATED": "1", "MAX_HEADER_BYTES": "8192",
+	}), io.Discard)
+	require.NoError(t, err)
+	assert.Equal(t, 2, got.APIKeys.Len())
+	assert.True(t, got.AllowUnauthenticated)
+	assert.True(t, got.PublicMetrics)
+	assert.False(t, got.PublicDocs)
+	assert.Equal(t, 0, got.MaxInFlight)
+	assert.Equal(t, 8192, got.MaxHeaderBytes)
+	assert.Contains(t, got.String(), "api_keys=2 ")
+	assert.NotContains(t, got.String(), strings.Repeat("cd", 32))
 }

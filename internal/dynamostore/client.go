@@ -2,6 +2,7 @@ package dynamostore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -37,7 +38,9 @@ const (
 // NewClient returns a DynamoDB client for the service. It loads the standard
 // AWS configuration chain (env, shared files, SSO, IMDS/ECS roles); endpoint,
 // when not empty, overrides the service endpoint (DynamoDB Local), and region,
-// when not empty, overrides the configured region. Retries are the SDK's
+// when not empty, overrides the configured region. Without an endpoint it
+// fails when no region results: AWS's endpoint is the region's (DynamoDB
+// Local accepts any region, none included). Retries are the SDK's
 // standard retryer with bounded attempts and capped, jittered backoff, also
 // retrying transactions cancelled by a conflict. optFns come last, so they
 // can override any of this (tests pass static dummy credentials).
@@ -53,6 +56,9 @@ func NewClient(ctx context.Context, endpoint, region string, optFns ...func(*con
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("load aws config: %w", err)
+	}
+	if cfg.Region == "" && endpoint == "" {
+		return nil, errors.New("load aws config: no AWS region: set AWS_REGION (--aws-region) or a region in the shared config file's profile")
 	}
 	return dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
 		if endpoint != "" {

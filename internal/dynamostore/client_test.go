@@ -3,6 +3,8 @@ package dynamostore_test
 import (
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -69,4 +71,35 @@ func TestNewClient_Retries(t *testing.T) {
 			assert.Less(t, time.Since(start), time.Second, "backoff is capped")
 		})
 	}
+}
+
+// TestNewClient_Region checks that an empty region is left to the SDK's
+// chain (here the region of the profile in the shared config file), that a
+// region given wins over it, and that no region at all is an error unless
+// an endpoint (DynamoDB Local) is given.
+func TestNewClient_Region(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "config")
+	require.NoError(t, os.WriteFile(file, []byte("[profile far]\nregion = ap-southeast-2\n"), 0o600))
+	t.Setenv("AWS_CONFIG_FILE", file)
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "credentials"))
+	t.Setenv("AWS_PROFILE", "far")
+	t.Setenv("AWS_REGION", "")
+	t.Setenv("AWS_DEFAULT_REGION", "")
+	static := config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("local", "local", ""))
+
+	client, err := dynamostore.NewClient(t.Context(), "", "", static)
+	require.NoError(t, err)
+	assert.Equal(t, "ap-southeast-2", client.Options().Region, "the profile's region")
+
+	client, err = dynamostore.NewClient(t.Context(), "", "eu-west-3", static)
+	require.NoError(t, err)
+	assert.Equal(t, "eu-west-3", client.Options().Region, "AWS_REGION set wins")
+
+	t.Setenv("AWS_PROFILE", "")
+	_, err = dynamostore.NewClient(t.Context(), "", "", static)
+	require.Error(t, err, "no region anywhere, AWS's endpoint")
+	assert.Contains(t, err.Error(), "AWS_REGION")
+	_, err = dynamostore.NewClient(t.Context(), "http://127.0.0.1:8000", "", static)
+	require.NoError(t, err, "no region, DynamoDB Local's endpoint")
 }

@@ -18,10 +18,10 @@ func TestMain(m *testing.M) { dynamotest.Main(m) }
 
 // serviceClient returns the client the service would build
 // (dynamostore.NewClient: its retryer and HTTP tuning) for the DynamoDB
-// Local of provider, with DynamoDB Local's dummy credentials.
-func serviceClient(t *testing.T, provider dynamotest.Provider) *dynamodb.Client {
+// Local of dynamotest.Local, with DynamoDB Local's dummy credentials.
+func serviceClient(t *testing.T) *dynamodb.Client {
 	t.Helper()
-	endpoint := aws.ToString(provider(t).Options().BaseEndpoint)
+	endpoint := aws.ToString(dynamotest.Local(t).Options().BaseEndpoint)
 	client, err := dynamostore.NewClient(t.Context(), endpoint, "us-east-1",
 		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("local", "local", "")))
 	require.NoError(t, err)

@@ -89,10 +89,10 @@ func (p listPlan) startKey(s string) (map[string]types.AttributeValue, error) {
 // its own key, not DynamoDB's LastEvaluatedKey, so a page that stops in the
 // middle of a DynamoDB page neither skips nor repeats. KindInvalid
 // (bond.ErrBadCursor), KindUnreadable for an item the service cannot read.
-func (s *Store) List(ctx context.Context, f bond.Filter, cur string, batch int, yield func(bond.Bond, func() string) bool) error {
+func (s *Store) List(ctx context.Context, f bond.Filter, after string, batch int, yield func(bond.Bond, func() string) bool) error {
 	op := "list bonds"
 	p := planFor(f)
-	start, err := p.startKey(cur)
+	start, err := p.startKey(after)
 	if err != nil {
 		return err
 	}

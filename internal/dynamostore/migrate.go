@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -47,22 +46,6 @@ type Duplicate struct {
 	SubAccountID  string
 	Holder        string // the bond the guard item belongs to
 	BondID        string // the other bond with the same pair
-}
-
-// String is the report for the CLI, one line per duplicate.
-func (r MigrateReport) String() string {
-	var b strings.Builder
-	created := "exists"
-	if r.TableCreated {
-		created = "created"
-	}
-	fmt.Fprintf(&b, "table %s; %d bonds scanned; %d guard items created; %d duplicate pairs",
-		created, r.Bonds, r.GuardsCreated, len(r.Duplicates))
-	for _, d := range r.Duplicates {
-		fmt.Fprintf(&b, "\nduplicate pair host_account_id=%s sub_account_id=%s: bond %s holds it, bond %s also has it",
-			d.HostAccountID, d.SubAccountID, d.Holder, d.BondID)
-	}
-	return b.String()
 }
 
 // Migrate prepares table for the service: it creates the table from tableDef

@@ -20,22 +20,15 @@ func newRepoOn(client *dynamodb.Client) func(t *testing.T) bond.Repository {
 	}
 }
 
-func TestStore_Endpoint(t *testing.T) {
+// The suites run once, on whichever DynamoDB Local dynamotest.Local gives;
+// how each provider reaches DynamoDB Local is dynamotest's own test.
+
+func TestStore(t *testing.T) {
 	t.Parallel()
-	bondtest.RunRepositoryTests(t, newRepoOn(serviceClient(t, dynamotest.Endpoint)))
+	bondtest.RunRepositoryTests(t, newRepoOn(serviceClient(t)))
 }
 
-func TestStore_Container(t *testing.T) {
+func TestAPI(t *testing.T) {
 	t.Parallel()
-	bondtest.RunRepositoryTests(t, newRepoOn(serviceClient(t, dynamotest.Container)))
-}
-
-func TestAPI_Endpoint(t *testing.T) {
-	t.Parallel()
-	apitest.RunAPITests(t, newRepoOn(serviceClient(t, dynamotest.Endpoint)))
-}
-
-func TestAPI_Container(t *testing.T) {
-	t.Parallel()
-	apitest.RunAPITests(t, newRepoOn(serviceClient(t, dynamotest.Container)))
+	apitest.RunAPITests(t, newRepoOn(serviceClient(t)))
 }

@@ -1,21 +1,21 @@
 package dynamotest
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"net"
 	"os"
 	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/network"
 	"github.com/testcontainers/testcontainers-go"
+	tcdynamodb "github.com/testcontainers/testcontainers-go/modules/dynamodb"
 	"github.com/testcontainers/testcontainers-go/wait"
 )
 
@@ -65,12 +65,12 @@ func Main(m *testing.M) {
 }
 
 // Container returns a client for a DynamoDB Local container (image
-// $DYNAMODB_LOCAL_IMAGE, default amazon/dynamodb-local:2.6.1) on host
-// networking, listening on a free port of 127.0.0.1. Under [Main] all
-// tests of the binary share one container; otherwise each call starts one,
-// terminated when tb ends. It skips tb when no Docker-compatible engine
-// answers (fails it when CI=true) and fails tb when the container does not
-// start.
+// $DYNAMODB_LOCAL_IMAGE, default amazon/dynamodb-local:2.6.1) started by
+// testcontainers-go's DynamoDB module, on host networking, listening on a
+// free port of 127.0.0.1. Under [Main] all tests of the binary share one
+// container; otherwise each call starts one, terminated when tb ends. It
+// skips tb when no Docker-compatible engine answers (fails it when CI=true)
+// and fails tb when the container does not start.
 func Container(tb testing.TB) *dynamodb.Client {
 	tb.Helper()
 	url, err := containerURL(tb)
@@ -105,17 +105,16 @@ func containerURL(tb testing.TB) (string, error) {
 	return shared.url, shared.err
 }
 
-// startContainer checks that an engine answers, then starts DynamoDB Local
-// and waits until it answers HTTP. The container is returned even with an
-// error, so that the caller can terminate it.
+// startContainer checks that an engine answers, then runs DynamoDB Local
+// with the DynamoDB module and waits until it answers the API. The
+// container is returned even with an error, so that the caller can
+// terminate it.
 func startContainer(ctx context.Context) (testcontainers.Container, string, error) {
 	ctx, cancel := context.WithTimeout(ctx, startTimeout)
 	defer cancel()
-
 	if err := engineHealth(ctx); err != nil {
 		return nil, "", err
 	}
-
 	image := os.Getenv(EnvImage)
 	if image == "" {
 		image = DefaultImage
@@ -125,37 +124,39 @@ func startContainer(ctx context.Context) (testcontainers.Container, string, erro
 		return nil, "", fmt.Errorf("start DynamoDB Local container: %w", err)
 	}
 	ps := strconv.Itoa(port)
-
-	// Host networking keeps all test traffic on 127.0.0.1 (no bridge
-	// addresses, no port forwarding); DynamoDB Local gets a free port.
-	// The command line matches the real image: its ENTRYPOINT is java.
-	req := testcontainers.GenericContainerRequest{
-		ContainerRequest: testcontainers.ContainerRequest{
-			Image: image,
-			Cmd:   []string{"-jar", "DynamoDBLocal.jar", "-inMemory", "-sharedDb", "-disableTelemetry", "-port", ps},
-			HostConfigModifier: func(hc *container.HostConfig) {
-				hc.NetworkMode = "host"
-			},
-			WaitingFor: wait.ForHTTP("/").
-				WithPort(ps + "/tcp").
-				WithForcedIPv4LocalHost().
-				// DynamoDB Local answers an unsigned GET / with 400.
-				WithStatusCodeMatcher(func(int) bool { return true }).
-				WithPollInterval(200 * time.Millisecond).
-				WithStartupTimeout(2 * time.Minute),
-			Labels: map[string]string{"org.bondregistry.test": "dynamodb-local"},
-		},
-		Started: true,
+	ctr, err := tcdynamodb.Run(ctx, image,
+		tcdynamodb.WithDisableTelemetry(),
+		testcontainers.WithCmdArgs("-inMemory", "-sharedDb"),
+		// What podman (CI's engine) needs beyond the module's defaults:
+		//  - host networking, so that test traffic stays on 127.0.0.1 and
+		//    never goes to podman's bridge addresses (10.88.x.x); hence
+		//    DynamoDB Local on a free port of the host's instead of a
+		//    published port 8000 (which the endpoint provider may hold);
+		//  - no network attachment: podman's Docker API calls its default
+		//    network "bridge" where testcontainers v0.44 looks for
+		//    "podman", so testcontainers attaches its own reaper_default
+		//    network, which podman refuses beside host networking;
+		//  - the wait on that port from outside only: the locally built
+		//    image (scripts/podman.sh build-image) has no shell for the
+		//    in-container check.
+		testcontainers.WithHostConfigModifier(func(hc *container.HostConfig) { hc.NetworkMode = "host" }),
+		testcontainers.WithEndpointSettingsModifier(func(eps map[string]*network.EndpointSettings) { clear(eps) }),
+		testcontainers.WithCmdArgs("-port", ps),
+		testcontainers.WithWaitStrategy(wait.ForListeningPort(ps+"/tcp").SkipInternalCheck()),
+		testcontainers.WithLabels(map[string]string{"org.bondregistry.test": "dynamodb-local"}),
+	)
+	var tc testcontainers.Container
+	if ctr != nil {
+		tc = ctr
 	}
-	ctr, err := testcontainers.GenericContainer(ctx, req)
 	if err != nil {
-		return ctr, "", fmt.Errorf("start DynamoDB Local container from image %s: %w%s", image, err, logTail(ctr))
+		return tc, "", fmt.Errorf("start DynamoDB Local container from image %s: %w", image, err)
 	}
 	url := "http://127.0.0.1:" + ps
 	if err := ping(ctx, NewClient(url)); err != nil {
-		return ctr, "", fmt.Errorf("DynamoDB Local container (image %s) at %s: %w%s", image, url, err, logTail(ctr))
+		return tc, "", fmt.Errorf("DynamoDB Local container (image %s) at %s: %w", image, url, err)
 	}
-	return ctr, url, nil
+	return tc, url, nil
 }
 
 // engineHealth reports errNoEngine when no Docker-compatible engine answers.
@@ -188,30 +189,4 @@ func freePort() (int, error) {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-// logTail returns the last lines of the container's log, for error messages.
-func logTail(ctr testcontainers.Container) string {
-	if ctr == nil {
-		return ""
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	rc, err := ctr.Logs(ctx)
-	if err != nil {
-		return ""
-	}
-	defer rc.Close()
-	var lines []string
-	sc := bufio.NewScanner(rc)
-	for sc.Scan() {
-		lines = append(lines, sc.Text())
-		if len(lines) > 20 {
-			lines = lines[1:]
-		}
-	}
-	if len(lines) == 0 {
-		return ""
-	}
-	return "\ncontainer log:\n" + strings.Join(lines, "\n")
 }

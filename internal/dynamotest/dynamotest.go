@@ -4,9 +4,13 @@
 //   - [Endpoint] uses the DynamoDB Local at $DYNAMODB_TEST_ENDPOINT
 //     (scripts/dynamodb-local.sh start prints one).
 //   - [Container] starts one DynamoDB Local container per test binary with
-//     testcontainers-go (image $DYNAMODB_LOCAL_IMAGE, default
-//     amazon/dynamodb-local:2.6.1) on any Docker-compatible engine; in CI
-//     that is podman (scripts/podman.sh).
+//     testcontainers-go's DynamoDB module (image $DYNAMODB_LOCAL_IMAGE,
+//     default amazon/dynamodb-local:2.6.1) on any Docker-compatible engine;
+//     in CI that is podman (scripts/podman.sh).
+//
+// [Local] picks one of them, so that a suite runs once: the container where
+// an engine answers, else the endpoint. The two providers differ only in
+// how DynamoDB Local is reached, which this package's own tests cover.
 //
 // When its dependency is missing a provider skips the test with one line,
 // unless CI=true, where it fails the test instead. [NewTable] creates a
@@ -48,14 +52,22 @@ const (
 // Provider returns a client on a DynamoDB Local, or skips or fails tb.
 type Provider func(tb testing.TB) *dynamodb.Client
 
-// Providers returns both providers by name ("endpoint", "container"), for
-// tests that run the same suite on each:
-//
-//	for name, provider := range dynamotest.Providers() {
-//		t.Run(name, func(t *testing.T) { client := provider(t); ... })
-//	}
-func Providers() map[string]Provider {
-	return map[string]Provider{"endpoint": Endpoint, "container": Container}
+// Local returns a client on whichever DynamoDB Local the environment gives:
+// [Container] when a Docker-compatible engine answers (the way integration
+// tests run in CI), else [Endpoint] when $DYNAMODB_TEST_ENDPOINT is set. It
+// skips tb when neither is there (fails it when CI=true), and fails tb as
+// the chosen provider does.
+func Local(tb testing.TB) *dynamodb.Client {
+	tb.Helper()
+	err := engineHealth(tb.Context())
+	if err == nil {
+		return Container(tb)
+	}
+	if os.Getenv(EnvEndpoint) != "" {
+		return Endpoint(tb)
+	}
+	skipOrFail(tb, "%v and %s is not set (run scripts/podman.sh or scripts/dynamodb-local.sh, see README Testing)", err, EnvEndpoint)
+	return nil // skipOrFail has ended tb
 }
 
 // Endpoint returns a client for the DynamoDB at $DYNAMODB_TEST_ENDPOINT with

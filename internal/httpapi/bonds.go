@@ -16,7 +16,7 @@ func handleBondGet(repo bond.Repository) http.HandlerFunc {
 			writeError(w, r, err)
 			return
 		}
-		respondRead(w, r, b, b)
+		respondRead(w, r, b, shown(b))
 	}
 }
 

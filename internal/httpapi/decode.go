@@ -92,6 +92,20 @@ func newObjectDecoder(data []byte) (*objectDecoder, error) {
 	return d, nil
 }
 
+// invalidUTF8At returns the offset of the first byte of data that is not
+// part of valid UTF-8.
+func invalidUTF8At(data []byte) int {
+	at := 0
+	for at < len(data) {
+		r, size := utf8.DecodeRune(data[at:])
+		if r == utf8.RuneError && size <= 1 {
+			break
+		}
+		at += size
+	}
+	return at
+}
+
 // errInvalidUTF8 stands for a body that is not UTF-8, which is refused
 // before JSON decoding.
 var errInvalidUTF8 = errors.New("invalid UTF-8")
@@ -108,6 +122,11 @@ func (d *objectDecoder) object(data []byte) error {
 	var te *json.UnmarshalTypeError
 	switch {
 	case err == nil && d.fields != nil:
+		if name, dup := duplicateName(data); dup {
+			// encoding/json keeps the last of two equal names: refuse the
+			// ambiguity rather than drop a value (RFC 8259 §4).
+			d.problem(bond.Problem{Loc: append(slices.Clone(d.loc), name), Msg: "duplicate key", Type: "value_error.duplicate_key"})
+		}
 		return nil
 	case err == nil, errors.As(err, &te): // null, or not an object
 		d.typeProblem(d.loc, "value is not a valid dict", "type_error.dict", bytes.TrimSpace(data))
@@ -118,13 +137,98 @@ func (d *objectDecoder) object(data []byte) error {
 	if !utf8.Valid(data) {
 		// encoding/json would put U+FFFD in place of the bad bytes: a silent
 		// change of the data. JSON is UTF-8 (RFC 8259 §8.1).
-		msg = "the body is not valid UTF-8"
+		msg = fmt.Sprintf("malformed JSON at byte %d: invalid UTF-8 (RFC 8259 section 8.1: JSON text is UTF-8)", invalidUTF8At(data))
 	} else if len(bytes.TrimSpace(data)) == 0 {
 		msg = "the request body is empty"
 	} else if errors.As(err, &se) {
 		msg = fmt.Sprintf("malformed JSON at byte %d: %s", se.Offset, se.Error())
 	}
 	return bond.Invalid(bond.Problem{Loc: []string{"body"}, Msg: msg, Type: "value_error.jsondecode"})
+}
+
+// duplicateName returns a member name that occurs twice in the JSON object
+// data, looking at its own members only (nested objects are checked when
+// they are decoded). data must be valid JSON, as the caller has decoded it,
+// so the scan can be simple: it allocates only the names.
+func duplicateName(data []byte) (string, bool) {
+	i := skipSpace(data, 0)
+	if i >= len(data) || data[i] != '{' {
+		return "", false
+	}
+	seen := make(map[string]struct{}, 8)
+	for i++; i < len(data); {
+		i = skipSpace(data, i)
+		switch data[i] {
+		case '}':
+			return "", false
+		case ',':
+			i++
+			continue
+		}
+		end := skipString(data, i)
+		name := string(data[i+1 : end-1])
+		if strings.IndexByte(name, '\\') >= 0 {
+			_ = json.Unmarshal(data[i:end], &name) // the name as decoded
+		}
+		if _, dup := seen[name]; dup {
+			return name, true
+		}
+		seen[name] = struct{}{}
+		i = skipSpace(data, end) + 1 // the colon
+		i = skipValue(data, skipSpace(data, i))
+	}
+	return "", false
+}
+
+func skipSpace(data []byte, i int) int {
+	for i < len(data) && (data[i] == ' ' || data[i] == '\t' || data[i] == '\n' || data[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipString returns the index just after the JSON string starting at i.
+func skipString(data []byte, i int) int {
+	for i++; i < len(data); i++ {
+		switch data[i] {
+		case '\\':
+			i++
+		case '"':
+			return i + 1
+		}
+	}
+	return len(data)
+}
+
+// skipValue returns the index just after the JSON value starting at i.
+func skipValue(data []byte, i int) int {
+	depth := 0
+	for i < len(data) {
+		switch data[i] {
+		case '"':
+			i = skipString(data, i)
+			if depth == 0 {
+				return i
+			}
+			continue
+		case '{', '[':
+			depth++
+		case '}', ']':
+			if depth == 0 {
+				return i
+			}
+			depth--
+			if depth == 0 {
+				return i + 1
+			}
+		case ',':
+			if depth == 0 {
+				return i
+			}
+		}
+		i++
+	}
+	return i
 }
 
 func (d *objectDecoder) problem(p bond.Problem) { d.problems = append(d.problems, p) }
@@ -209,6 +313,9 @@ func (d *objectDecoder) subscribers() (map[string]bond.Subscriber, bool) {
 	if raw[0] != '{' || json.Unmarshal(raw, &entries) != nil {
 		d.typeProblem(loc, "value is not a valid dict", "type_error.dict", raw)
 		return nil, false
+	}
+	if sid, dup := duplicateName(raw); dup {
+		d.problem(bond.Problem{Loc: append(slices.Clone(loc), sid), Msg: "duplicate key", Type: "value_error.duplicate_key"})
 	}
 	keys := make([]string, 0, len(entries))
 	for k := range entries {

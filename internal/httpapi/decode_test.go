@@ -138,3 +138,26 @@ func fmtInt(i int) string {
 	}
 	return fmtInt(i/10) + string(rune('0'+i%10))
 }
+
+func TestDuplicateName(t *testing.T) {
+	for in, want := range map[string]string{
+		`{"a":1,"b":2}`: "",
+		`{"a":1,"a":2}`: "a",
+		` { "a" : {"a":1} , "b":[{"b":1}], "c":"a" } `: "",
+		`{"a\"b":1,"a\"b":2}`:                          `a"b`,
+		`{"a":1,"\u0061":2}`:                           "a",
+		`{"x":"}","y":"{","x":null}`:                   "x",
+		`{"k":[1,{"k":2}],"k":true}`:                   "k",
+		`{}`:                                           "",
+		`[]`:                                           "",
+	} {
+		got, dup := duplicateName([]byte(in))
+		assert.Equal(t, want, got, in)
+		assert.Equal(t, want != "", dup, in)
+	}
+	_, err := decodeBond([]byte(`{"bond_id":"A","bond_id":"B","host_account_id":"H","sub_account_id":"S","host_cost_center":"c","sub_cost_center":"d"}`))
+	assert.Equal(t, []string{"body.bond_id|value_error.duplicate_key"}, problems(t, err))
+	_, err = decodeBond([]byte(`{"bond_id":"A","host_account_id":"H","sub_account_id":"S","host_cost_center":"c","sub_cost_center":"d",` +
+		`"subscribers":{"b":{"sid":"b","name":"B","email":"b@example.com"},"b":{"sid":"b","name":"C","email":"c@example.com","name":"D"}}}`))
+	assert.ElementsMatch(t, []string{"body.subscribers.b|value_error.duplicate_key", "body.subscribers.b.name|value_error.duplicate_key"}, problems(t, err))
+}

@@ -3,7 +3,9 @@ package httpapi
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
+	"unicode/utf8"
 
 	"github.com/rs/zerolog/hlog"
 
@@ -69,7 +71,9 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 		}
 	case http.StatusServiceUnavailable:
 		w.Header().Set("Retry-After", retryAfterSeconds)
-		hlog.FromRequest(r).Warn().Err(err).Msg("store unavailable")
+		if err != errBusy { // load shedding: the access line says enough
+			hlog.FromRequest(r).Warn().Err(err).Msg("store unavailable")
+		}
 	}
 	encode(w, status, errorBody{Detail: detail})
 }
@@ -98,11 +102,60 @@ func classify(err error) (int, any) {
 	return http.StatusInternalServerError, msgInternal
 }
 
+// Bounds of a 422 body, so that its size stays proportional to the request
+// whatever the request holds (issue 10: a 39,750-byte body once got a 32 MB
+// 422, each of its 1,000 problems repeating a 32,000-character key).
+const (
+	// MaxProblems is the most problems a 422 lists; when there are more, one
+	// last problem of type ProblemsOmittedType says how many were left out.
+	MaxProblems = 100
+	// MaxEchoBytes is the most bytes of a loc element or a msg that a 422
+	// echoes; a longer one is cut, on a character boundary, and ends with
+	// TruncatedMarker.
+	MaxEchoBytes = 256
+	// TruncatedMarker ends every loc element or msg that was cut.
+	TruncatedMarker = "…[truncated]"
+	// ProblemsOmittedType is the type of the problem that ends a list cut
+	// at MaxProblems.
+	ProblemsOmittedType = "value_error.problems_omitted"
+)
+
 // problemsOf returns the problems of a KindInvalid error, never an empty
-// list: a store's bare Invalid becomes one problem with its message.
+// list (a store's bare Invalid becomes one problem with its message), and
+// never more than MaxProblems+1 of them, each element cut at MaxEchoBytes.
 func problemsOf(e *bond.Error) []bond.Problem {
-	if len(e.Problems) > 0 {
-		return e.Problems
+	if len(e.Problems) == 0 {
+		return []bond.Problem{{Loc: []string{}, Msg: truncate(e.Message), Type: "value_error"}}
 	}
-	return []bond.Problem{{Loc: []string{}, Msg: e.Message, Type: "value_error"}}
+	n := min(len(e.Problems), MaxProblems)
+	out := make([]bond.Problem, n, n+1)
+	for i, p := range e.Problems[:n] {
+		loc := make([]string, len(p.Loc))
+		for j, l := range p.Loc {
+			loc[j] = truncate(l)
+		}
+		out[i] = bond.Problem{Loc: loc, Msg: truncate(p.Msg), Type: truncate(p.Type)}
+	}
+	if left := len(e.Problems) - n; left > 0 {
+		out = append(out, bond.Problem{
+			Loc:  []string{},
+			Msg:  fmt.Sprintf("%d more problems left out (a response lists at most %d)", left, MaxProblems),
+			Type: ProblemsOmittedType,
+		})
+	}
+	return out
+}
+
+// truncate returns s when it is at most MaxEchoBytes long, else its first
+// MaxEchoBytes bytes, backed off to a UTF-8 character boundary, followed by
+// TruncatedMarker.
+func truncate(s string) string {
+	if len(s) <= MaxEchoBytes {
+		return s
+	}
+	cut := MaxEchoBytes
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + TruncatedMarker
 }

@@ -40,7 +40,10 @@ func handleBondList(repo bond.Repository, tokens tokenSigner) http.HandlerFunc {
 		if page.Next != "" {
 			w.Header().Set("Link", nextLink(q, tokens.sign(q.filter, page.Next)))
 		}
-		encode(w, http.StatusOK, bondsJSON(page.Bonds)) // [] when empty, {} for nil subscribers
+		for i, b := range page.Bonds {
+			page.Bonds[i] = shown(b)
+		}
+		encode(w, http.StatusOK, page.Bonds) // [] when empty (ListPage makes a non-nil slice)
 	}
 }
 

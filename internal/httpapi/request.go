@@ -2,6 +2,8 @@ package httpapi
 
 import (
 	"errors"
+	"io"
+	"mime"
 	"net/http"
 	"net/url"
 	"slices"
@@ -10,6 +12,32 @@ import (
 
 	"github.com/bondregistry/bond-registry/internal/bond"
 )
+
+// MaxBodyBytes is the largest request body accepted; a larger one is a 413.
+const MaxBodyBytes = 1 << 20
+
+// readBody returns the request body: 415 when it is not JSON, 413 when it is
+// over MaxBodyBytes, 422 value_error.jsondecode when it is not UTF-8. An
+// empty body without a Content-Type is let through, so that the decoder
+// reports it as a 422 ("the request body is empty").
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	ct := r.Header.Get("Content-Type")
+	if ct != "" || r.ContentLength != 0 {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || mt != "application/json" {
+			return nil, errNotJSON
+		}
+	}
+	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return nil, errBodyTooLarge
+		}
+		return nil, errBodyRead
+	}
+	return data, nil
+}
 
 // The steps every bond handler shares: reading the path, joining the
 // problems of the path and the body into one 422, and answering with a bond
@@ -131,5 +159,5 @@ func respondWrite(w http.ResponseWriter, r *http.Request, b bond.Bond, err error
 // respondBond writes one bond with its entity tag.
 func respondBond(w http.ResponseWriter, status int, b bond.Bond) {
 	w.Header().Set("ETag", etag(b.Version))
-	encode(w, status, b)
+	encode(w, status, shown(b))
 }

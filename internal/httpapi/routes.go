@@ -7,42 +7,76 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/bondregistry/bond-registry/api"
+	"github.com/bondregistry/bond-registry/internal/apikey"
 	"github.com/bondregistry/bond-registry/internal/bond"
 	"github.com/bondregistry/bond-registry/internal/metrics"
 )
 
-// addRoutes is the one place listing the whole API surface. Collection
-// routes are listed with and without their trailing slash. Every GET route
-// also answers HEAD (RFC 9110 §9.3.2), by the GetHead middleware of
-// NewServer.
-func addRoutes(r *chi.Mux, repo bond.Repository, tokens tokenSigner, m *metrics.Metrics) {
+// guards are the middleware that routes.go puts in front of each route: an
+// access guard (open, or a scope to require) and the in-flight limit.
+type guards struct {
+	read, write   func(http.Handler) http.Handler // need bonds:read, bonds:write
+	metrics, docs func(http.Handler) http.Handler // open, or need bonds:read (Config)
+	limit         func(http.Handler) http.Handler // Config.MaxInFlight
+}
+
+// newGuards returns the guards cfg asks for.
+func newGuards(cfg Config) guards {
+	auth := authenticator{keys: cfg.APIKeys}
+	g := guards{
+		read:    auth.require(apikey.ScopeRead),
+		write:   auth.require(apikey.ScopeWrite),
+		metrics: auth.require(apikey.ScopeRead),
+		docs:    auth.require(apikey.ScopeRead),
+		limit:   limitInFlight(cfg.MaxInFlight),
+	}
+	if cfg.PublicMetrics {
+		g.metrics = open
+	}
+	if cfg.PublicDocs {
+		g.docs = open
+	}
+	return g
+}
+
+// addRoutes is the one place listing the whole API surface, each route with
+// its guards. Collection routes are listed with and without their trailing
+// slash. The probes are open and outside the in-flight limit, so that they
+// answer under load; every other route counts against the limit and needs
+// the scope its group names (when keys are configured). Every GET route also
+// answers HEAD (RFC 9110 §9.3.2), by the GetHead middleware of NewServer.
+func addRoutes(r *chi.Mux, repo bond.Repository, tokens tokenSigner, m *metrics.Metrics, g guards) {
 	r.Get("/health_check", handleHealthCheck(repo)) // 200 "OK" when the store answers, else 503
 	r.Get("/healthz", handleHealthz())              // liveness, no store call
 	r.Get("/readyz", handleReadyz(repo))            // readiness: 200 when the store answers, else 503
 
-	r.Get("/bonds", handleBondList(repo, tokens))        // list, filter, paginate (Link rel="next")
-	r.Get("/bonds/", handleBondList(repo, tokens))       //   same, trailing slash
-	r.Post("/bonds", handleBondCreate(repo))             // create: 201, Location, ETag
-	r.Post("/bonds/", handleBondCreate(repo))            //   same, trailing slash
-	r.Get("/bonds/{bond_id}", handleBondGet(repo))       // one bond, ETag; 304 on If-None-Match
-	r.Put("/bonds/{bond_id}", handleBondUpdate(repo))    // partial update, If-Match
-	r.Delete("/bonds/{bond_id}", handleBondDelete(repo)) // 204, If-Match
+	read := r.With(g.limit, g.read)   // bonds:read
+	write := r.With(g.limit, g.write) // bonds:write
 
-	r.Get("/bonds/{bond_id}/subscribers", handleSubscriberList(repo))            // the subscribers map
-	r.Get("/bonds/{bond_id}/subscribers/", handleSubscriberList(repo))           //   same, trailing slash
-	r.Post("/bonds/{bond_id}/subscribers", handleSubscriberAdd(repo))            // add or replace one, atomically, If-Match
-	r.Post("/bonds/{bond_id}/subscribers/", handleSubscriberAdd(repo))           //   same, trailing slash
-	r.Get("/bonds/{bond_id}/subscribers/{sid}", handleSubscriberGet(repo))       // one subscriber
-	r.Delete("/bonds/{bond_id}/subscribers/{sid}", handleSubscriberRemove(repo)) // remove one (no-op when absent), If-Match
+	read.Get("/bonds", handleBondList(repo, tokens))         // list, filter, paginate (Link rel="next")
+	read.Get("/bonds/", handleBondList(repo, tokens))        //   same, trailing slash
+	write.Post("/bonds", handleBondCreate(repo))             // create: 201, Location, ETag
+	write.Post("/bonds/", handleBondCreate(repo))            //   same, trailing slash
+	read.Get("/bonds/{bond_id}", handleBondGet(repo))        // one bond, ETag; If-Match, If-None-Match (304)
+	write.Put("/bonds/{bond_id}", handleBondUpdate(repo))    // partial update; If-Match, If-None-Match
+	write.Delete("/bonds/{bond_id}", handleBondDelete(repo)) // 204, If-Match
+
+	read.Get("/bonds/{bond_id}/subscribers", handleSubscriberList(repo))             // the subscribers map
+	read.Get("/bonds/{bond_id}/subscribers/", handleSubscriberList(repo))            //   same, trailing slash
+	write.Post("/bonds/{bond_id}/subscribers", handleSubscriberAdd(repo))            // add or replace one, atomically, If-Match
+	write.Post("/bonds/{bond_id}/subscribers/", handleSubscriberAdd(repo))           //   same, trailing slash
+	read.Get("/bonds/{bond_id}/subscribers/{sid}", handleSubscriberGet(repo))        // one subscriber
+	write.Delete("/bonds/{bond_id}/subscribers/{sid}", handleSubscriberRemove(repo)) // remove one (no-op when absent), If-Match
 
 	if m != nil {
-		r.Method(http.MethodGet, "/metrics", m.Handler()) // Prometheus text format
+		r.With(g.limit, g.metrics, jsonErrors).Method(http.MethodGet, "/metrics", m.Handler()) // Prometheus text format; bonds:read unless PUBLIC_METRICS
 	}
 
-	r.Get("/openapi.json", handleDocument("application/json", api.JSON())) // the OpenAPI 3 document the UI shows
-	r.Get("/openapi.yaml", handleDocument("application/yaml", api.YAML())) // the same, as written
-	r.Method(http.MethodGet, "/docs", api.DocsHandler())                   // redirect to /docs/index.html
-	r.Method(http.MethodGet, "/docs/*", api.DocsHandler())                 // Swagger UI, assets embedded
+	docs := r.With(g.limit, g.docs, jsonErrors)                               // open unless PUBLIC_DOCS=false, then bonds:read
+	docs.Get("/openapi.json", handleDocument("application/json", api.JSON())) // the OpenAPI 3 document the UI shows
+	docs.Get("/openapi.yaml", handleDocument("application/yaml", api.YAML())) // the same, as written
+	docs.Method(http.MethodGet, "/docs", api.DocsHandler())                   // redirect to /docs/index.html
+	docs.Method(http.MethodGet, "/docs/*", api.DocsHandler())                 // Swagger UI, assets embedded
 
 	r.NotFound(handleNotFound)                    // JSON 404 for unknown paths
 	r.MethodNotAllowed(handleMethodNotAllowed(r)) // JSON 405 with Allow

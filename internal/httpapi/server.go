@@ -17,6 +17,7 @@ import (
 	"github.com/go-chi/chi/v5/middleware"
 	"github.com/rs/zerolog"
 
+	"github.com/bondregistry/bond-registry/internal/apikey"
 	"github.com/bondregistry/bond-registry/internal/bond"
 	"github.com/bondregistry/bond-registry/internal/metrics"
 )
@@ -39,6 +40,31 @@ type Config struct {
 	// Metrics, when set, counts and times every request and serves GET
 	// /metrics.
 	Metrics *metrics.Metrics
+
+	// APIKeys, when it holds keys, guards the bond and subscriber routes
+	// (scopes bonds:read and bonds:write, routes.go), and /metrics and the
+	// documents unless PublicMetrics and PublicDocs say otherwise. Nil or
+	// empty: no route asks for a key (cmd/bond-registry then listens on
+	// loopback only, unless told otherwise).
+	APIKeys *apikey.Set
+
+	// PublicMetrics serves GET /metrics without a key when APIKeys is set;
+	// otherwise it needs bonds:read.
+	PublicMetrics bool
+
+	// PublicDocs serves /docs, /openapi.json and /openapi.yaml without a key
+	// when APIKeys is set; otherwise they need bonds:read.
+	PublicDocs bool
+
+	// MaxInFlight bounds the requests served at once, health probes
+	// excepted; one more is a 503 with Retry-After. Zero: no bound.
+	MaxInFlight int
+
+	// MaxHeaderBytes bounds a request's request line and header fields; a
+	// larger one is a JSON 431. Zero: DefaultMaxHeaderBytes. The http.Server
+	// should set its own MaxHeaderBytes above it (net/http answers past that
+	// itself, in plain text).
+	MaxHeaderBytes int
 }
 
 // NewServer returns the handler of the whole API. log receives one access
@@ -55,11 +81,16 @@ func NewServer(log zerolog.Logger, repo bond.Repository, cfg Config) http.Handle
 		_, _ = rand.Read(cfg.TokenKey) // never fails (crypto/rand docs)
 	}
 
+	if cfg.MaxHeaderBytes <= 0 {
+		cfg.MaxHeaderBytes = DefaultMaxHeaderBytes
+	}
+
 	r := chi.NewRouter()
 	r.Use(newLogMiddleware(log, cfg.Metrics)...)
 	r.Use(recoverer)
+	r.Use(protocolGuard(cfg.MaxHeaderBytes))
 	r.Use(deadline(cfg.RequestTimeout))
 	r.Use(middleware.GetHead)
-	addRoutes(r, repo, newTokenSigner(cfg.TokenKey), cfg.Metrics)
+	addRoutes(r, repo, newTokenSigner(cfg.TokenKey), cfg.Metrics, newGuards(cfg))
 	return r
 }

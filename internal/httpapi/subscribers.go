@@ -16,7 +16,7 @@ func handleSubscriberList(repo bond.Repository) http.HandlerFunc {
 			writeError(w, r, err)
 			return
 		}
-		respondRead(w, r, b, subscribersJSON(b.Subscribers))
+		respondRead(w, r, b, shown(b).Subscribers)
 	}
 }
 

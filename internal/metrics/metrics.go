@@ -19,6 +19,18 @@ import (
 // and 405s). Using it instead of the raw path keeps label cardinality bounded.
 const UnmatchedRoute = "unmatched"
 
+// OtherMethod is the method label of every request whose method is not one
+// of RFC 9110's (section 9) plus PATCH (RFC 5789): a client can send any
+// token as a method, and each would otherwise become a series for good.
+const OtherMethod = "OTHER"
+
+// knownMethods is the closed set of method label values, besides OtherMethod.
+var knownMethods = map[string]bool{
+	http.MethodGet: true, http.MethodHead: true, http.MethodPost: true, http.MethodPut: true,
+	http.MethodDelete: true, http.MethodConnect: true, http.MethodOptions: true,
+	http.MethodTrace: true, http.MethodPatch: true,
+}
+
 // Metrics holds the service's collectors and the registry they live in.
 type Metrics struct {
 	reg *prometheus.Registry
@@ -77,11 +89,16 @@ func (m *Metrics) Handler() http.Handler {
 
 // Observe counts and times one finished request. route is its chi route
 // pattern (e.g. /bonds/{bond_id}), or "" when no route matched; the raw path
-// is never a label. The HTTP layer calls it from its access log, which has
+// is never a label. method is counted as itself when it is one of the
+// standard methods, else as OtherMethod, so that every label value comes from
+// a closed set. The HTTP layer calls it from its access log, which has
 // measured the request already.
 func (m *Metrics) Observe(route, method string, status int, d time.Duration) {
 	if route == "" {
 		route = UnmatchedRoute
+	}
+	if !knownMethods[method] {
+		method = OtherMethod
 	}
 	m.requests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
 	m.requestDuration.WithLabelValues(route, method).Observe(d.Seconds())

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -51,6 +52,22 @@ func TestMetrics_Observe(t *testing.T) {
 		got := counterValue(t, m.Registry(), "http_requests_total", map[string]string{
 			"route": metrics.UnmatchedRoute, "method": "GET", "status": "404"})
 		assert.Equal(t, float64(2), got)
+	})
+
+	// Issue 10: any token sent as the method became a label value, so 1,000
+	// random methods added 15,000 series for good.
+	t.Run("UnknownMethodsAreOneLabelValue", func(t *testing.T) {
+		m := metrics.New("test")
+		for i := range 1000 {
+			m.Observe("", "M"+strconv.Itoa(i), 405, time.Millisecond)
+		}
+		m.Observe("", "get", 404, time.Millisecond) // methods are case-sensitive (RFC 9110 9.1)
+		m.Observe("/bonds", http.MethodPatch, 405, time.Millisecond)
+		got := counterValue(t, m.Registry(), "http_requests_total", map[string]string{
+			"route": metrics.UnmatchedRoute, "method": metrics.OtherMethod, "status": "405"})
+		assert.Equal(t, float64(1000), got)
+		assert.Equal(t, 3, testutil.CollectAndCount(m.Registry(), "http_requests_total"))
+		assert.Equal(t, 2, testutil.CollectAndCount(m.Registry(), "http_request_duration_seconds"))
 	})
 
 	t.Run("HandlerServesTextFormatWithBuildInfo", func(t *testing.T) {

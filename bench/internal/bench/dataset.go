@@ -1,6 +1,7 @@
 // Package bench is the library of `make bench` (cmd/bondbench): the data set,
-// the load scenarios driven by vegeta, the reference servers and clients, the
-// server processes it measures, and the report (table, ratios, JSON, PNG).
+// the load scenarios driven by vegeta, the bare reference server, the server
+// processes it measures, and the report (table, ratios, JSON, PNG). It knows
+// the service only by its HTTP API (api/openapi.yaml) and its command line.
 package bench
 
 import (
@@ -8,9 +9,25 @@ import (
 	"math"
 	"math/rand/v2"
 	"sort"
-
-	"github.com/bondregistry/bond-registry/internal/bond"
 )
+
+// Bond is a bond as the API represents it (api/openapi.yaml, schema Bond):
+// the body of POST /bonds and of a GET /bonds/{id} answer.
+type Bond struct {
+	BondID         string                `json:"bond_id"`
+	HostAccountID  string                `json:"host_account_id"`
+	SubAccountID   string                `json:"sub_account_id"`
+	HostCostCenter string                `json:"host_cost_center"`
+	SubCostCenter  string                `json:"sub_cost_center"`
+	Subscribers    map[string]Subscriber `json:"subscribers"`
+}
+
+// Subscriber is a subscriber as the API represents it (schema Subscriber).
+type Subscriber struct {
+	SID   string `json:"sid"`
+	Name  string `json:"name"`
+	Email string `json:"email"`
+}
 
 // CostCenters is the number of cost centers of the data set. Their sizes
 // follow a Zipf law: a few large cost centers hold most bonds, a long tail
@@ -23,9 +40,9 @@ const zipfS = 1.07
 
 // Dataset is a deterministic set of bonds: the same (n, seed) always gives
 // the same bonds, so that the bare reference server serves the very bytes
-// the service stores.
+// the service answers for the bonds the bench created through its API.
 type Dataset struct {
-	Bonds []bond.Bond
+	Bonds []Bond
 	// ByHostCostCenter is the number of bonds per host cost center.
 	ByHostCostCenter map[string]int
 }
@@ -46,17 +63,16 @@ func BondID(i int) string { return fmt.Sprintf("B%07d", i) }
 func Generate(n int, seed uint64) Dataset {
 	r := rand.New(rand.NewPCG(seed, 0x626f6e64))
 	zipf := newZipf(r)
-	d := Dataset{Bonds: make([]bond.Bond, n), ByHostCostCenter: map[string]int{}}
+	d := Dataset{Bonds: make([]Bond, n), ByHostCostCenter: map[string]int{}}
 	for i := range n {
 		host := zipf()
-		b := bond.Bond{
+		b := Bond{
 			BondID:         BondID(i),
 			HostAccountID:  account(r, "H", host),
 			SubAccountID:   fmt.Sprintf("S%s%012d", letters(r, 3), i),
 			HostCostCenter: costCenterName(host),
 			SubCostCenter:  costCenterName(zipf()),
-			Subscribers:    map[string]bond.Subscriber{},
-			Version:        1,
+			Subscribers:    map[string]Subscriber{},
 		}
 		for range 1 + r.IntN(4) {
 			s := subscriber(r, fmt.Sprintf("u%d", r.IntN(1_000_000)))
@@ -100,15 +116,15 @@ func (d Dataset) FullCostCenters(min int) []string {
 // NewBond returns a bond that no data set contains: its id and subscriber
 // account carry the prefix and the sequence number, so concurrent creates
 // never collide on the id or the account pair.
-func NewBond(r *rand.Rand, prefix string, seq uint64) bond.Bond {
+func NewBond(r *rand.Rand, prefix string, seq uint64) Bond {
 	cc := r.IntN(CostCenters)
-	b := bond.Bond{
+	b := Bond{
 		BondID:         fmt.Sprintf("%s%d", prefix, seq),
 		HostAccountID:  account(r, "H", cc),
 		SubAccountID:   fmt.Sprintf("S%s%d", prefix, seq),
 		HostCostCenter: costCenterName(cc),
 		SubCostCenter:  costCenterName(r.IntN(CostCenters)),
-		Subscribers:    map[string]bond.Subscriber{},
+		Subscribers:    map[string]Subscriber{},
 	}
 	s := subscriber(r, fmt.Sprintf("n%s%d", prefix, seq))
 	b.Subscribers[s.SID] = s
@@ -116,15 +132,15 @@ func NewBond(r *rand.Rand, prefix string, seq uint64) bond.Bond {
 }
 
 // NewSubscriber returns a subscriber with a fresh sid.
-func NewSubscriber(r *rand.Rand, prefix string, seq uint64) bond.Subscriber {
+func NewSubscriber(r *rand.Rand, prefix string, seq uint64) Subscriber {
 	return subscriber(r, fmt.Sprintf("%s%d", prefix, seq))
 }
 
-func subscriber(r *rand.Rand, sid string) bond.Subscriber {
+func subscriber(r *rand.Rand, sid string) Subscriber {
 	first := [...]string{"Lori", "David", "Emily", "Richard", "Maria", "James", "Aisha", "Kenji"}
 	last := [...]string{"Rodriguez", "Watkins", "Garrett", "Harper", "Nguyen", "Okafor", "Schmidt"}
 	domains := [...]string{"yahoo.com", "hotmail.com", "gmail.com", "example.org"}
-	return bond.Subscriber{
+	return Subscriber{
 		SID:   sid,
 		Name:  first[r.IntN(len(first))] + " " + last[r.IntN(len(last))],
 		Email: fmt.Sprintf("%s%d@%s", letters(r, 6), r.IntN(100), domains[r.IntN(len(domains))]),

@@ -6,19 +6,28 @@ import (
 	"slices"
 	"time"
 
-	"github.com/bondregistry/bond-registry/internal/bench"
+	"github.com/bondregistry/bond-registry/bench/internal/bench"
 )
 
-// pairedRounds is how many short rounds each paired comparison runs.
+// pairedRounds is how many short rounds each paired comparison of the
+// bench runs.
 const pairedRounds = 4
+
+// roundDuration is the measured time of one side of one round.
+func roundDuration(cfg config) time.Duration { return max(cfg.Duration/3, time.Second) }
 
 // paired compares num with den in alternating short rounds (num den, den
 // num, ...), so that the drift of a shared machine, which moves whole
 // scenarios run a minute apart, hits both sides alike. The ratio line is the
 // median of the rounds' ratios.
 func (b *bencher) paired(ctx context.Context, label string, num, den bench.Scenario, target string, check func(rps, p99 float64) bool) error {
+	return b.pairedRounds(ctx, label, num, den, target, check, pairedRounds)
+}
+
+// pairedRounds is paired with the given number of rounds.
+func (b *bencher) pairedRounds(ctx context.Context, label string, num, den bench.Scenario, target string, check func(rps, p99 float64) bool, rounds int) error {
 	var rps, p99 []float64
-	for i := range pairedRounds {
+	for i := range rounds {
 		order := []*bench.Scenario{&num, &den}
 		if i%2 == 1 {
 			order = []*bench.Scenario{&den, &num}
@@ -29,7 +38,7 @@ func (b *bencher) paired(ctx context.Context, label string, num, den bench.Scena
 			if run.Clients == 0 {
 				run.Clients = b.cfg.Clients
 			}
-			run.Duration, run.Warmup = max(b.cfg.Duration/3, time.Second), b.cfg.Warmup/2
+			run.Duration, run.Warmup = roundDuration(b.cfg), b.cfg.Warmup/2
 			r, err := bench.Run(ctx, run)
 			if err != nil {
 				return fmt.Errorf("bench: %w", err)

@@ -1,0 +1,166 @@
+package boltstore_test
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/bondregistry/bond-registry/internal/boltstore"
+	"github.com/bondregistry/bond-registry/internal/bond"
+)
+
+// filledStore writes n bonds of 40 subscribers each to a new store file and
+// returns its path, closed.
+func filledStore(t *testing.T, n int) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "bonds.db")
+	s, err := boltstore.Open(path)
+	require.NoError(t, err)
+	var wg sync.WaitGroup
+	for w := range 16 {
+		wg.Go(func() {
+			for i := w; i < n; i += 16 {
+				b := newBond(fmt.Sprintf("B%05d", i), fmt.Sprintf("H%05d", i), "S")
+				for j := range 40 {
+					sid := fmt.Sprintf("sub%02d", j)
+					b.Subscribers[sid] = bond.Subscriber{SID: sid, Name: "Name " + sid, Email: sid + "@example.com"}
+				}
+				_, err := bond.Create(t.Context(), s, b)
+				assert.NoError(t, err)
+			}
+		})
+	}
+	wg.Wait()
+	require.NoError(t, s.Close())
+	return path
+}
+
+func fileSum(t *testing.T, path string) [32]byte {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	return sha256.Sum256(data)
+}
+
+// listAll pages through every bond.
+func listAll(t *testing.T, s *boltstore.Store) (int, error) {
+	n, cursor := 0, ""
+	for {
+		page, err := bond.ListPage(t.Context(), s, bond.Filter{}, 100, cursor)
+		if err != nil {
+			return n, err
+		}
+		n += len(page.Bonds)
+		if page.Next == "" {
+			return n, nil
+		}
+		cursor = page.Next
+	}
+}
+
+func TestCheck_SoundFile(t *testing.T) {
+	path := filledStore(t, 300)
+	before := fileSum(t, path)
+	require.NoError(t, boltstore.Check(path))
+	assert.Equal(t, before, fileSum(t, path), "Check writes nothing")
+
+	err := boltstore.Check(filepath.Join(t.TempDir(), "missing.db"))
+	assert.ErrorIs(t, err, os.ErrNotExist)
+}
+
+// Issue 10: a bbolt file truncated to half its size opened, /readyz said
+// 200, and the first full listing killed the process with SIGBUS. Open now
+// refuses it, with one line, without writing to it; Check says the same.
+func TestOpen_RefusesATruncatedFile(t *testing.T) {
+	path := filledStore(t, 300)
+	info, err := os.Stat(path)
+	require.NoError(t, err)
+	t.Logf("store file: %d bytes", info.Size())
+	require.NoError(t, os.Truncate(path, info.Size()/2))
+	before := fileSum(t, path)
+
+	_, err = boltstore.Open(path)
+	require.ErrorIs(t, err, boltstore.ErrDamaged)
+	assert.Contains(t, err.Error(), "truncated")
+	assert.NotContains(t, err.Error(), "\n")
+	assert.Equal(t, before, fileSum(t, path), "nothing is written to a damaged file")
+
+	assert.ErrorIs(t, boltstore.Check(path), boltstore.ErrDamaged)
+	assert.Equal(t, before, fileSum(t, path))
+
+	// Shorter than its two meta pages: bbolt would map them past the end.
+	require.NoError(t, os.Truncate(path, 5000))
+	_, err = boltstore.Open(path)
+	assert.ErrorIs(t, err, boltstore.ErrDamaged)
+}
+
+// Pages overwritten with garbage, the size unchanged: Check finds it, and
+// reading the damaged part is an error of the request, not a crash.
+func TestCheck_FindsDamagedPages(t *testing.T) {
+	path := filledStore(t, 300)
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	for off := len(data) / 4; off < len(data)*3/4; off += 16 << 10 {
+		copy(data[off:], bytes.Repeat([]byte{0xA5}, 4096)) // every fourth 4 KiB page in the middle half
+	}
+	require.NoError(t, os.WriteFile(path, data, 0o600))
+
+	err = boltstore.Check(path)
+	require.ErrorIs(t, err, boltstore.ErrDamaged)
+	t.Logf("check: %.300s", err)
+
+	s, err := boltstore.Open(path)
+	if err != nil {
+		assert.ErrorIs(t, err, boltstore.ErrDamaged)
+		return
+	}
+	defer s.Close()
+	n, err := listAll(t, s)
+	t.Logf("listed %d bonds, then %v", n, err)
+	if err != nil { // bbolt's page checks, or our record codec, saw the damage
+		assert.Equal(t, bond.KindInternal, bond.KindOf(err), "a damaged file is a 500, never a crash")
+	}
+}
+
+// A file damaged after Open (truncated under the running store) makes the
+// reads that reach past its end fail; the process goes on.
+func TestStore_FileTruncatedWhileOpen(t *testing.T) {
+	path := filledStore(t, 300)
+	s, err := boltstore.Open(path)
+	require.NoError(t, err)
+	defer s.Close()
+	n, err := listAll(t, s)
+	require.NoError(t, err)
+	require.Equal(t, 300, n)
+
+	info, err := os.Stat(path)
+	require.NoError(t, err)
+	require.NoError(t, os.Truncate(path, info.Size()/4))
+	_, err = listAll(t, s)
+	require.Error(t, err)
+	assert.ErrorIs(t, err, boltstore.ErrDamaged)
+	assert.Equal(t, bond.KindInternal, bond.KindOf(err))
+
+	// Writes read the index pages first: they fail the same way.
+	var failed int
+	for i := range 300 {
+		id := fmt.Sprintf("B%05d", i)
+		if _, err := s.Get(t.Context(), id); err != nil {
+			assert.NotEqual(t, bond.KindNotFound, bond.KindOf(err), id)
+			failed++
+		}
+		_, err := bond.Create(t.Context(), s, newBond("N"+id, "NH"+id, "S"))
+		if err != nil {
+			assert.ErrorIs(t, err, boltstore.ErrDamaged)
+		}
+	}
+	t.Logf("%d of 300 reads failed after the truncation", failed)
+	assert.Positive(t, failed)
+}
