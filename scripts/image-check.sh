@@ -1,10 +1,9 @@
 #!/usr/bin/env bash
 # image-check.sh: proves that the container image's contents work, without
-# a Docker engine or a registry. It builds the static binary exactly as the
-# Dockerfile does, puts it alone into an empty root filesystem (plus an
-# /etc/passwd with the distroless nonroot user 65532, and writable /data and
-# /tmp), imports that with podman, and runs it as user 65532 on the host
-# network (loopback only): /healthz must answer 200 and
+# a Docker engine or a registry. scripts/local-image.sh builds the image (the
+# static binary, built exactly as the Dockerfile does, alone in an empty root
+# filesystem with the distroless nonroot user 65532); this script runs it as
+# user 65532 on the host network (loopback only): /healthz must answer 200 and
 # `bond-registry healthcheck` (the image's HEALTHCHECK) must exit 0.
 # It also checks the binary size against the 25 MB image target: fails when
 # binary + ~2 MB base is over it, unless IMAGE_SIZE_CHECK=warn.
@@ -22,7 +21,6 @@ IMAGE="localhost/bond-registry-imagecheck:$$"
 CTR="bond-registry-imagecheck-$$"
 WORK="$CACHE/image-check"
 TARGET_MB=25
-VERSION="${VERSION:-$(git describe --tags --always --dirty 2>/dev/null || echo dev)}"
 
 cleanup() {
 	podman rm -f -t 5 "$CTR" >/dev/null 2>&1 || true
@@ -33,32 +31,7 @@ trap cleanup EXIT
 
 scripts/podman.sh install
 
-log "building the static binary (version $VERSION)"
-rm -rf "$WORK"
-mkdir -p "$WORK/rootfs"
-CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=$VERSION" \
-	-o "$WORK/rootfs/bond-registry" ./cmd/bond-registry
-if file "$WORK/rootfs/bond-registry" 2>/dev/null | grep -q 'dynamically linked'; then
-	die "the binary is dynamically linked"
-fi
-
-# The rest of the root filesystem: what distroless static:nonroot gives the
-# binary (a passwd entry for 65532, a writable /data and /tmp), nothing else.
-rootfs="$WORK/rootfs"
-mkdir -p "$rootfs/etc" "$rootfs/data" "$rootfs/tmp"
-printf 'root:x:0:0:root:/root:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n' >"$rootfs/etc/passwd"
-printf 'root:x:0:\nnonroot:x:65532:\n' >"$rootfs/etc/group"
-chown 65532:65532 "$rootfs/data"
-chmod 1777 "$rootfs/tmp"
-tar -C "$rootfs" --numeric-owner -cf "$WORK/rootfs.tar" .
-
-log "importing $IMAGE"
-podman import \
-	--change 'ENTRYPOINT ["/bond-registry"]' \
-	--change 'CMD ["serve"]' \
-	--change 'USER 65532:65532' \
-	--change 'ENV PORT=8080' \
-	"$WORK/rootfs.tar" "$IMAGE" >/dev/null
+scripts/local-image.sh "$IMAGE" "$WORK"
 
 port=$(free_port 18080)
 log "running $CTR as 65532 on 127.0.0.1:$port (host network)"

@@ -12,8 +12,9 @@
 #   stop         remove the testcontainers containers left behind, stop the
 #                service by the PID in .cache/podman.pid and wait
 #   status       say whether the service answers (exit 0) or not (exit 3)
-#   build-image  build $DYNAMODB_LOCAL_IMAGE from this machine's JRE and the
-#                DynamoDB Local jar (skipped when the image exists)
+#   build-image  build $DYNAMODB_LOCAL_IMAGE from this machine's JRE, bash
+#                and the DynamoDB Local jar (skipped when the image exists
+#                and was built by this version of the recipe)
 #   env          print the exports testcontainers-go needs, for
 #                eval "$(scripts/podman.sh env)"
 #
@@ -26,7 +27,9 @@
 #
 # The image mirrors the real amazon/dynamodb-local: WORKDIR /home/dynamodblocal,
 # ENTRYPOINT java, CMD -jar DynamoDBLocal.jar -inMemory, so test code that
-# passes "-jar DynamoDBLocal.jar -inMemory ... -port N" works with both.
+# passes "-jar DynamoDBLocal.jar -inMemory ... -port N" works with both; and
+# like the real one it has /bin/sh and bash, which docker-compose.yml's
+# health check of dynamodb-local runs.
 set -euo pipefail
 
 # shellcheck source=scripts/lib.sh
@@ -41,6 +44,9 @@ PID_PATTERN="system service"
 CONF=/etc/containers/containers.conf
 # Image paths, as in the real amazon/dynamodb-local image.
 IMAGE_WORKDIR=/home/dynamodblocal
+# The recipe's version, kept in an image label: an image built by an older
+# recipe (without bash) is rebuilt.
+RECIPE=2
 
 usage() {
 	sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2
@@ -181,7 +187,8 @@ copy_with_parents() {
 
 build_image() {
 	need_cmd podman "run 'scripts/podman.sh install' first"
-	if podman image exists "$IMAGE"; then
+	if podman image exists "$IMAGE" &&
+		[[ $(podman image inspect -f '{{index .Labels "bond-registry.recipe"}}' "$IMAGE") == "$RECIPE" ]]; then
 		log "image $IMAGE already exists"
 		return 0
 	fi
@@ -217,6 +224,10 @@ build_image() {
 		fi
 	done < <(find "$rootfs$JRE" -type l -print0)
 	ln -s "$JRE/bin/java" "$rootfs/usr/bin/java"
+	# bash, also as /bin/sh: the shell of compose's CMD-SHELL health check.
+	need_cmd bash "install bash"
+	cp -L "$(command -v bash)" "$rootfs/usr/bin/bash"
+	ln -s bash "$rootfs/usr/bin/sh"
 
 	# DynamoDB Local, where the real image keeps it.
 	mkdir -p "$rootfs$IMAGE_WORKDIR"
@@ -226,7 +237,7 @@ build_image() {
 	local libs lib
 	libs=$(
 		find "$JRE/bin" "$JRE/lib" -type f \( -name '*.so' -o -path "$JRE/bin/*" \) -print0 |
-			xargs -0 ldd "$emulator/DynamoDBLocal_lib/libsqlite4java-linux-amd64.so" 2>/dev/null |
+			xargs -0 ldd "$emulator/DynamoDBLocal_lib/libsqlite4java-linux-amd64.so" "$(command -v bash)" 2>/dev/null |
 			awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// && $1 !~ /:$/ {print $1}' |
 			grep -v "^$JRE/" | sort -u
 	)
@@ -249,6 +260,7 @@ build_image() {
 		--change 'CMD ["-jar", "DynamoDBLocal.jar", "-inMemory"]' \
 		--change 'EXPOSE 8000' \
 		--change 'LABEL org.opencontainers.image.description="Local stand-in for amazon/dynamodb-local: DynamoDB Local from npm amplify-dynamodb-simulator@2.9.30 on the host JRE, built by scripts/podman.sh"' \
+		--change "LABEL bond-registry.recipe=$RECIPE" \
 		--message "built by scripts/podman.sh" \
 		"$work/rootfs.tar" "$IMAGE" >/dev/null
 	rm -rf "$work"
@@ -256,6 +268,8 @@ build_image() {
 	# Prove the image runs: DynamoDB Local prints its usage with -help.
 	podman run --rm --network none "$IMAGE" -jar DynamoDBLocal.jar -help >"$CACHE/image-check.log" 2>&1 ||
 		{ tail -n 20 "$CACHE/image-check.log" >&2; die "image $IMAGE does not run"; }
+	podman run --rm --network none --entrypoint /bin/sh "$IMAGE" -c 'bash -c "exit 0"' >>"$CACHE/image-check.log" 2>&1 ||
+		{ tail -n 20 "$CACHE/image-check.log" >&2; die "image $IMAGE has no working /bin/sh and bash"; }
 	log "image $IMAGE runs"
 }
 

@@ -5,8 +5,10 @@
 #      installed with apt when missing and running as root);
 #   2. shellcheck on every tracked *.sh;
 #   3. go test ./internal/stackcheck: every YAML file parses, the compose
-#      file references only existing files, and the Filebeat decoding rules
-#      turn real access lines into the saved search's fields.
+#      file references only existing files and keeps the README's names and
+#      start order.
+#
+# Running the stack and the real Filebeat is scripts/compose-run.sh's job.
 #
 # With CI=true a missing tool that cannot be installed is an error.
 set -euo pipefail

@@ -23,9 +23,9 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/rs/zerolog"
+	"go.elastic.co/ecszerolog"
 
 	"github.com/bondregistry/bond-registry/internal/apikey"
 	"github.com/bondregistry/bond-registry/internal/boltstore"
@@ -35,10 +35,19 @@ import (
 // version is stamped in at build time: -ldflags "-X main.version=...".
 var version = "dev"
 
+// ecsLogger is the Elastic Common Schema logger every logger of the process
+// derives from: ecszerolog.New sets zerolog's process-wide field names
+// (@timestamp in UTC with milliseconds, log.level, message, error.message,
+// error.stack_trace) and adds ecs.version. It is built once, at package
+// initialisation, so that those settings are made before any line is logged
+// and never again (setting them while lines are written would be a data race).
+var ecsLogger = ecszerolog.New(io.Discard)
+
+// serviceName is the ECS service.name of every log line (also the
+// container_name in docker-compose.yml).
+const serviceName = "bond-registry"
+
 func main() {
-	// Milliseconds in every log timestamp, for ordering lines in Kibana. A
-	// process-wide setting of zerolog's, so it is made here and nowhere else.
-	zerolog.TimeFieldFormat = time.RFC3339Nano
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args, os.Getenv, os.Stdout, os.Stderr)
 	stop()
@@ -123,12 +132,18 @@ func checkStore(cfg config.Config, stdout io.Writer) error {
 	return err
 }
 
-// newLogger returns the one logger of the process: JSON lines on stdout, or a
-// coloured console format for people.
+// newLogger returns the one logger of the process: ECS JSON lines on stdout
+// (ecs.version, @timestamp, log.level, message, service.name,
+// service.version, then the line's own fields), or, with LOG_FORMAT=console,
+// the same lines formatted for people, without the fields that never change.
 func newLogger(cfg config.Config, stdout io.Writer) zerolog.Logger {
 	w := stdout
 	if cfg.LogFormat == "console" {
-		w = zerolog.ConsoleWriter{Out: stdout, TimeFormat: "15:04:05.000"}
+		w = zerolog.ConsoleWriter{Out: stdout, TimeFormat: "15:04:05.000",
+			FieldsExclude: []string{"ecs.version", "service.name", "service.version"}}
 	}
-	return zerolog.New(w).Level(cfg.LogLevel).With().Timestamp().Logger()
+	return ecsLogger.Output(w).Level(cfg.LogLevel).With().
+		Str("service.name", serviceName).
+		Str("service.version", version).
+		Logger()
 }

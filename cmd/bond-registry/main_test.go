@@ -18,8 +18,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rs/zerolog"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/bondregistry/bond-registry/internal/config"
 )
 
 // freePort returns a TCP port that was free a moment ago.
@@ -104,8 +107,8 @@ func TestRun_SeedServeHealthcheckShutdown(t *testing.T) {
 	}
 	logs := out.String()
 	assert.Contains(t, logs, `"message":"serving"`)
-	assert.Contains(t, logs, `"level":"warn","addr":"127.0.0.1:`+strconv.Itoa(port)+`"`, "no keys: loopback only")
-	assert.Contains(t, logs, `"message":"no API keys (API_KEYS_FILE, API_KEYS): serving on loopback only`)
+	assert.Regexp(t, `"log.level":"warn",[^\n]*"addr":"127.0.0.1:`+strconv.Itoa(port)+`"[^\n]*"message":"no API keys \(API_KEYS_FILE, API_KEYS\): serving on loopback only`,
+		logs, "no keys: loopback only")
 	assert.Contains(t, logs, `"message":"stopped"`)
 	assert.NotContains(t, logs, "mistymoore@yahoo.com", "no email in any log line")
 
@@ -211,4 +214,39 @@ func TestKill9LosesNoAcknowledgedCreate(t *testing.T) {
 		require.Equal(t, http.StatusOK, res.StatusCode, "bond %s got a 201 before SIGKILL and must survive it", id)
 	}
 	t.Logf("%d acknowledged creates survived SIGKILL", len(acked))
+}
+
+// TestNewLogger checks the ECS base fields of every JSON line, and that the
+// console format keeps the level and message for people but not the fields
+// that never change.
+func TestNewLogger(t *testing.T) {
+	var out bytes.Buffer
+	log := newLogger(config.Config{LogLevel: zerolog.InfoLevel, LogFormat: "json"}, &out)
+	log.Warn().Msg("hello")
+	var line map[string]any
+	require.NoError(t, json.Unmarshal(out.Bytes(), &line), "a JSON line: %s", out.String())
+	assert.Equal(t, "warn", line["log.level"])
+	assert.Equal(t, "hello", line["message"])
+	assert.Equal(t, "bond-registry", line["service.name"])
+	assert.Equal(t, version, line["service.version"])
+	assert.NotEmpty(t, line["ecs.version"])
+	ts, _ := line["@timestamp"].(string)
+	parsed, err := time.Parse(time.RFC3339, ts)
+	require.NoError(t, err, "@timestamp is RFC 3339: %q", ts)
+	assert.True(t, strings.HasSuffix(ts, "Z"), "@timestamp is UTC: %q", ts)
+	assert.WithinDuration(t, time.Now(), parsed, time.Minute)
+
+	out.Reset()
+	log = newLogger(config.Config{LogLevel: zerolog.InfoLevel, LogFormat: "console"}, &out)
+	log.Info().Str("url.path", "/bonds").Msg("hello")
+	assert.Contains(t, out.String(), "INF")
+	assert.Contains(t, out.String(), "hello")
+	assert.Regexp(t, `url\.path=\S*/bonds`, out.String())
+	assert.NotContains(t, out.String(), "ecs.version")
+	assert.NotContains(t, out.String(), "{", "not JSON")
+
+	out.Reset()
+	log = newLogger(config.Config{LogLevel: zerolog.WarnLevel, LogFormat: "json"}, &out)
+	log.Info().Msg("hidden")
+	assert.Empty(t, out.String(), "LOG_LEVEL=warn drops info lines")
 }

@@ -72,7 +72,7 @@ func serve(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	log.Info().Str("addr", ln.Addr().String()).Str("version", version).Str("config", cfg.String()).
+	log.Info().Str("addr", ln.Addr().String()).Str("config", cfg.String()).
 		Dur("startup_ms", time.Since(start)).Msg("serving")
 
 	errc := make(chan error, 1)
@@ -172,6 +172,6 @@ func healthcheck(ctx context.Context, cfg config.Config) error {
 type errorLogWriter struct{ log zerolog.Logger }
 
 func (w errorLogWriter) Write(p []byte) (int, error) {
-	w.log.Warn().Str("component", "net/http").Msg(strings.TrimSpace(string(p)))
+	w.log.Warn().Str("log.logger", "net/http").Msg(strings.TrimSpace(string(p)))
 	return len(p), nil
 }

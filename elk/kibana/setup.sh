@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # setup.sh: creates the Kibana objects of the local stack, idempotently:
-#   - the data view "filebeat-*" (id filebeat, time field @timestamp),
-#     from data-view.json;
+#   - the data view "filebeat-*" (id filebeat, time field @timestamp,
+#     event.duration shown in milliseconds), from data-view.json;
 #   - the saved search "Bond Registry logs" (id bond-registry-logs), the
-#     bond-registry container's lines with the columns level, message,
-#     method, route, status, duration_ms, request_id, newest first, from
-#     saved-search.json.
+#     bond-registry container's lines with the ECS columns log.level,
+#     message, http.request.method, http.route, url.path,
+#     http.response.status_code, http.response.body.bytes, event.duration,
+#     http.request.id, trace.id, newest first, from saved-search.json.
 # It first waits for Kibana's /api/status to say "available", with bounded
 # retries. Runs from the host (make init) or as the kibana-setup service.
 #

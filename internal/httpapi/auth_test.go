@@ -54,7 +54,7 @@ func bearer(key string) apitest.Header { return apitest.Header{"Authorization": 
 func TestAuth_EveryRoute(t *testing.T) {
 	set, read, write, admin := testKeys(t)
 	var logs syncBuffer
-	log := zerolog.New(&logs).With().Timestamp().Logger()
+	log := newECSLogger(&logs)
 	c := newClient(t, httpapi.NewServer(log, newBoltRepo(t), httpapi.Config{
 		APIKeys: set, Metrics: metrics.New("test"),
 	}))

@@ -99,7 +99,7 @@ func TestServer_Deadline(t *testing.T) {
 // because no client input may cause one.
 func TestServer_InternalError(t *testing.T) {
 	var logs syncBuffer
-	log := zerolog.New(&logs).With().Timestamp().Logger()
+	log := newECSLogger(&logs)
 	repo := &bondfake.Repo{Repository: newBoltRepo(t), GetFn: func(context.Context, string) (bond.Bond, error) {
 		return bond.Bond{}, errors.New("read page 7: checksum mismatch")
 	}}
@@ -113,18 +113,18 @@ func TestServer_InternalError(t *testing.T) {
 	lines := waitLines(t, &logs, 2)
 	var errLines []map[string]any
 	for _, l := range lines {
-		if l["level"] == "error" {
+		if l["log.level"] == "error" {
 			errLines = append(errLines, l)
 		}
 	}
 	require.Len(t, errLines, 1, "the cause is logged once: %v", lines)
-	assert.Equal(t, "req-500", errLines[0]["request_id"])
-	assert.Contains(t, errLines[0]["error"], "checksum mismatch")
+	assert.Equal(t, "req-500", errLines[0]["http.request.id"])
+	assert.Contains(t, errLines[0]["error.message"], "checksum mismatch")
 }
 
 func TestServer_Panic(t *testing.T) {
 	var logs syncBuffer
-	log := zerolog.New(&logs).With().Timestamp().Logger()
+	log := newECSLogger(&logs)
 	repo := &bondfake.Repo{Repository: newBoltRepo(t), GetFn: func(context.Context, string) (bond.Bond, error) {
 		panic("nil map somewhere")
 	}}
@@ -141,11 +141,13 @@ func TestServer_Panic(t *testing.T) {
 		switch l["message"] {
 		case "handler panicked":
 			sawPanic = true
-			assert.Equal(t, "error", l["level"])
-			assert.Equal(t, res.Header.Get("X-Request-ID"), l["request_id"])
+			assert.Equal(t, "error", l["log.level"])
+			assert.Equal(t, res.Header.Get("X-Request-ID"), l["http.request.id"])
+			assert.Equal(t, "nil map somewhere", l["error.message"])
+			assert.Contains(t, l["error.stack_trace"], "runtime/debug.Stack")
 		case "request":
 			sawAccess = true
-			assert.InDelta(t, 500, l["status"], 0)
+			assert.InDelta(t, 500, l["http.response.status_code"], 0)
 		}
 	}
 	assert.True(t, sawPanic, "panic logged: %v", lines)

@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"io"
+	"math"
 	"net/http"
 	"strings"
 	"sync"
@@ -13,8 +15,10 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.elastic.co/ecszerolog"
 
 	"github.com/bondregistry/bond-registry/internal/httpapi"
+	"github.com/bondregistry/bond-registry/internal/httpapi/apitest"
 )
 
 // syncBuffer is a bytes.Buffer safe for the server's goroutines.
@@ -34,6 +38,14 @@ func (b *syncBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
+
+// ecsLogger is built once, before any test runs, as cmd/bond-registry builds
+// the service's: ecszerolog.New sets zerolog's process-wide field names, which
+// must not change while servers of other tests log.
+var ecsLogger = ecszerolog.New(io.Discard)
+
+// newECSLogger returns an ECS logger writing to w.
+func newECSLogger(w io.Writer) zerolog.Logger { return ecsLogger.Output(w) }
 
 // waitLines waits until the log holds at least n lines (the access line is
 // written as the handler returns, which may be just after the client has
@@ -62,8 +74,7 @@ func waitLines(t *testing.T, logs *syncBuffer, n int) []map[string]any {
 // that no subscriber name or email reaches the log.
 func TestServer_Logging(t *testing.T) {
 	var logs syncBuffer
-	log := zerolog.New(&logs).With().Timestamp().Logger()
-	c := newClient(t, httpapi.NewServer(log, newBoltRepo(t), httpapi.Config{}))
+	c := newClient(t, httpapi.NewServer(newECSLogger(&logs), newBoltRepo(t), httpapi.Config{}))
 
 	secrets := []string{"Lori Rodriguez", "mistymoore@yahoo.com", "David Watkins", "patrickbaker@hotmail.com",
 		"Emily Garrett", "walter59@yahoo.com"}
@@ -106,23 +117,51 @@ func TestServer_Logging(t *testing.T) {
 	require.Len(t, access, len(steps), "one access line per request")
 	for i, s := range steps {
 		l := access[i]
-		assert.Equal(t, "info", l["level"], "step %d", i)
-		assert.NotEmpty(t, l["time"], "step %d: time", i)
-		_, err := time.Parse(time.RFC3339, l["time"].(string))
-		assert.NoError(t, err, "step %d: time is RFC 3339", i)
-		assert.Equal(t, ids[i], l["request_id"], "step %d: request_id", i)
-		assert.Equal(t, s.method, l["method"], "step %d: method", i)
-		assert.Equal(t, s.route, l["route"], "step %d: route pattern", i)
-		assert.Equal(t, strings.SplitN(s.path, "?", 2)[0], l["path"], "step %d: path", i)
-		assert.InDelta(t, s.status, l["status"], 0, "step %d: status", i)
+		assert.Equal(t, "info", l["log.level"], "step %d", i)
+		assert.NotEmpty(t, l["ecs.version"], "step %d: ecs.version", i)
+		ts, _ := l["@timestamp"].(string)
+		_, err := time.Parse(time.RFC3339, ts)
+		assert.NoError(t, err, "step %d: @timestamp is RFC 3339", i)
+		assert.Equal(t, ids[i], l["http.request.id"], "step %d: http.request.id", i)
+		assert.Equal(t, s.method, l["http.request.method"], "step %d: http.request.method", i)
+		assert.Equal(t, s.route, l["http.route"], "step %d: http.route, the route pattern", i)
+		assert.Equal(t, strings.SplitN(s.path, "?", 2)[0], l["url.path"], "step %d: url.path", i)
+		assert.InDelta(t, s.status, l["http.response.status_code"], 0, "step %d: http.response.status_code", i)
 		if s.status != http.StatusNoContent {
-			assert.Greater(t, l["bytes"], 0.0, "step %d: bytes", i)
+			assert.Greater(t, l["http.response.body.bytes"], 0.0, "step %d: http.response.body.bytes", i)
 		}
-		assert.Contains(t, l, "duration_ms", "step %d", i)
-		assert.GreaterOrEqual(t, l["duration_ms"], 0.0, "step %d", i)
+		d, ok := l["event.duration"].(float64)
+		assert.True(t, ok, "step %d: event.duration is a number: %v", i, l["event.duration"])
+		assert.Positive(t, d, "step %d: event.duration", i)
+		assert.Equal(t, math.Trunc(d), d, "step %d: event.duration in whole nanoseconds", i)
+		assert.NotContains(t, l, "trace.id", "step %d: no traceparent, no trace.id", i)
 	}
 	all := logs.String()
 	for _, s := range secrets {
 		assert.NotContains(t, all, s, "a subscriber's name or email is in the log")
+	}
+}
+
+// TestServer_LogTraceID checks that a valid W3C traceparent puts its trace id
+// on every line of the request as trace.id, and that an invalid one is
+// ignored (and does not fail the request).
+func TestServer_LogTraceID(t *testing.T) {
+	var logs syncBuffer
+	c := newClient(t, httpapi.NewServer(newECSLogger(&logs), newBoltRepo(t), httpapi.Config{}))
+	const traceID = "4bf92f3577b34da6a3ce929d0e0e4736"
+	for _, tc := range []struct{ traceparent, want string }{
+		{"00-" + traceID + "-00f067aa0ba902b7-01", traceID},
+		{"00-00000000000000000000000000000000-00f067aa0ba902b7-01", ""}, // all-zero trace id: invalid
+		{"00-" + strings.ToUpper(traceID) + "-00f067aa0ba902b7-01", ""}, // upper-case hex: invalid
+		{"garbage", ""},
+	} {
+		res := c.Do(t, http.MethodGet, "/bonds/NOPE", "", apitest.Header{"traceparent": tc.traceparent})
+		require.Equal(t, http.StatusNotFound, res.Status)
+	}
+	lines := waitLines(t, &logs, 4)
+	require.Len(t, lines, 4, "one access line per request")
+	assert.Equal(t, traceID, lines[0]["trace.id"], "a valid traceparent")
+	for i, l := range lines[1:] {
+		assert.NotContains(t, l, "trace.id", "invalid traceparent %d", i+1)
 	}
 }

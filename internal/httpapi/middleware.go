@@ -11,6 +11,8 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/rs/zerolog"
 	"github.com/rs/zerolog/hlog"
+	"go.opentelemetry.io/otel/propagation"
+	oteltrace "go.opentelemetry.io/otel/trace"
 
 	"github.com/bondregistry/bond-registry/internal/metrics"
 )
@@ -24,9 +26,16 @@ const maxRequestIDLen = 128
 
 // newLogMiddleware returns, outermost first, the middleware that puts a copy
 // of log in the request's context, gives the request its id (and the logger
-// the request_id field), and writes one access line per request once the
-// response is done, also counting it in m when m is not nil (one measurement
-// for both). Only method, route and path are logged: never a body.
+// the http.request.id and trace.id fields), and writes one access line per
+// request once the response is done, also counting it in m when m is not nil
+// (one measurement for both). Only method, route and path are logged: never
+// a query string or a body.
+//
+// The access line's fields are ECS 8 names (https://www.elastic.co/guide/en/ecs/current/ecs-http.html):
+// http.request.method, http.route (the chi route pattern, as OpenTelemetry's
+// semantic conventions name it), url.path, http.response.status_code,
+// http.response.body.bytes and event.duration (nanoseconds, as ECS says);
+// message is "request".
 func newLogMiddleware(log zerolog.Logger, m *metrics.Metrics) []func(http.Handler) http.Handler {
 	return []func(http.Handler) http.Handler{
 		hlog.NewHandler(log),
@@ -43,20 +52,22 @@ func newLogMiddleware(log zerolog.Logger, m *metrics.Metrics) []func(http.Handle
 				m.Observe(route, r.Method, status, d)
 			}
 			hlog.FromRequest(r).Info().
-				Str("method", r.Method).
-				Str("route", route).
-				Str("path", r.URL.Path).
-				Int("status", status).
-				Int("bytes", size).
-				Float64("duration_ms", float64(d.Microseconds())/1000).
+				Str("http.request.method", r.Method).
+				Str("http.route", route).
+				Str("url.path", r.URL.Path).
+				Int("http.response.status_code", status).
+				Int("http.response.body.bytes", size).
+				Int64("event.duration", d.Nanoseconds()).
 				Msg("request")
 		}),
 	}
 }
 
 // requestID takes X-Request-ID from the request, or generates one, adds it to
-// the request's logger (so every line of the request carries it), and sets it
-// on the response.
+// the request's logger as http.request.id (so every line of the request
+// carries it), and sets it on the response. When the request carries a valid
+// W3C traceparent header (https://www.w3.org/TR/trace-context/), its trace id
+// goes on the logger as trace.id, so that the lines join the caller's trace.
 func requestID(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.Header.Get(RequestIDHeader)
@@ -64,8 +75,14 @@ func requestID(next http.Handler) http.Handler {
 			id = rand.Text()
 		}
 		w.Header().Set(RequestIDHeader, id)
+		trace := oteltrace.SpanContextFromContext(
+			propagation.TraceContext{}.Extract(r.Context(), propagation.HeaderCarrier(r.Header)))
 		zerolog.Ctx(r.Context()).UpdateContext(func(c zerolog.Context) zerolog.Context {
-			return c.Str("request_id", id)
+			c = c.Str("http.request.id", id)
+			if trace.HasTraceID() {
+				c = c.Str("trace.id", trace.TraceID().String())
+			}
+			return c
 		})
 		next.ServeHTTP(w, r)
 	})
@@ -99,8 +116,8 @@ func recoverer(next http.Handler) http.Handler {
 				panic(rec)
 			}
 			hlog.FromRequest(r).Error().
-				Str("panic", fmt.Sprint(rec)).
-				Bytes("stack", debug.Stack()).
+				Str("error.message", fmt.Sprint(rec)).
+				Bytes("error.stack_trace", debug.Stack()).
 				Msg("handler panicked")
 			writeError(w, r, errPanic)
 		}()

@@ -68,9 +68,10 @@ type Config struct {
 }
 
 // NewServer returns the handler of the whole API. log receives one access
-// line per request and the causes of internal errors; it should carry a
-// timestamp (zerolog.New(w).With().Timestamp().Logger()), which is the
-// access line's "time" field.
+// line per request and the causes of internal errors, in ECS field names
+// (see newLogMiddleware); it should be an ECS logger (ecszerolog.New, as
+// cmd/bond-registry builds it), which gives every line @timestamp,
+// log.level and ecs.version.
 func NewServer(log zerolog.Logger, repo bond.Repository, cfg Config) http.Handler {
 	if cfg.RequestTimeout <= 0 {
 		cfg.RequestTimeout = DefaultRequestTimeout

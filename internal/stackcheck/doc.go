@@ -1,6 +1,8 @@
-// Package stackcheck holds CI checks of the local stack's files that need no
-// Docker engine: every YAML file parses, docker-compose.yml references only
-// files that exist, and the Filebeat decoding rules in elk/filebeat turn the
-// service's real access lines into the fields the Kibana saved search shows.
-// It has no code of its own; the checks are its tests.
+// Package stackcheck holds CI checks of the local stack's files: every YAML
+// file parses and docker-compose.yml references only files that exist and
+// keeps the names and order the README promises (no engine needed); and,
+// built with -tags filebeatcheck and run by scripts/filebeat-check.sh, the
+// check of what the real Filebeat emits from the service's container log
+// with elk/filebeat/filebeat.yml. It has no code of its own; the checks are
+// its tests.
 package stackcheck
