@@ -8,13 +8,10 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -136,86 +133,6 @@ func TestRun_Usage(t *testing.T) {
 // TestKill9LosesNoAcknowledgedCreate starts the real binary, streams creates
 // at it from 8 clients, kills it with SIGKILL mid-stream, restarts it on the
 // same file, and checks that every create that got a 201 is there.
-func TestKill9LosesNoAcknowledgedCreate(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and kills the real binary; skipped with -short")
-	}
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "bond-registry")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Stderr = os.Stderr
-	require.NoError(t, build.Run())
-
-	port := freePort(t)
-	base := fmt.Sprintf("http://127.0.0.1:%d", port)
-	start := func() *exec.Cmd {
-		cmd := exec.Command(bin, "serve")
-		cmd.Env = append(os.Environ(), "PORT="+strconv.Itoa(port), "BOLT_PATH="+filepath.Join(dir, "bonds.db"), "LOG_LEVEL=warn")
-		require.NoError(t, cmd.Start())
-		t.Cleanup(func() { _ = cmd.Process.Kill(); _, _ = cmd.Process.Wait() })
-		waitForReady(t, base+"/readyz")
-		return cmd
-	}
-	server := start()
-
-	var (
-		mu    sync.Mutex
-		acked []string
-		n     atomic.Int64
-		wg    sync.WaitGroup
-	)
-	client := &http.Client{Timeout: 2 * time.Second}
-	stop := make(chan struct{})
-	for w := range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				id := fmt.Sprintf("K%d-%d", w, n.Add(1))
-				body := fmt.Sprintf(`{"bond_id":%q,"host_account_id":"H%s","sub_account_id":"S","host_cost_center":"c","sub_cost_center":"d"}`, id, id)
-				res, err := client.Post(base+"/bonds", "application/json", strings.NewReader(body))
-				if err != nil {
-					return // the server is gone
-				}
-				res.Body.Close()
-				if res.StatusCode == http.StatusCreated {
-					mu.Lock()
-					acked = append(acked, id)
-					mu.Unlock()
-				}
-			}
-		}()
-	}
-	// Kill once a good number of creates were acknowledged (bounded wait).
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		mu.Lock()
-		k := len(acked)
-		mu.Unlock()
-		if k >= 300 {
-			break
-		}
-	}
-	require.NoError(t, server.Process.Signal(os.Kill))
-	_, _ = server.Process.Wait()
-	close(stop)
-	wg.Wait()
-	require.NotEmpty(t, acked, "some creates were acknowledged before the kill")
-
-	start()
-	for _, id := range acked {
-		res, err := client.Get(base + "/bonds/" + id)
-		require.NoError(t, err)
-		res.Body.Close()
-		require.Equal(t, http.StatusOK, res.StatusCode, "bond %s got a 201 before SIGKILL and must survive it", id)
-	}
-	t.Logf("%d acknowledged creates survived SIGKILL", len(acked))
-}
-
 // TestNewLogger checks the ECS base fields of every JSON line, and that the
 // console format keeps the level and message for people but not the fields
 // that never change.
