@@ -130,9 +130,6 @@ func TestRun_Usage(t *testing.T) {
 	assert.Equal(t, "dev\n", out.String())
 }
 
-// TestKill9LosesNoAcknowledgedCreate starts the real binary, streams creates
-// at it from 8 clients, kills it with SIGKILL mid-stream, restarts it on the
-// same file, and checks that every create that got a 201 is there.
 // TestNewLogger checks the ECS base fields of every JSON line, and that the
 // console format keeps the level and message for people but not the fields
 // that never change.
