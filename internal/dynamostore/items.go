@@ -115,15 +115,19 @@ func decodeBond(av map[string]types.AttributeValue) (b bond.Bond, ok bool, err e
 	if err != nil {
 		return bond.Bond{}, false, bond.ErrUnreadable(id, err.Error())
 	}
-	rest := make(map[string]types.AttributeValue, len(av))
-	for k, v := range av {
-		if k != attrSubscribers {
-			rest[k] = v
-		}
+	var it struct { // bondItem without the subscribers, read above
+		BondID         string `dynamodbav:"bond_id"`
+		HostAccountID  string `dynamodbav:"host_account_id"`
+		SubAccountID   string `dynamodbav:"sub_account_id"`
+		HostCostCenter string `dynamodbav:"host_cost_center"`
+		SubCostCenter  string `dynamodbav:"sub_cost_center"`
+		Version        int64  `dynamodbav:"version"`
 	}
-	var it bondItem
-	if err := attributevalue.UnmarshalMap(rest, &it); err != nil {
+	if err := attributevalue.UnmarshalMap(av, &it); err != nil {
 		return bond.Bond{}, false, bond.ErrUnreadable(id, "an attribute has the wrong type")
+	}
+	if it.Version < 0 || it.Version > maxVersion {
+		return bond.Bond{}, false, bond.ErrUnreadable(id, "version out of range")
 	}
 	b = bond.Bond{
 		BondID: it.BondID, HostAccountID: it.HostAccountID, SubAccountID: it.SubAccountID,
@@ -132,6 +136,12 @@ func decodeBond(av map[string]types.AttributeValue) (b bond.Bond, ok bool, err e
 	}
 	return b, true, nil
 }
+
+// maxVersion is the largest version the store reads: 2^53, where a
+// DynamoDB number still converts exactly, and far from int64's end, so a
+// version bump can never wrap (an item written by hand with a larger or
+// negative version is refused, never served with a tag that could repeat).
+const maxVersion = 1 << 53
 
 // decodeSubscribers reads the subscribers attribute in any of the forms
 // decodeBond takes.
