@@ -125,6 +125,11 @@ func checkID(v string, loc ...string) []Problem {
 }
 
 func checkText(v string, minLen, maxLen int, loc ...string) []Problem {
+	if !utf8.ValidString(v) {
+		// A path or query value can carry any bytes (%FF); stored as it is,
+		// a store would turn them into U+FFFD and reach another bond.
+		return []Problem{{Loc: loc, Type: "value_error.str.utf8", Msg: "must be valid UTF-8"}}
+	}
 	switch n := utf8.RuneCountInString(v); {
 	case n < minLen:
 		return []Problem{{Loc: loc, Type: "value_error.any_str.min_length",

@@ -71,23 +71,20 @@ func versionOfTag(tag string) (int64, bool) {
 	return v, true
 }
 
-// maxTags bounds the entity tags read from one header line.
-const maxTags = 64
-
 // parseTagList splits one header line of the form
 // "*" / #entity-tag (RFC 9110 §13.1.1) into its members, each "*" or an
 // entity tag with its quotes and any W/ prefix. ok is false when the line
-// does not follow the grammar (empty list elements are allowed, as the #
-// rule says, RFC 9110 §5.6.1) or holds more than maxTags members.
+// does not follow the grammar: "*" with anything else, or a member that is
+// not an entity tag (empty list elements are allowed, as the # rule says,
+// RFC 9110 §5.6.1). There is no bound on the number of tags but the header
+// cap: a bound that made a long list "match nothing" would let a write
+// through that If-None-Match meant to stop.
 func parseTagList(line string) (tags []string, ok bool) {
 	s := line
 	for {
 		s = strings.TrimLeft(s, " \t,")
 		if s == "" {
 			return tags, true
-		}
-		if len(tags) == maxTags {
-			return nil, false
 		}
 		var tag string
 		switch {
@@ -114,6 +111,9 @@ func parseTagList(line string) (tags []string, ok bool) {
 			tag, s = s[:end], s[end:]
 		}
 		tags = append(tags, tag)
+		if len(tags) > 1 && (tag == "*" || tags[0] == "*") {
+			return nil, false // "*" stands alone
+		}
 		s = strings.TrimLeft(s, " \t")
 		if s != "" && s[0] != ',' {
 			return nil, false

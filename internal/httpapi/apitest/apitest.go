@@ -78,6 +78,7 @@ func RunAPITests(t *testing.T, newRepo func(t *testing.T) bond.Repository, opts 
 	t.Run("SubscriberRemove", func(t *testing.T) { s.run(t, subscriberRemoveCases()) })
 	t.Run("Protocol", func(t *testing.T) { s.run(t, protocolCases()) })
 	t.Run("Conditional", func(t *testing.T) { s.run(t, conditionalCases()) })
+	t.Run("Attack", func(t *testing.T) { s.run(t, attackCases()) })
 	t.Run("ConcurrentSubscriberAdds", s.testConcurrentAdds)
 }
 

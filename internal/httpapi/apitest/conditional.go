@@ -2,6 +2,7 @@ package apitest
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -129,5 +130,42 @@ func storedAs(path string, want bond.Bond) func(t *testing.T, c *Client, res Res
 	return func(t *testing.T, c *Client, _ Response) {
 		t.Helper()
 		assert.Equal(t, want, getBond(t, c, path), "stored")
+	}
+}
+
+// attackCases are what an attacker found reading only the README (each a
+// regression test on both stores): a long If-None-Match list must still
+// stop a write, "*" mixed with tags is no list, and a path or query value
+// that is not UTF-8 never reaches a bond.
+func attackCases() []testCase {
+	seed := []bond.Bond{b1(), withID(b2(), "\ufffd")}
+	v1 := with(b1(), func(b *bond.Bond) { b.Version = 1 })
+	tags := []string{`"1"`}
+	for i := 100; i < 200; i++ {
+		tags = append(tags, `"`+strconv.Itoa(i)+`"`)
+	}
+	long := strings.Join(tags, ", ")
+	return []testCase{
+		{name: "update-412-if-none-match-101-tags", seed: seed, method: http.MethodPut, path: "/bonds/B1",
+			header: Header{"If-None-Match": long}, body: `{"host_cost_center": "zzz"}`, status: http.StatusPreconditionFailed,
+			detail: "Bond B1 is at a version the request excludes.", check: storedAs("/bonds/B1", v1)},
+		{name: "delete-412-if-none-match-101-tags", seed: seed, method: http.MethodDelete, path: "/bonds/B1",
+			header: Header{"If-None-Match": long}, status: http.StatusPreconditionFailed, check: storedAs("/bonds/B1", v1)},
+		{name: "get-304-if-none-match-101-tags", seed: seed, path: "/bonds/B1", header: Header{"If-None-Match": long},
+			status: http.StatusNotModified},
+		{name: "update-412-if-match-star-and-tag", seed: seed, method: http.MethodPut, path: "/bonds/B1",
+			header: Header{"If-Match": `*, "99"`}, body: `{"host_cost_center": "zzz"}`, status: http.StatusPreconditionFailed,
+			check: storedAs("/bonds/B1", v1)},
+		{name: "get-422-path-not-utf8", seed: seed, path: "/bonds/%FF", status: http.StatusUnprocessableEntity,
+			problems: []Problem{p("value_error.str.utf8", "path", "bond_id")}},
+		{name: "delete-422-path-not-utf8", seed: seed, method: http.MethodDelete, path: "/bonds/%80",
+			status: http.StatusUnprocessableEntity, problems: []Problem{p("value_error.str.utf8", "path", "bond_id")},
+			check: func(t *testing.T, c *Client, _ Response) {
+				assert.Equal(t, http.StatusOK, c.Do(t, http.MethodGet, "/bonds/%EF%BF%BD", "", nil).Status, "the U+FFFD bond is untouched")
+			}},
+		{name: "subscriber-remove-422-sid-not-utf8", seed: seed, method: http.MethodDelete, path: "/bonds/B1/subscribers/%C0%AF",
+			status: http.StatusUnprocessableEntity, problems: []Problem{p("value_error.str.utf8", "path", "sid")}},
+		{name: "list-422-query-not-utf8", seed: seed, path: "/bonds?account_id=%FF", status: http.StatusUnprocessableEntity,
+			problems: []Problem{p("value_error.str.utf8", "query", "account_id")}},
 	}
 }
