@@ -15,7 +15,9 @@ import (
 	"context"
 	"errors"
 	"maps"
+	"math/rand/v2"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -58,8 +60,25 @@ func New(client Client, table string) *Store {
 }
 
 // maxRaces bounds the optimistic-concurrency loops of Modify and Delete:
-// each round loses only to a write that just succeeded.
-const maxRaces = 5
+// each round loses only to a write that just succeeded, so a writer among n
+// concurrent ones on one bond needs at most n rounds; the request's
+// deadline bounds them too.
+const maxRaces = 64
+
+// backoff waits before round attempt+1 of a lost race: a random time of up
+// to 2^attempt ms (at most 32 ms), so that writers that collided spread out.
+// It returns the context's error when the request's deadline comes first.
+func backoff(ctx context.Context, attempt int) error {
+	d := time.Duration(rand.Int64N(int64(time.Millisecond)<<min(attempt, 5)) + 1)
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
 
 // errRace says the bond changed between the read and the conditional write.
 var errRace = errors.New("the bond changed concurrently")
@@ -154,7 +173,12 @@ func (s *Store) conditionalPut(item any, cond expression.ConditionBuilder) (*typ
 // version read (replace). A lost race reads again.
 func (s *Store) Modify(ctx context.Context, id string, pre bond.Precondition, change bond.Change) (bond.Bond, error) {
 	op := "modify bond " + id
-	for range maxRaces {
+	for attempt := range maxRaces {
+		if attempt > 0 {
+			if err := backoff(ctx, attempt); err != nil {
+				return bond.Bond{}, bond.Unavailable(op, err)
+			}
+		}
 		cur, err := s.checked(ctx, op, id, pre)
 		switch {
 		case err != nil:
@@ -298,7 +322,12 @@ func (s *Store) withOldGuard(ctx context.Context, b bond.Bond, write func([]type
 // bond that does not exist is no error when pre allows it.
 func (s *Store) Delete(ctx context.Context, id string, pre bond.Precondition) error {
 	op := "delete bond " + id
-	for range maxRaces {
+	for attempt := range maxRaces {
+		if attempt > 0 {
+			if err := backoff(ctx, attempt); err != nil {
+				return bond.Unavailable(op, err)
+			}
+		}
 		cur, err := s.checked(ctx, op, id, pre)
 		if err != nil || cur == nil {
 			return err

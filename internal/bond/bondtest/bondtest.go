@@ -31,6 +31,7 @@ func RunRepositoryTests(t *testing.T, newRepo func(t *testing.T) bond.Repository
 	t.Run("RemoveSubscriber", func(t *testing.T) { testRemoveSubscriber(t, newRepo) })
 	t.Run("List", func(t *testing.T) { testList(t, newRepo) })
 	t.Run("Regressions", func(t *testing.T) { testRegressions(t, newRepo) })
+	t.Run("Contention", func(t *testing.T) { testContention(t, newRepo) })
 	t.Run("Ping", func(t *testing.T) {
 		t.Parallel()
 		repo := newRepo(t)

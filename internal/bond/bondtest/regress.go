@@ -3,6 +3,7 @@ package bondtest
 import (
 	"context"
 	"fmt"
+	"sync"
 	"strings"
 	"testing"
 
@@ -91,5 +92,27 @@ func testRegressions(t *testing.T, newRepo newRepoFunc) {
 		err = bond.Delete(ctx, repo, "nope", bond.Precondition{IfMatch: &bond.Versions{Any: true}})
 		requireErr(t, err, bond.ErrVersionMismatch("nope"))
 		require.NoError(t, bond.Delete(ctx, repo, "A", bond.Precondition{IfMatch: &bond.Versions{List: []int64{1, 2}}}))
+	})
+}
+
+// testContention is the attacker's case: 16 writers without If-Match change
+// one bond at once. Every one must succeed (a lost race reads again), and
+// the version must count every change.
+func testContention(t *testing.T, newRepo newRepoFunc) {
+	run(t, "concurrent updates of one bond all succeed", newRepo, func(t *testing.T, ctx context.Context, repo bond.Repository) {
+		mustCreate(t, repo, newBond("HOT", "H", "S"))
+		const writers = 16
+		errs := make([]error, writers)
+		var wg sync.WaitGroup
+		for i := range writers {
+			wg.Go(func() {
+				_, errs[i] = bond.UpdateBond(ctx, repo, "HOT", bond.Update{HostCostCenter: ptr(fmt.Sprintf("v%d", i))}, bond.Precondition{})
+			})
+		}
+		wg.Wait()
+		for i, err := range errs {
+			require.NoError(t, err, "writer %d", i)
+		}
+		assert.Equal(t, int64(1+writers), mustGet(t, repo, "HOT").Version)
 	})
 }
