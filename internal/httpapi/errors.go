@@ -75,7 +75,22 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 			hlog.FromRequest(r).Warn().Err(err).Msg("store unavailable")
 		}
 	}
+	if r.ContentLength != 0 && answeredBeforeBody[status] {
+		// Answer at once: else net/http first reads what is left of the
+		// body (up to 256 KiB), which from a slow client takes until the
+		// read timeout, and the client sees no answer at all.
+		w.Header().Set("Connection", "close")
+	}
 	encode(w, status, errorBody{Detail: detail})
+}
+
+// answeredBeforeBody are the statuses that can be answered before the
+// request's body was read: the key, the route, the size, the media type or
+// the load decide them.
+var answeredBeforeBody = map[int]bool{
+	http.StatusUnauthorized: true, http.StatusForbidden: true, http.StatusNotFound: true,
+	http.StatusMethodNotAllowed: true, http.StatusRequestEntityTooLarge: true,
+	http.StatusUnsupportedMediaType: true, http.StatusServiceUnavailable: true,
 }
 
 // classify returns the status and the client-safe detail of err.

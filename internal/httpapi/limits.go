@@ -65,7 +65,7 @@ func headerBytes(r *http.Request) int {
 // limitInFlight lets at most n requests through at once; one more is a 503
 // with Retry-After at once rather than a queue, so that overload sheds load
 // instead of growing memory and latency; when that request has a body, the
-// answer says Connection: close. n <= 0 is no limit.
+// answer says Connection: close (writeError). n <= 0 is no limit.
 func limitInFlight(n int) func(http.Handler) http.Handler {
 	if n <= 0 {
 		return open
@@ -78,13 +78,8 @@ func limitInFlight(n int) func(http.Handler) http.Handler {
 				defer func() { <-slots }()
 				next.ServeHTTP(w, r)
 			default:
-				if r.ContentLength != 0 {
-					// Answer at once: without this net/http reads what
-					// is left of the body first (up to 256 KiB), which
-					// from a slow client takes until the read timeout.
-					w.Header().Set("Connection", "close")
-				}
-				writeError(w, r, errBusy)
+				writeError(w, r, errBusy) // before the body: Connection: close
+
 			}
 		})
 	}

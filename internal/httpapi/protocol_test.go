@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/bondregistry/bond-registry/internal/apikey"
 	"github.com/bondregistry/bond-registry/internal/bond"
 	"github.com/bondregistry/bond-registry/internal/bond/bondfake"
 	"github.com/bondregistry/bond-registry/internal/httpapi"
@@ -241,4 +242,38 @@ func TestProtocol_ForeignHandlersErrorsAreJSON(t *testing.T) {
 	res := c.Do(t, http.MethodGet, "/docs/index.html", "", nil)
 	assert.Equal(t, http.StatusOK, res.Status)
 	assert.Contains(t, res.Header.Get("Content-Type"), "text/html")
+}
+
+// The attacker's case: an error decided before the body is read (no key,
+// wrong media type) reached a client that holds its body back only after
+// the read timeout, or never. It comes at once, and the connection closes.
+func TestProtocol_EarlyErrorsComeBeforeTheBody(t *testing.T) {
+	_, parsed, err := apikey.Generate("reader", []string{apikey.ScopeRead})
+	require.NoError(t, err)
+	set, err := apikey.NewSet([]apikey.Key{parsed})
+	require.NoError(t, err)
+	for name, tc := range map[string]struct {
+		cfg    httpapi.Config
+		header string
+		status int
+	}{
+		"401 no key":     {httpapi.Config{APIKeys: set}, "Content-Type: application/json\r\n", http.StatusUnauthorized},
+		"415 text/plain": {httpapi.Config{}, "Content-Type: text/plain\r\n", http.StatusUnsupportedMediaType},
+	} {
+		t.Run(name, func(t *testing.T) {
+			srv := httptest.NewServer(httpapi.NewServer(zerolog.Nop(), newBoltRepo(t), tc.cfg))
+			t.Cleanup(srv.Close)
+			conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+			require.NoError(t, err)
+			defer conn.Close()
+			require.NoError(t, conn.SetDeadline(time.Now().Add(2*time.Second)))
+			_, err = io.WriteString(conn, "POST /bonds HTTP/1.1\r\nHost: x\r\n"+tc.header+"Content-Length: 100\r\n\r\n{")
+			require.NoError(t, err)
+			res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+			require.NoError(t, err, "the answer comes before the body is complete")
+			res.Body.Close()
+			assert.Equal(t, tc.status, res.StatusCode)
+			assert.True(t, res.Close, "Connection: close")
+		})
+	}
 }
