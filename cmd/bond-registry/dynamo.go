@@ -2,8 +2,12 @@ package main
 
 import (
 	"context"
+
 	"errors"
 	"fmt"
+
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/smithy-go/logging"
 
 	"github.com/rs/zerolog"
 
@@ -16,8 +20,8 @@ import (
 // openDynamo opens the DynamoDB store on the configured table. It does not
 // check that the table exists: /readyz does, so that the service can start
 // before the table does.
-func openDynamo(ctx context.Context, cfg config.Config) (bond.Repository, error) {
-	client, err := dynamostore.NewClient(ctx, cfg.DynamoEndpoint, cfg.AWSRegion)
+func openDynamo(ctx context.Context, cfg config.Config, log zerolog.Logger) (bond.Repository, error) {
+	client, err := dynamostore.NewClient(ctx, cfg.DynamoEndpoint, cfg.AWSRegion, sdkLogger(log))
 	if err != nil {
 		return nil, fmt.Errorf("dynamodb client: %w", err)
 	}
@@ -30,7 +34,7 @@ func migrate(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 	if cfg.Store != config.StoreDynamoDB {
 		return errors.New("migrate: only for STORE=dynamodb (the embedded store needs no migration)")
 	}
-	client, err := dynamostore.NewClient(ctx, cfg.DynamoEndpoint, cfg.AWSRegion)
+	client, err := dynamostore.NewClient(ctx, cfg.DynamoEndpoint, cfg.AWSRegion, sdkLogger(log))
 	if err != nil {
 		return fmt.Errorf("dynamodb client: %w", err)
 	}
@@ -49,4 +53,17 @@ func migrate(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 		log.Warn().Str("bond_id", sk.Key).Str("reason", sk.Reason).Msg("item left as it is: fix it by hand")
 	}
 	return nil
+}
+
+// sdkLogger makes the AWS SDK write its own lines (retries, a response body
+// it could not discard) through log, as JSON like every other line, instead
+// of its default plain-text logger on stderr.
+func sdkLogger(log zerolog.Logger) func(*awsconfig.LoadOptions) error {
+	return awsconfig.WithLogger(logging.LoggerFunc(func(c logging.Classification, format string, v ...any) {
+		e := log.Info()
+		if c == logging.Warn {
+			e = log.Warn()
+		}
+		e.Str("log.logger", "aws-sdk-go-v2").Msgf(format, v...)
+	}))
 }

@@ -27,7 +27,7 @@ import (
 // timeout, and closes the store.
 func serve(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 	start := time.Now()
-	repo, err := openStore(ctx, cfg)
+	repo, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
@@ -111,10 +111,10 @@ func listenAddr(cfg config.Config) string {
 }
 
 // openStore opens the configured bond store.
-func openStore(ctx context.Context, cfg config.Config) (bond.Repository, error) {
+func openStore(ctx context.Context, cfg config.Config, log zerolog.Logger) (bond.Repository, error) {
 	switch cfg.Store {
 	case config.StoreDynamoDB:
-		return openDynamo(ctx, cfg)
+		return openDynamo(ctx, cfg, log)
 	default:
 		return boltstore.Open(cfg.BoltPath)
 	}
@@ -131,7 +131,7 @@ func seedFile(ctx context.Context, cfg config.Config, log zerolog.Logger, path s
 	if err != nil {
 		return err
 	}
-	repo, err := openStore(ctx, cfg)
+	repo, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
