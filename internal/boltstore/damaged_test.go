@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 
+	bolt "go.etcd.io/bbolt"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -163,4 +165,20 @@ func TestStore_FileTruncatedWhileOpen(t *testing.T) {
 	}
 	t.Logf("%d of 300 reads failed after the truncation", failed)
 	assert.Positive(t, failed)
+}
+
+// The attacker's case: a record bbolt's own check cannot see (its pages are
+// sound, its bytes are not a bond) made check say ok while GET answered
+// 500. check decodes every record.
+func TestCheck_FindsUndecodableRecords(t *testing.T) {
+	path := filledStore(t, 20)
+	db, err := bolt.Open(path, 0o600, nil)
+	require.NoError(t, err)
+	require.NoError(t, db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket([]byte("bonds")).Put([]byte("B00003"), []byte{1, 1, 0xff})
+	}))
+	require.NoError(t, db.Close())
+	err = boltstore.Check(path)
+	require.ErrorIs(t, err, boltstore.ErrDamaged)
+	assert.Contains(t, err.Error(), "decode bond B00003")
 }

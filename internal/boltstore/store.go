@@ -107,7 +107,7 @@ func Check(path string) error { return inspect(path, true) }
 
 // inspect opens path read-only (a shared lock, no write) and checks that its
 // meta pages are valid and that the file holds the pages they count, and
-// with full also runs tx.Check. A missing or empty file passes: Open
+// with full also runs tx.Check and decodes every bond record. A missing or empty file passes: Open
 // creates it. Reading a page of the mapped file past its end raises SIGBUS;
 // it is turned into a panic here (debug.SetPanicOnFault) and reported as
 // damage instead of killing the process.
@@ -146,6 +146,19 @@ func inspect(path string, full bool) (err error) {
 		for err := range tx.Check() {
 			if n++; n <= 10 {
 				problems = append(problems, err.Error())
+			}
+		}
+		if n == 0 {
+			// bbolt checks its pages, not our records: decode every bond.
+			if b := tx.Bucket(bucketBonds); b != nil {
+				_ = b.ForEach(func(k, v []byte) error {
+					if _, err := decodeRecord(string(k), v); err != nil {
+						if n++; n <= 10 {
+							problems = append(problems, err.Error())
+						}
+					}
+					return nil
+				})
 			}
 		}
 		if n > 0 {
