@@ -86,6 +86,11 @@ func DocsHandler() http.Handler {
 		// RequestURI) cannot confuse it.
 		r2 := r.Clone(r.Context())
 		r2.RequestURI = r.URL.EscapedPath()
+		if r2.Method == http.MethodHead {
+			// http-swagger answers GET only; net/http drops the body of a
+			// HEAD answer itself (RFC 9110 §9.3.2).
+			r2.Method = http.MethodGet
+		}
 		ui.ServeHTTP(w, r2)
 	})
 }

@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"testing"
 
 	"github.com/rs/zerolog"
@@ -42,4 +43,18 @@ func TestServer_Docs(t *testing.T) {
 		require.Equal(t, http.StatusOK, res.Status)
 		assert.Contains(t, res.Header.Get("Content-Type"), "text/html")
 	})
+}
+
+// HEAD is served on every GET route, the Swagger UI's assets included (the
+// attacker found 405 there).
+func TestDocs_Head(t *testing.T) {
+	h := httpapi.NewServer(zerolog.Nop(), newBoltRepo(t), httpapi.Config{})
+	for _, path := range []string{"/docs/index.html", "/docs/swagger-ui.css", "/openapi.json"} {
+		get, head := httptest.NewRecorder(), httptest.NewRecorder()
+		h.ServeHTTP(get, httptest.NewRequest(http.MethodGet, path, nil))
+		h.ServeHTTP(head, httptest.NewRequest(http.MethodHead, path, nil))
+		assert.Equal(t, http.StatusOK, get.Code, path)
+		assert.Equal(t, get.Code, head.Code, path)
+		assert.Equal(t, get.Header().Get("Content-Type"), head.Header().Get("Content-Type"), path)
+	}
 }

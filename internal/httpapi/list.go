@@ -83,7 +83,7 @@ func parseListQuery(rawQuery string, tokens tokenSigner) (listQuery, error) {
 			lq.filter.ByHost = false
 		default:
 			ps = append(ps, bond.Problem{Loc: []string{"query", "by_host"},
-				Msg: "value could not be parsed to a boolean (true, false, 1, 0)", Type: "type_error.bool"})
+				Msg: "value could not be parsed to a boolean (true, false, 1, 0, in any case)", Type: "type_error.bool"})
 		}
 		lq.raw = append(lq.raw, [2]string{"by_host", strconv.FormatBool(lq.filter.ByHost)})
 	}
