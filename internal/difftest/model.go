@@ -21,9 +21,12 @@ const (
 	maxNameChars   = 256
 	maxEmailChars  = 254
 	maxSubscribers = 1000
-	maxBodyBytes   = 1 << 20
-	maxLimit       = 1000
-	defaultLimit   = 100
+	// maxObjectMembers: an object of a body with more members is refused
+	// whole (README "Limits").
+	maxObjectMembers = 64
+	maxBodyBytes     = 1 << 20
+	maxLimit         = 1000
+	defaultLimit     = 100
 
 	// A bond must fit in one DynamoDB item, "400 KB". The service may count
 	// 400,000 bytes or 400 KiB, and its size estimate may differ from
@@ -632,6 +635,9 @@ func decodeObject(data []byte, loc []string) (map[string]json.RawMessage, []Prob
 	}
 	var fields map[string]json.RawMessage
 	_ = json.Unmarshal(data, &fields)
+	if len(fields) > maxObjectMembers {
+		return nil, []Problem{{Loc: loc, Type: "value_error.too_many_members"}}
+	}
 	return fields, nil
 }
 
@@ -730,16 +736,21 @@ func (d *fieldReader) subscribers() (map[string]Sub, bool, []Problem) {
 	if t := bytes.TrimSpace(raw); len(t) == 0 || t[0] != '{' || json.Unmarshal(t, &entries) != nil {
 		return subs, true, []Problem{{Loc: loc, Type: "type_error.*"}}
 	}
-	var ps []Problem
 	if len(entries) > maxSubscribers {
-		ps = append(ps, Problem{Loc: loc, Type: "value_error.subscribers.max_items"})
+		// A map over the limit is refused whole, before its entries are read.
+		return subs, true, []Problem{{Loc: loc, Type: "value_error.subscribers.max_items"}}
 	}
+	var ps []Problem
 	for _, k := range slices.Sorted(maps.Keys(entries)) {
 		at := append(slices.Clone(loc), k)
 		t := bytes.TrimSpace(entries[k])
 		var fields map[string]json.RawMessage
 		if len(t) == 0 || t[0] != '{' || json.Unmarshal(t, &fields) != nil {
 			ps = append(ps, Problem{Loc: at, Type: "type_error.*"})
+			continue
+		}
+		if len(fields) > maxObjectMembers {
+			ps = append(ps, Problem{Loc: at, Type: "value_error.too_many_members"})
 			continue
 		}
 		sd := fieldReader{fields: fields, loc: at}
