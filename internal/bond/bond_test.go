@@ -1,9 +1,11 @@
 package bond_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/bondregistry/bond-registry/internal/bond"
 )
@@ -34,4 +36,68 @@ func TestKindOf(t *testing.T) {
 	u := bond.Unavailable("get", assert.AnError)
 	assert.NotContains(t, u.Message, assert.AnError.Error(), "the cause is not shown to clients")
 	assert.ErrorIs(t, u, assert.AnError)
+}
+
+// Every value rule, with its problem type and loc.
+func TestValidate_Rules(t *testing.T) {
+	for in, want := range map[string]string{
+		"":                       "value_error.any_str.min_length",
+		strings.Repeat("x", 129): "value_error.any_str.max_length",
+		"a\u0007b":               "value_error.str.control_characters",
+		" a":                     "value_error.str.whitespace",
+		".":                      "value_error.str.dot_segment",
+		"..":                     "value_error.str.dot_segment",
+		"a\xffb":                 "value_error.str.utf8",
+		strings.Repeat("😀", 128): "",
+		"ops[eu]":                "",
+	} {
+		ps := bond.ValidateID(in)
+		if want == "" {
+			assert.Empty(t, ps, "%q", in)
+			continue
+		}
+		require.NotEmpty(t, ps, "%q", in)
+		assert.Equal(t, want, ps[0].Type, "%q", in)
+		assert.Empty(t, ps[0].Loc, "an identifier on its own has no loc")
+	}
+	assert.Equal(t, "value_error.str.slash", bond.ValidateBondID("a/b")[0].Type)
+	s := bond.Subscriber{SID: "b", Name: "", Email: "B <b@example.com>"}
+	var types []string
+	for _, p := range s.Validate("subscribers", "b") {
+		types = append(types, strings.Join(p.Loc, ".")+" "+p.Type)
+	}
+	assert.Equal(t, []string{"subscribers.b.name value_error.any_str.min_length", "subscribers.b.email value_error.email"}, types)
+}
+
+func TestPrecondition_SingleVersion(t *testing.T) {
+	for _, tc := range []struct {
+		p    bond.Precondition
+		v    int64
+		ok   bool
+		name string
+	}{
+		{bond.Precondition{}, bond.AnyVersion, true, "none"},
+		{bond.IfVersion(3), 3, true, "one tag"},
+		{bond.Precondition{IfMatch: &bond.Versions{List: []int64{1, 2}}}, 0, false, "a list"},
+		{bond.Precondition{IfMatch: &bond.Versions{Any: true}}, 0, false, "*"},
+		{bond.Precondition{IfNoneMatch: &bond.Versions{Any: true}}, 0, false, "If-None-Match"},
+	} {
+		v, ok := tc.p.SingleVersion()
+		assert.Equal(t, tc.ok, ok, tc.name)
+		if ok {
+			assert.Equal(t, tc.v, v, tc.name)
+		}
+	}
+}
+
+func TestErrors(t *testing.T) {
+	_, err := bond.ListPage(t.Context(), nil, bond.Filter{}, 0, "")
+	assert.Equal(t, bond.KindInvalid, bond.KindOf(err), "limit 0")
+	assert.Equal(t, "not_found: Bond X not found.", bond.ErrNotFound("X").Error())
+	assert.Contains(t, bond.Invalid(bond.Problem{Loc: []string{"a"}, Msg: "m", Type: "t"}).Error(), "1 validation problems")
+	assert.Equal(t, bond.KindUnreadable, bond.KindOf(bond.ErrUnreadable("X", "why")))
+	assert.Equal(t, "Subscriber s not found in bond X.", bond.ErrSubscriberNotFound("X", "s").Message)
+	for k := bond.KindInternal; k <= bond.KindUnreadable; k++ {
+		assert.NotEmpty(t, k.String())
+	}
 }

@@ -193,3 +193,44 @@ func scrape(t *testing.T, h http.Handler) string {
 	require.True(t, strings.HasPrefix(rec.Header().Get("Content-Type"), "text/plain"), rec.Header().Get("Content-Type"))
 	return rec.Body.String()
 }
+
+// patcher is a repository with the subscriber fast path.
+type patcher struct {
+	*bondfake.Repo
+	calls []string
+}
+
+func (p *patcher) PatchPutSubscriber(context.Context, string, bond.Subscriber, int64, int) (bond.Bond, bool, error) {
+	p.calls = append(p.calls, "put")
+	return bond.Bond{Version: 2}, true, nil
+}
+
+func (p *patcher) PatchRemoveSubscriber(context.Context, string, string, int64) (bond.Bond, bool, error) {
+	p.calls = append(p.calls, "remove")
+	return bond.Bond{}, false, errors.New("store failed")
+}
+
+// The instrumented repository passes the subscriber fast path through,
+// timed, when the store has one, and declines it (done false) when not, so
+// the domain falls back to Modify.
+func TestInstrument_SubscriberPatcher(t *testing.T) {
+	m := metrics.New("test")
+	p := &patcher{Repo: &bondfake.Repo{}}
+	repo := m.Instrument(p).(bond.SubscriberPatcher)
+	b, done, err := repo.PatchPutSubscriber(t.Context(), "A", bond.Subscriber{}, bond.AnyVersion, 10)
+	require.NoError(t, err)
+	assert.True(t, done)
+	assert.Equal(t, int64(2), b.Version)
+	_, _, err = repo.PatchRemoveSubscriber(t.Context(), "A", "s", bond.AnyVersion)
+	require.Error(t, err)
+	assert.Equal(t, []string{"put", "remove"}, p.calls)
+	assert.Equal(t, uint64(1), histogramCount(t, m.Registry(), "store_operation_duration_seconds", map[string]string{"operation": "patch_put_subscriber"}))
+
+	plain := m.Instrument(&bondfake.Repo{}).(bond.SubscriberPatcher)
+	_, done, err = plain.PatchPutSubscriber(t.Context(), "A", bond.Subscriber{}, bond.AnyVersion, 10)
+	assert.False(t, done, "no fast path: declined")
+	assert.NoError(t, err)
+	_, done, err = plain.PatchRemoveSubscriber(t.Context(), "A", "s", bond.AnyVersion)
+	assert.False(t, done)
+	assert.NoError(t, err)
+}
