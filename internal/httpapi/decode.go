@@ -158,8 +158,10 @@ func (d *objectDecoder) object(data []byte) error {
 	d.seen = map[string]bool{}
 	err := errInvalidUTF8
 	lone := loneSurrogateAt(data)
+	members := 0
 	if utf8.Valid(data) && lone < 0 {
-		if json.Valid(data) && memberCount(data) > maxObjectMembers {
+		members = memberCount(data)
+		if members > maxObjectMembers && json.Valid(data) {
 			// Decoding and listing a hundred thousand unknown fields would
 			// cost a hundred times the body: one problem says it all.
 			d.refused = true
@@ -174,10 +176,10 @@ func (d *objectDecoder) object(data []byte) error {
 	var te *json.UnmarshalTypeError
 	switch {
 	case err == nil && d.fields != nil:
-		if name, dup := duplicateName(data, len(d.fields)); dup {
+		if members != len(d.fields) {
 			// encoding/json keeps the last of two equal names: refuse the
 			// ambiguity rather than drop a value (RFC 8259 §4).
-			d.problem(bond.Problem{Loc: append(slices.Clone(d.loc), name), Msg: "duplicate key", Type: "value_error.duplicate_key"})
+			d.problem(bond.Problem{Loc: append(slices.Clone(d.loc), repeatedName(data)), Msg: "duplicate key", Type: "value_error.duplicate_key"})
 		}
 		return nil
 	case err == nil, errors.As(err, &te): // null, or not an object
@@ -200,17 +202,13 @@ func (d *objectDecoder) object(data []byte) error {
 	return bond.Invalid(bond.Problem{Loc: []string{"body"}, Msg: msg, Type: "value_error.jsondecode"})
 }
 
-// duplicateName returns a member name that occurs twice in the JSON object
-// data (valid JSON: the caller has decoded it into a map of distinct
-// entries), looking at its own members only; nested objects are checked
-// when they are decoded. When data has as many members as the map has
-// entries no name repeats, and nothing is allocated; only otherwise are the
-// names collected to find the repeated one.
-func duplicateName(data []byte, distinct int) (string, bool) {
-	if memberCount(data) == distinct {
-		return "", false
-	}
-	seen := make(map[string]struct{}, distinct)
+// repeatedName returns the first member name that occurs twice in the JSON
+// object data (valid JSON), looking at its own members only (nested objects
+// are checked when they are decoded). The caller calls it only when data has
+// more members than the map it decoded into has entries, so the common case
+// allocates nothing.
+func repeatedName(data []byte) string {
+	seen := map[string]struct{}{}
 	dup := ""
 	members(data, func(raw []byte) bool {
 		name := decodedName(raw)
@@ -221,7 +219,7 @@ func duplicateName(data []byte, distinct int) (string, bool) {
 		seen[name] = struct{}{}
 		return true
 	})
-	return dup, dup != ""
+	return dup
 }
 
 // maxObjectMembers bounds the members of any object of a request body (a
@@ -421,7 +419,8 @@ func (d *objectDecoder) subscribers() (map[string]bond.Subscriber, bool) {
 		return nil, false
 	}
 	loc := append(slices.Clone(d.loc), "subscribers")
-	if raw[0] == '{' && memberCount(raw) > bond.MaxSubscribers {
+	n := memberCount(raw)
+	if raw[0] == '{' && n > bond.MaxSubscribers {
 		// The rule's own problem, before decoding a map it would refuse.
 		d.markBad(loc)
 		for _, p := range at(bond.ErrTooManySubscribers().Problems, loc...) {
@@ -434,8 +433,8 @@ func (d *objectDecoder) subscribers() (map[string]bond.Subscriber, bool) {
 		d.typeProblem(loc, "value is not a valid dict", "type_error.dict", raw)
 		return nil, false
 	}
-	if sid, dup := duplicateName(raw, len(entries)); dup {
-		d.problem(bond.Problem{Loc: append(slices.Clone(loc), sid), Msg: "duplicate key", Type: "value_error.duplicate_key"})
+	if n != len(entries) {
+		d.problem(bond.Problem{Loc: append(slices.Clone(loc), repeatedName(raw)), Msg: "duplicate key", Type: "value_error.duplicate_key"})
 	}
 	keys := make([]string, 0, len(entries))
 	for k := range entries {
