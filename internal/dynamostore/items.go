@@ -30,17 +30,22 @@ const (
 // '/', so no bond the service writes can have a guard's key.
 const guardPrefix = "pair/"
 
-// bondItem is a bond as stored: the original's layout plus version. An item
-// written by the original has no version, which reads as 0. Subscribers is
-// read by decodeBond, which also takes the forms other writers left.
+// bondItem is a bond as stored: the original's layout plus version.
 type bondItem struct {
-	BondID         string                    `dynamodbav:"bond_id"`
-	HostAccountID  string                    `dynamodbav:"host_account_id"`
-	SubAccountID   string                    `dynamodbav:"sub_account_id"`
-	HostCostCenter string                    `dynamodbav:"host_cost_center"`
-	SubCostCenter  string                    `dynamodbav:"sub_cost_center"`
-	Subscribers    map[string]subscriberItem `dynamodbav:"subscribers"`
-	Version        int64                     `dynamodbav:"version"`
+	bondAttrs
+	Subscribers map[string]subscriberItem `dynamodbav:"subscribers"`
+}
+
+// bondAttrs are the attributes of a bond item but its subscribers, which
+// decodeBond reads apart because other writers left them in other forms. An
+// item written by the original has no version, which reads as 0.
+type bondAttrs struct {
+	BondID         string `dynamodbav:"bond_id"`
+	HostAccountID  string `dynamodbav:"host_account_id"`
+	SubAccountID   string `dynamodbav:"sub_account_id"`
+	HostCostCenter string `dynamodbav:"host_cost_center"`
+	SubCostCenter  string `dynamodbav:"sub_cost_center"`
+	Version        int64  `dynamodbav:"version"`
 }
 
 // subscriberItem is one entry of the subscribers map, as the original stored it.
@@ -90,11 +95,10 @@ func toItem(b bond.Bond) bondItem {
 	for k, s := range b.Subscribers {
 		subs[k] = subscriberItem(s)
 	}
-	return bondItem{
+	return bondItem{bondAttrs: bondAttrs{
 		BondID: b.BondID, HostAccountID: b.HostAccountID, SubAccountID: b.SubAccountID,
-		HostCostCenter: b.HostCostCenter, SubCostCenter: b.SubCostCenter,
-		Subscribers: subs, Version: b.Version,
-	}
+		HostCostCenter: b.HostCostCenter, SubCostCenter: b.SubCostCenter, Version: b.Version,
+	}, Subscribers: subs}
 }
 
 // decodeBond reads a bond item; ok is false for a guard item. A bond that
@@ -115,14 +119,7 @@ func decodeBond(av map[string]types.AttributeValue) (b bond.Bond, ok bool, err e
 	if err != nil {
 		return bond.Bond{}, false, bond.ErrUnreadable(id, err.Error())
 	}
-	var it struct { // bondItem without the subscribers, read above
-		BondID         string `dynamodbav:"bond_id"`
-		HostAccountID  string `dynamodbav:"host_account_id"`
-		SubAccountID   string `dynamodbav:"sub_account_id"`
-		HostCostCenter string `dynamodbav:"host_cost_center"`
-		SubCostCenter  string `dynamodbav:"sub_cost_center"`
-		Version        int64  `dynamodbav:"version"`
-	}
+	var it bondAttrs
 	if err := attributevalue.UnmarshalMap(av, &it); err != nil {
 		return bond.Bond{}, false, bond.ErrUnreadable(id, "an attribute has the wrong type")
 	}
