@@ -54,15 +54,11 @@ func (m *memRepo) Create(_ context.Context, b bond.Bond) error {
 func (m *memRepo) Modify(_ context.Context, id string, pre bond.Precondition, change bond.Change) (bond.Bond, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	cur, ok := m.bonds[id]
-	var curp *bond.Bond
-	if ok {
-		curp = &cur
-	}
-	if err := pre.Check(id, curp); err != nil {
+	cur, err := m.checked(id, pre)
+	switch {
+	case err != nil:
 		return bond.Bond{}, err
-	}
-	if !ok {
+	case cur == nil:
 		return bond.Bond{}, bond.ErrNotFound(id)
 	}
 	next, changed, err := change(cur.Clone())
@@ -72,7 +68,7 @@ func (m *memRepo) Modify(_ context.Context, id string, pre bond.Precondition, ch
 	if owner, taken := m.pairs[pairOf(next)]; taken && owner != id {
 		return bond.Bond{}, bond.ErrPairTaken(next.HostAccountID, next.SubAccountID, owner)
 	}
-	delete(m.pairs, pairOf(cur))
+	delete(m.pairs, pairOf(*cur))
 	next.BondID, next.Version = id, cur.Version+1
 	m.bonds[id], m.pairs[pairOf(next)] = next.Clone(), id
 	return next, nil
@@ -81,17 +77,23 @@ func (m *memRepo) Modify(_ context.Context, id string, pre bond.Precondition, ch
 func (m *memRepo) Delete(_ context.Context, id string, pre bond.Precondition) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	cur, ok := m.bonds[id]
-	var curp *bond.Bond
-	if ok {
-		curp = &cur
-	}
-	if err := pre.Check(id, curp); err != nil || !ok {
+	cur, err := m.checked(id, pre)
+	if err != nil || cur == nil {
 		return err
 	}
 	delete(m.bonds, id)
-	delete(m.pairs, pairOf(cur))
+	delete(m.pairs, pairOf(*cur))
 	return nil
+}
+
+// checked returns bond id (nil when absent) after checking pre against it;
+// the caller holds m.mu.
+func (m *memRepo) checked(id string, pre bond.Precondition) (*bond.Bond, error) {
+	cur, ok := m.bonds[id]
+	if !ok {
+		return nil, pre.Check(id, nil)
+	}
+	return &cur, pre.Check(id, &cur)
 }
 
 // List yields in id order; a cursor is "m:" and the last id.
