@@ -15,7 +15,6 @@
 package bond
 
 import (
-	"context"
 	"maps"
 )
 
@@ -52,17 +51,23 @@ func (b Bond) Clone() Bond {
 	return b
 }
 
-// SameContent reports whether a and b hold the same data, whatever their
+// SameContent reports whether b and o hold the same data, whatever their
 // versions (a nil and an empty subscribers map are the same).
 func (b Bond) SameContent(o Bond) bool {
-	return b.BondID == o.BondID &&
-		b.HostAccountID == o.HostAccountID && b.SubAccountID == o.SubAccountID &&
-		b.HostCostCenter == o.HostCostCenter && b.SubCostCenter == o.SubCostCenter &&
-		maps.Equal(b.Subscribers, o.Subscribers)
+	if b.BondID != o.BondID || !maps.Equal(b.Subscribers, o.Subscribers) {
+		return false
+	}
+	for _, f := range BondFields {
+		if f.Get(b) != f.Get(o) {
+			return false
+		}
+	}
+	return true
 }
 
 // Update is a partial update (PUT /bonds/{id}): nil fields are kept, set fields
 // replace the stored value. Subscribers, when set, replaces the whole map.
+// Every string field is declared in BondFields.
 type Update struct {
 	HostAccountID  *string
 	SubAccountID   *string
@@ -75,15 +80,11 @@ type Update struct {
 // with b or with u. It does not touch Version.
 func (u Update) Apply(b Bond) Bond {
 	b = b.Clone()
-	set := func(dst *string, src *string) {
-		if src != nil {
-			*dst = *src
+	for _, f := range BondFields {
+		if v := *f.InUpdate(&u); v != nil {
+			*f.Of(&b) = *v
 		}
 	}
-	set(&b.HostAccountID, u.HostAccountID)
-	set(&b.SubAccountID, u.SubAccountID)
-	set(&b.HostCostCenter, u.HostCostCenter)
-	set(&b.SubCostCenter, u.SubCostCenter)
 	if u.Subscribers != nil {
 		b.Subscribers = Bond{Subscribers: *u.Subscribers}.Clone().Subscribers
 	}
@@ -115,79 +116,4 @@ func (f Filter) Match(b Bond) bool {
 type Page struct {
 	Bonds []Bond
 	Next  string
-}
-
-// Change computes the next state of a stored bond (see Repository.Modify).
-// It gets its own copy of the bond and may modify it. changed is false when
-// the result would hold the same data: the store then writes nothing and the
-// version stays. A non-nil error refuses the change and is returned as is.
-type Change func(cur Bond) (next Bond, changed bool, err error)
-
-// Repository is the store contract: storage primitives, with no bond rule of
-// their own beyond what needs the engine (the account pair's uniqueness, the
-// atomicity of a compare-and-swap). Every implementation must pass the suite
-// in package bondtest. Methods return *Error values whose Kind is listed in
-// each comment, or KindUnavailable when the store does not answer in time;
-// any other error is internal. Callers use the operations of ops.go, which
-// add the rules.
-type Repository interface {
-	// Get returns the bond. KindNotFound.
-	Get(ctx context.Context, id string) (Bond, error)
-
-	// Create stores b exactly as given (the caller has validated it and set
-	// its version). KindExists when the id is taken, KindPairTaken when
-	// another bond has the same (host account, subscriber account) pair,
-	// KindInvalid when the engine refuses the item as too large.
-	Create(ctx context.Context, b Bond) error
-
-	// Modify is an atomic read-check-write of bond id (Kubernetes'
-	// GuaranteedUpdate): it reads the bond, checks pre against it (pre.Check,
-	// whose error it returns), returns ErrNotFound(id) when it does not
-	// exist, and calls change on a copy. When change reports no change, the
-	// stored bond is returned as it is. Otherwise the result is stored at the
-	// next version, on the condition that the bond is still at the version
-	// that was read; a lost race reads again and calls change again, so change
-	// must be a pure function of its argument. KindPairTaken when the result
-	// moves to a pair another bond holds, KindInvalid when the engine refuses
-	// the item as too large, and change's own errors.
-	Modify(ctx context.Context, id string, pre Precondition, change Change) (Bond, error)
-
-	// Delete removes the bond, after checking pre against it (pre.Check,
-	// whose error it returns). Deleting a bond that does not exist is not an
-	// error when pre allows it.
-	Delete(ctx context.Context, id string, pre Precondition) error
-
-	// List calls yield with each bond matching f, in the store's order,
-	// starting after the position cursor (empty for the first), until yield
-	// returns false or no bond is left. resume returns the cursor of the
-	// position just after that bond; it is only valid during the call.
-	// batch hints how many bonds the caller expects to take, so that a store
-	// that reads in pages reads no more than needed. Following the cursors
-	// yields every matching bond exactly once. KindInvalid (ErrBadCursor) for
-	// a cursor the store did not make for f.
-	List(ctx context.Context, f Filter, cursor string, batch int, yield func(b Bond, resume func() string) bool) error
-
-	// Ping reports whether the store answers. KindUnavailable.
-	Ping(ctx context.Context) error
-
-	// Close releases the store's resources.
-	Close() error
-}
-
-// SubscriberPatcher is an optional upgrade of a Repository, as io.WriterTo
-// is of io.Copy: a store that can put or remove one subscriber in a single
-// atomic step, without reading the bond first, implements it, and the
-// subscriber operations of ops.go try it before Modify.
-//
-// Each method applies its change only under the store's conditions: the bond
-// exists and its subscribers are a map; ifVersion is AnyVersion or the
-// bond's version; for a put, the bond has fewer than below subscribers (the
-// caller computes below so that no bond under it can break a limit) and the
-// stored subscriber differs from s; for a remove, the subscriber exists.
-// done is false, with a nil error, when a condition failed: the caller then
-// decides with the rules (Modify), which also covers every no-op. A write
-// that happened bumps the version by one and returns the bond as stored.
-type SubscriberPatcher interface {
-	PatchPutSubscriber(ctx context.Context, id string, s Subscriber, ifVersion int64, below int) (b Bond, done bool, err error)
-	PatchRemoveSubscriber(ctx context.Context, id, sid string, ifVersion int64) (b Bond, done bool, err error)
 }

@@ -17,83 +17,69 @@ import (
 type memRepo struct {
 	mu    sync.Mutex
 	bonds map[string]bond.Bond
+	gone  map[string]int64     // last version of a deleted bond
 	pairs map[[2]string]string // (host, sub) -> bond id
 }
 
 var _ bond.Repository = (*memRepo)(nil)
 
 func newMemRepo(*testing.T) bond.Repository {
-	return &memRepo{bonds: map[string]bond.Bond{}, pairs: map[[2]string]string{}}
+	return &memRepo{bonds: map[string]bond.Bond{}, gone: map[string]int64{}, pairs: map[[2]string]string{}}
 }
 
 func pairOf(b bond.Bond) [2]string { return [2]string{b.HostAccountID, b.SubAccountID} }
 
-func (m *memRepo) Get(_ context.Context, id string) (bond.Bond, error) {
+func (m *memRepo) Read(_ context.Context, id string) (bond.Bond, bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	b, ok := m.bonds[id]
 	if !ok {
-		return bond.Bond{}, bond.ErrNotFound(id)
+		return bond.Bond{Version: m.gone[id]}, false, nil
 	}
-	return b.Clone(), nil
+	return b.Clone(), true, nil
 }
 
-func (m *memRepo) Create(_ context.Context, b bond.Bond) error {
+func (m *memRepo) Create(_ context.Context, b bond.Bond, prev int64) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if _, ok := m.bonds[b.BondID]; ok {
 		return bond.ErrExists(b.BondID)
 	}
+	if m.gone[b.BondID] != prev {
+		return bond.ErrRace
+	}
 	if owner, ok := m.pairs[pairOf(b)]; ok {
 		return bond.ErrPairTaken(b.HostAccountID, b.SubAccountID, owner)
 	}
+	delete(m.gone, b.BondID)
 	m.bonds[b.BondID], m.pairs[pairOf(b)] = b.Clone(), b.BondID
 	return nil
 }
 
-func (m *memRepo) Modify(_ context.Context, id string, pre bond.Precondition, change bond.Change) (bond.Bond, error) {
+func (m *memRepo) Replace(_ context.Context, old, next bond.Bond) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	cur, err := m.checked(id, pre)
-	switch {
-	case err != nil:
-		return bond.Bond{}, err
-	case cur == nil:
-		return bond.Bond{}, bond.ErrNotFound(id)
+	if cur, ok := m.bonds[old.BondID]; !ok || cur.Version != old.Version {
+		return bond.ErrRace
 	}
-	next, changed, err := change(cur.Clone())
-	if err != nil || !changed {
-		return cur.Clone(), err
+	if owner, taken := m.pairs[pairOf(next)]; taken && owner != next.BondID {
+		return bond.ErrPairTaken(next.HostAccountID, next.SubAccountID, owner)
 	}
-	if owner, taken := m.pairs[pairOf(next)]; taken && owner != id {
-		return bond.Bond{}, bond.ErrPairTaken(next.HostAccountID, next.SubAccountID, owner)
-	}
-	delete(m.pairs, pairOf(*cur))
-	next.BondID, next.Version = id, cur.Version+1
-	m.bonds[id], m.pairs[pairOf(next)] = next.Clone(), id
-	return next, nil
-}
-
-func (m *memRepo) Delete(_ context.Context, id string, pre bond.Precondition) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	cur, err := m.checked(id, pre)
-	if err != nil || cur == nil {
-		return err
-	}
-	delete(m.bonds, id)
-	delete(m.pairs, pairOf(*cur))
+	delete(m.pairs, pairOf(old))
+	m.bonds[next.BondID], m.pairs[pairOf(next)] = next.Clone(), next.BondID
 	return nil
 }
 
-// checked returns bond id (nil when absent) after checking pre against it;
-// the caller holds m.mu.
-func (m *memRepo) checked(id string, pre bond.Precondition) (*bond.Bond, error) {
-	cur, ok := m.bonds[id]
-	if !ok {
-		return nil, pre.Check(id, nil)
+func (m *memRepo) Remove(_ context.Context, old bond.Bond) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if cur, ok := m.bonds[old.BondID]; !ok || cur.Version != old.Version {
+		return bond.ErrRace
 	}
-	return &cur, pre.Check(id, &cur)
+	delete(m.bonds, old.BondID)
+	delete(m.pairs, pairOf(old))
+	m.gone[old.BondID] = old.Version
+	return nil
 }
 
 // List yields in id order; a cursor is "m:" and the last id.

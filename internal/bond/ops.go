@@ -7,7 +7,8 @@ import (
 )
 
 // The operations: each combines the Repository primitives with the rules of
-// this package. The HTTP layer calls these, never a store directly, so every
+// this package (the read-check-write step is modify.go's). The HTTP layer
+// and the commands that write bonds (seed, import) call these, so every
 // store answers alike.
 
 // Listing limits: a page holds at most limit bonds (1 to MaxPageLimit,
@@ -20,16 +21,46 @@ const (
 	MaxPageBytes     = 1 << 20
 )
 
+// Get returns bond id. KindNotFound, KindUnreadable.
+func Get(ctx context.Context, repo Repository, id string) (Bond, error) {
+	b, found, err := repo.Read(ctx, id)
+	switch {
+	case err != nil:
+		return Bond{}, err
+	case !found:
+		return Bond{}, ErrNotFound(id)
+	}
+	return b, nil
+}
+
 // Create validates b, normalises it (no subscribers is an empty map) and
-// stores it at version 1, which it returns. KindInvalid, KindExists,
+// stores it as a new life of its id, at the version after the id's last one
+// (1 for a new id), which it returns. KindInvalid, KindExists,
 // KindPairTaken.
 func Create(ctx context.Context, repo Repository, b Bond) (Bond, error) {
 	b = b.Clone()
 	if ps := b.Validate(); len(ps) > 0 {
 		return Bond{}, Invalid(ps...)
 	}
-	b.Version = 1
-	if err := repo.Create(ctx, b); err != nil {
+	// A new id has no previous life: the first round tries that without a
+	// read; a lost round reads the id's last version.
+	prev, first := int64(0), true
+	err := retry(ctx, "create bond "+b.BondID, func() error {
+		if !first {
+			cur, found, err := repo.Read(ctx, b.BondID)
+			switch {
+			case err != nil:
+				return err
+			case found:
+				return ErrExists(b.BondID)
+			}
+			prev = cur.Version
+		}
+		first = false
+		b.Version = prev + 1
+		return repo.Create(ctx, b, prev)
+	})
+	if err != nil {
 		return Bond{}, err
 	}
 	return b, nil
@@ -42,7 +73,7 @@ func UpdateBond(ctx context.Context, repo Repository, id string, u Update, pre P
 	if ps := u.Validate(); len(ps) > 0 {
 		return Bond{}, Invalid(ps...)
 	}
-	return repo.Modify(ctx, id, pre, func(cur Bond) (Bond, bool, error) {
+	return modify(ctx, repo, id, pre, func(cur Bond) (Bond, bool, error) {
 		next := u.Apply(cur)
 		if next.SameContent(cur) {
 			return cur, false, nil
@@ -60,7 +91,13 @@ func UpdateBond(ctx context.Context, repo Repository, id string, u Update, pre P
 // Delete removes bond id under pre; a bond that does not exist is no error
 // unless pre requires it. KindVersionMismatch, KindNotModified.
 func Delete(ctx context.Context, repo Repository, id string, pre Precondition) error {
-	return repo.Delete(ctx, id, pre)
+	return retry(ctx, "delete bond "+id, func() error {
+		cur, _, err := read(ctx, repo, id, pre)
+		if err != nil || cur == nil {
+			return err
+		}
+		return repo.Remove(ctx, *cur)
+	})
 }
 
 // PutSubscriber adds s to bond id, or replaces the subscriber with its sid,
@@ -81,7 +118,7 @@ func PutSubscriber(ctx context.Context, repo Repository, id string, s Subscriber
 			}
 		}
 	}
-	b, err := repo.Modify(ctx, id, pre, func(cur Bond) (Bond, bool, error) {
+	b, err := modify(ctx, repo, id, pre, func(cur Bond) (Bond, bool, error) {
 		old, replace := cur.Subscribers[s.SID]
 		switch {
 		case replace && old == s:
@@ -111,7 +148,7 @@ func RemoveSubscriber(ctx context.Context, repo Repository, id, sid string, pre 
 			}
 		}
 	}
-	b, err := repo.Modify(ctx, id, pre, func(cur Bond) (Bond, bool, error) {
+	b, err := modify(ctx, repo, id, pre, func(cur Bond) (Bond, bool, error) {
 		if _, ok := cur.Subscribers[sid]; !ok {
 			return cur, false, nil
 		}
@@ -121,7 +158,7 @@ func RemoveSubscriber(ctx context.Context, repo Repository, id, sid string, pre 
 	return b, notFoundAs(err, ErrSubscriberRemoveNotFound(id, sid))
 }
 
-// notFoundAs replaces the generic not-found of Modify with the operation's
+// notFoundAs replaces the generic not-found of modify with the operation's
 // own message.
 func notFoundAs(err error, notFound *Error) error {
 	if KindOf(err) == KindNotFound {
@@ -168,13 +205,20 @@ func ErrLimitRange() *Error {
 
 // SafeSubscribers is the subscriber count below which one more subscriber
 // can take a bond past neither MaxSubscribers nor MaxItemBytes, whatever the
-// values (every string at its longest, in 4-byte UTF-8). A store's
+// values (every field at its longest, in 4-byte UTF-8). A store's
 // SubscriberPatcher may add without reading the bond below it.
 var SafeSubscribers = func() int {
 	long := func(n int) string { return strings.Repeat("\U0001F600", n) }
-	id := long(MaxIDLen)
-	base := ItemSize(Bond{BondID: id, HostAccountID: id, SubAccountID: id, HostCostCenter: id, SubCostCenter: id})
-	one := ItemSize(Bond{Subscribers: map[string]Subscriber{
-		id: {SID: id, Name: long(MaxNameLen), Email: long(MaxEmailLen)}}}) - ItemSize(Bond{})
+	var b Bond
+	var s Subscriber
+	*BondID.Of(&b) = long(MaxIDLen)
+	for _, f := range BondFields {
+		*f.Of(&b) = long(f.Max)
+	}
+	for _, f := range SubscriberFields {
+		*f.Of(&s) = long(f.Max)
+	}
+	base := ItemSize(b)
+	one := ItemSize(Bond{Subscribers: map[string]Subscriber{long(MaxIDLen): s}}) - ItemSize(Bond{})
 	return min((MaxItemBytes-base)/one-1, MaxSubscribers-1)
 }()

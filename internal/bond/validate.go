@@ -18,16 +18,15 @@ const (
 	MaxItemBytes   = 400_000 // one DynamoDB item (DynamoDB's 400 KB item size limit), by ItemSize
 )
 
-// Validate returns every problem of a complete bond (as created), with locs
-// relative to the bond. It checks values only; uniqueness is the store's job.
+// Validate returns every problem of a complete bond (as created, or as read
+// back from a store), with locs relative to the bond. It checks values only;
+// uniqueness is the store's job.
 func (b Bond) Validate() []Problem {
-	var ps []Problem
-	ps = append(ps, checkBondID(b.BondID, "bond_id")...)
-	ps = append(ps, checkID(b.HostAccountID, "host_account_id")...)
-	ps = append(ps, checkID(b.SubAccountID, "sub_account_id")...)
-	ps = append(ps, checkID(b.HostCostCenter, "host_cost_center")...)
-	ps = append(ps, checkID(b.SubCostCenter, "sub_cost_center")...)
-	ps = append(ps, checkSubscribers(b.Subscribers, "subscribers")...)
+	ps := BondID.Check(b.BondID, BondID.Name)
+	for _, f := range BondFields {
+		ps = append(ps, f.Check(f.Get(b), f.Name)...)
+	}
+	ps = append(ps, checkSubscribers(b.Subscribers, SubscribersName)...)
 	if len(ps) == 0 && ItemSize(b) > MaxItemBytes {
 		ps = append(ps, ErrTooLarge().Problems...)
 	}
@@ -38,21 +37,13 @@ func (b Bond) Validate() []Problem {
 // relative to the update.
 func (u Update) Validate() []Problem {
 	var ps []Problem
-	for _, f := range []struct {
-		v    *string
-		name string
-	}{
-		{u.HostAccountID, "host_account_id"},
-		{u.SubAccountID, "sub_account_id"},
-		{u.HostCostCenter, "host_cost_center"},
-		{u.SubCostCenter, "sub_cost_center"},
-	} {
-		if f.v != nil {
-			ps = append(ps, checkID(*f.v, f.name)...)
+	for _, f := range BondFields {
+		if v := *f.InUpdate(&u); v != nil {
+			ps = append(ps, f.Check(*v, f.Name)...)
 		}
 	}
 	if u.Subscribers != nil {
-		ps = append(ps, checkSubscribers(*u.Subscribers, "subscribers")...)
+		ps = append(ps, checkSubscribers(*u.Subscribers, SubscribersName)...)
 	}
 	return ps
 }
@@ -62,9 +53,9 @@ func (u Update) Validate() []Problem {
 func (s Subscriber) Validate(loc ...string) []Problem {
 	loc = slices.Clip(loc) // each append below gets its own array
 	var ps []Problem
-	ps = append(ps, checkID(s.SID, append(loc, "sid")...)...)
-	ps = append(ps, checkText(s.Name, 1, MaxNameLen, append(loc, "name")...)...)
-	ps = append(ps, checkEmail(s.Email, append(loc, "email")...)...)
+	for _, f := range SubscriberFields {
+		ps = append(ps, f.Check(f.Get(s), append(loc, f.Name)...)...)
+	}
 	return ps
 }
 
@@ -141,6 +132,8 @@ func checkText(v string, minLen, maxLen int, loc ...string) []Problem {
 	return nil
 }
 
+func checkName(v string, loc ...string) []Problem { return checkText(v, 1, MaxNameLen, loc...) }
+
 func checkEmail(v string, loc ...string) []Problem {
 	if ps := checkText(v, 1, MaxEmailLen, loc...); ps != nil {
 		return ps
@@ -153,23 +146,22 @@ func checkEmail(v string, loc ...string) []Problem {
 	return nil
 }
 
-// ItemSize estimates the size of b as one DynamoDB item, by AWS's rules:
-// attribute names plus values, strings by their UTF-8 bytes, a map 3 bytes
-// plus 1 byte and the name of each element, a number about 1 byte per two
-// digits plus one.
+// ItemSize estimates the size of b as one DynamoDB item, by AWS's rules
+// (DynamoDB "Item sizes and formats"): attribute names plus values, strings
+// by their UTF-8 bytes, a map 3 bytes plus 1 byte and the name of each
+// element, a number about 1 byte per two digits plus one.
 func ItemSize(b Bond) int {
-	n := len("bond_id") + len(b.BondID) +
-		len("host_account_id") + len(b.HostAccountID) +
-		len("sub_account_id") + len(b.SubAccountID) +
-		len("host_cost_center") + len(b.HostCostCenter) +
-		len("sub_cost_center") + len(b.SubCostCenter) +
+	n := len(BondID.Name) + len(b.BondID) +
 		len("version") + 21/2 + 1 +
-		len("subscribers") + 3
+		len(SubscribersName) + 3
+	for _, f := range BondFields {
+		n += len(f.Name) + len(f.Get(b))
+	}
 	for k, s := range b.Subscribers {
-		n += 1 + len(k) + 3 +
-			1 + len("sid") + len(s.SID) +
-			1 + len("name") + len(s.Name) +
-			1 + len("email") + len(s.Email)
+		n += 1 + len(k) + 3
+		for _, f := range SubscriberFields {
+			n += 1 + len(f.Name) + len(f.Get(s))
+		}
 	}
 	return n
 }

@@ -34,31 +34,31 @@ func (s *instrumented) observe(op string, start time.Time, err error) {
 	}
 }
 
-func (s *instrumented) Get(ctx context.Context, id string) (bond.Bond, error) {
+func (s *instrumented) Read(ctx context.Context, id string) (bond.Bond, bool, error) {
 	start := time.Now()
-	b, err := s.repo.Get(ctx, id)
-	s.observe("get", start, err)
-	return b, err
+	b, found, err := s.repo.Read(ctx, id)
+	s.observe("read", start, err)
+	return b, found, err
 }
 
-func (s *instrumented) Create(ctx context.Context, b bond.Bond) error {
+func (s *instrumented) Create(ctx context.Context, b bond.Bond, prev int64) error {
 	start := time.Now()
-	err := s.repo.Create(ctx, b)
+	err := s.repo.Create(ctx, b, prev)
 	s.observe("create", start, err)
 	return err
 }
 
-func (s *instrumented) Modify(ctx context.Context, id string, pre bond.Precondition, change bond.Change) (bond.Bond, error) {
+func (s *instrumented) Replace(ctx context.Context, old, next bond.Bond) error {
 	start := time.Now()
-	b, err := s.repo.Modify(ctx, id, pre, change)
-	s.observe("modify", start, err)
-	return b, err
+	err := s.repo.Replace(ctx, old, next)
+	s.observe("replace", start, err)
+	return err
 }
 
-func (s *instrumented) Delete(ctx context.Context, id string, pre bond.Precondition) error {
+func (s *instrumented) Remove(ctx context.Context, old bond.Bond) error {
 	start := time.Now()
-	err := s.repo.Delete(ctx, id, pre)
-	s.observe("delete", start, err)
+	err := s.repo.Remove(ctx, old)
+	s.observe("remove", start, err)
 	return err
 }
 
@@ -70,7 +70,7 @@ func (s *instrumented) List(ctx context.Context, f bond.Filter, cursor string, b
 }
 
 // PatchPutSubscriber passes the fast path through when the wrapped store has
-// one, and otherwise declines (done false), so the caller uses Modify.
+// one, and otherwise declines (done false), so the caller uses the read-check-write step.
 func (s *instrumented) PatchPutSubscriber(ctx context.Context, id string, sub bond.Subscriber, ifVersion int64, below int) (bond.Bond, bool, error) {
 	p, ok := s.repo.(bond.SubscriberPatcher)
 	if !ok {

@@ -16,47 +16,47 @@ import (
 type Repo struct {
 	bond.Repository
 
-	GetFn    func(ctx context.Context, id string) (bond.Bond, error)
-	CreateFn func(ctx context.Context, b bond.Bond) error
-	ModifyFn func(ctx context.Context, id string, pre bond.Precondition, change bond.Change) (bond.Bond, error)
-	DeleteFn func(ctx context.Context, id string, pre bond.Precondition) error
-	ListFn   func(ctx context.Context, f bond.Filter, cursor string, batch int, yield func(bond.Bond, func() string) bool) error
-	PingFn   func(ctx context.Context) error
-	CloseFn  func() error
+	ReadFn    func(ctx context.Context, id string) (bond.Bond, bool, error)
+	CreateFn  func(ctx context.Context, b bond.Bond, prev int64) error
+	ReplaceFn func(ctx context.Context, old, next bond.Bond) error
+	RemoveFn  func(ctx context.Context, old bond.Bond) error
+	ListFn    func(ctx context.Context, f bond.Filter, cursor string, batch int, yield func(bond.Bond, func() string) bool) error
+	PingFn    func(ctx context.Context) error
+	CloseFn   func() error
 }
 
 var _ bond.Repository = (*Repo)(nil)
 
-// Get calls GetFn, or the wrapped repository.
-func (f *Repo) Get(ctx context.Context, id string) (bond.Bond, error) {
-	if f.GetFn != nil {
-		return f.GetFn(ctx, id)
+// Read calls ReadFn, or the wrapped repository.
+func (f *Repo) Read(ctx context.Context, id string) (bond.Bond, bool, error) {
+	if f.ReadFn != nil {
+		return f.ReadFn(ctx, id)
 	}
-	return f.Repository.Get(ctx, id)
+	return f.Repository.Read(ctx, id)
 }
 
 // Create calls CreateFn, or the wrapped repository.
-func (f *Repo) Create(ctx context.Context, b bond.Bond) error {
+func (f *Repo) Create(ctx context.Context, b bond.Bond, prev int64) error {
 	if f.CreateFn != nil {
-		return f.CreateFn(ctx, b)
+		return f.CreateFn(ctx, b, prev)
 	}
-	return f.Repository.Create(ctx, b)
+	return f.Repository.Create(ctx, b, prev)
 }
 
-// Modify calls ModifyFn, or the wrapped repository.
-func (f *Repo) Modify(ctx context.Context, id string, pre bond.Precondition, change bond.Change) (bond.Bond, error) {
-	if f.ModifyFn != nil {
-		return f.ModifyFn(ctx, id, pre, change)
+// Replace calls ReplaceFn, or the wrapped repository.
+func (f *Repo) Replace(ctx context.Context, old, next bond.Bond) error {
+	if f.ReplaceFn != nil {
+		return f.ReplaceFn(ctx, old, next)
 	}
-	return f.Repository.Modify(ctx, id, pre, change)
+	return f.Repository.Replace(ctx, old, next)
 }
 
-// Delete calls DeleteFn, or the wrapped repository.
-func (f *Repo) Delete(ctx context.Context, id string, pre bond.Precondition) error {
-	if f.DeleteFn != nil {
-		return f.DeleteFn(ctx, id, pre)
+// Remove calls RemoveFn, or the wrapped repository.
+func (f *Repo) Remove(ctx context.Context, old bond.Bond) error {
+	if f.RemoveFn != nil {
+		return f.RemoveFn(ctx, old)
 	}
-	return f.Repository.Delete(ctx, id, pre)
+	return f.Repository.Remove(ctx, old)
 }
 
 // List calls ListFn, or the wrapped repository.

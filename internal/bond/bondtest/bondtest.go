@@ -32,6 +32,8 @@ func RunRepositoryTests(t *testing.T, newRepo func(t *testing.T) bond.Repository
 	t.Run("List", func(t *testing.T) { testList(t, newRepo) })
 	t.Run("Regressions", func(t *testing.T) { testRegressions(t, newRepo) })
 	t.Run("Contention", func(t *testing.T) { testContention(t, newRepo) })
+	t.Run("Lives", func(t *testing.T) { testLives(t, newRepo) })
+	testRoundTrip(t, newRepo)
 	t.Run("Ping", func(t *testing.T) {
 		t.Parallel()
 		repo := newRepo(t)
@@ -84,7 +86,7 @@ func mustCreate(t *testing.T, repo bond.Repository, b bond.Bond) bond.Bond {
 
 func mustGet(t *testing.T, repo bond.Repository, id string) bond.Bond {
 	t.Helper()
-	got, err := repo.Get(t.Context(), id)
+	got, err := bond.Get(t.Context(), repo, id)
 	require.NoError(t, err, "get %s", id)
 	return got
 }
@@ -92,7 +94,7 @@ func mustGet(t *testing.T, repo bond.Repository, id string) bond.Bond {
 // requireGone checks that bond id does not exist.
 func requireGone(t *testing.T, repo bond.Repository, id string) {
 	t.Helper()
-	_, err := repo.Get(t.Context(), id)
+	_, err := bond.Get(t.Context(), repo, id)
 	requireErr(t, err, bond.ErrNotFound(id))
 }
 

@@ -16,7 +16,7 @@ type newRepoFunc = func(t *testing.T) bond.Repository
 
 func testGet(t *testing.T, newRepo newRepoFunc) {
 	run(t, "ErrNotFound", newRepo, func(t *testing.T, ctx context.Context, repo bond.Repository) {
-		_, err := repo.Get(ctx, "nope")
+		_, err := bond.Get(ctx, repo, "nope")
 		requireErr(t, err, bond.ErrNotFound("nope"))
 	})
 	run(t, "OK returns what Create stored", newRepo, func(t *testing.T, ctx context.Context, repo bond.Repository) {
@@ -252,7 +252,9 @@ func testDelete(t *testing.T, newRepo newRepoFunc) {
 		mustCreate(t, repo, newBond("A", "H", "S"))
 		require.NoError(t, bond.Delete(ctx, repo, "A", bond.IfVersion(bond.AnyVersion)))
 		mustCreate(t, repo, newBond("B", "H", "S"))
-		mustCreate(t, repo, newBond("A", "H2", "S2"))
+		again, err := bond.Create(ctx, repo, newBond("A", "H2", "S2"))
+		require.NoError(t, err)
+		assert.Equal(t, int64(2), again.Version, "versions go on across the bond's lives")
 	})
 	run(t, "version", newRepo, func(t *testing.T, ctx context.Context, repo bond.Repository) {
 		mustCreate(t, repo, newBond("A", "H", "S"))

@@ -1,0 +1,66 @@
+package bond
+
+// The declaration of a bond's fields. Every part of the service that handles
+// a bond field by field reads these two lists: the request decoder, change
+// detection (SameContent), the partial update (Update.Apply, Update.Validate),
+// the value rules (Validate), the size bound (ItemSize, SafeSubscribers), the
+// DynamoDB item and its update expression, the bolt record and the seed input.
+// The JSON members of a representation come from the struct tags of Bond and
+// Subscriber; TestFields checks that they name exactly these fields, and
+// that every string field of Bond, Update and Subscriber is declared here, so
+// a field left out fails a test, never a request.
+//
+// Adding a field: add it to the struct (Bond and Update, or Subscriber), add
+// one entry below with its rule, and document it in api/openapi.yaml.
+
+// Field is one string field of a value of type T (Bond or Subscriber).
+type Field[T any] struct {
+	// Name is the field's JSON member name, which is also its DynamoDB
+	// attribute name.
+	Name string
+	// Of returns the field in v.
+	Of func(v *T) *string
+	// Max is the longest value the field takes, in characters.
+	Max int
+	// Check returns the problems of a value of the field, at loc.
+	Check func(v string, loc ...string) []Problem
+	// InUpdate returns the field in an Update (bond fields only; nil for
+	// the key, which an update cannot change).
+	InUpdate func(u *Update) **string
+}
+
+// BondID is the key field of a bond: the DynamoDB partition key, the bbolt
+// key, the last segment of /bonds/{bond_id}. It is not in BondFields.
+var BondID = Field[Bond]{Name: "bond_id", Of: func(b *Bond) *string { return &b.BondID }, Max: MaxIDLen, Check: checkBondID}
+
+// BondFields are the string attributes of a bond besides its id, in the
+// order of its representation. Each is required and may be changed by an
+// update.
+var BondFields = []Field[Bond]{
+	{Name: "host_account_id", Max: MaxIDLen, Check: checkID,
+		Of:       func(b *Bond) *string { return &b.HostAccountID },
+		InUpdate: func(u *Update) **string { return &u.HostAccountID }},
+	{Name: "sub_account_id", Max: MaxIDLen, Check: checkID,
+		Of:       func(b *Bond) *string { return &b.SubAccountID },
+		InUpdate: func(u *Update) **string { return &u.SubAccountID }},
+	{Name: "host_cost_center", Max: MaxIDLen, Check: checkID,
+		Of:       func(b *Bond) *string { return &b.HostCostCenter },
+		InUpdate: func(u *Update) **string { return &u.HostCostCenter }},
+	{Name: "sub_cost_center", Max: MaxIDLen, Check: checkID,
+		Of:       func(b *Bond) *string { return &b.SubCostCenter },
+		InUpdate: func(u *Update) **string { return &u.SubCostCenter }},
+}
+
+// SubscribersName is the name of a bond's subscribers map (JSON member and
+// DynamoDB attribute), keyed by sid.
+const SubscribersName = "subscribers"
+
+// SubscriberFields are the string fields of a subscriber, each required.
+var SubscriberFields = []Field[Subscriber]{
+	{Name: "sid", Max: MaxIDLen, Check: checkID, Of: func(s *Subscriber) *string { return &s.SID }},
+	{Name: "name", Max: MaxNameLen, Check: checkName, Of: func(s *Subscriber) *string { return &s.Name }},
+	{Name: "email", Max: MaxEmailLen, Check: checkEmail, Of: func(s *Subscriber) *string { return &s.Email }},
+}
+
+// Get returns the field's value in v.
+func (f Field[T]) Get(v T) string { return *f.Of(&v) }

@@ -1,0 +1,105 @@
+package bond
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"time"
+)
+
+// The read-check-write step of every write, once for every store: read the
+// stored state, check the precondition, compute the change, skip a no-op,
+// set the version, and write on the condition that the stored state is
+// still what was read. A write that loses that race reads again (Kubernetes'
+// GuaranteedUpdate does the same over etcd).
+
+// ErrRace is returned by a store's conditional write (Create, Replace,
+// Remove) when the stored state is no longer what the caller read: another
+// writer came first. The operations read again; a client sees it only as
+// the 503 of a write that kept losing (KindUnavailable).
+var ErrRace = &Error{Kind: KindUnavailable, Message: "The bond changed concurrently. Retry later."}
+
+// maxRaces bounds the rounds of one write: each round loses only to a write
+// that just succeeded, so a writer among n concurrent ones on one bond needs
+// at most n rounds; the request's deadline bounds them too.
+const maxRaces = 256
+
+// retry runs attempt until it does not return ErrRace, with a jittered
+// backoff between rounds so that writers that collided spread out. It
+// returns KindUnavailable when the context ends or the rounds run out.
+func retry(ctx context.Context, op string, attempt func() error) error {
+	for round := range maxRaces {
+		if round > 0 {
+			if err := backoff(ctx, round); err != nil {
+				return Unavailable(op, err)
+			}
+		}
+		if err := attempt(); !errors.Is(err, ErrRace) {
+			return err
+		}
+	}
+	return Unavailable(op, ErrRace)
+}
+
+// backoff waits before round n+1: a random time of up to 2^n ms, at most
+// 16 ms. It returns the context's error when that comes first.
+func backoff(ctx context.Context, n int) error {
+	d := time.Duration(rand.Int64N(int64(time.Millisecond)<<min(n, 4)) + 1)
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// read returns the stored bond id (nil when there is none, with prev the
+// last version of its previous life) after checking pre against it.
+func read(ctx context.Context, repo Repository, id string, pre Precondition) (cur *Bond, prev int64, err error) {
+	b, found, err := repo.Read(ctx, id)
+	if err != nil {
+		return nil, 0, err
+	}
+	if !found {
+		return nil, b.Version, pre.Check(id, nil)
+	}
+	return &b, b.Version, pre.Check(id, &b)
+}
+
+// modify is the read-check-write of an existing bond id under pre: change
+// gets a copy of the stored bond; its result is stored at the next version
+// unless it reports no change, in which case the stored bond is returned as
+// it is. KindNotFound, the precondition's kinds, change's own errors, and
+// the store's (KindPairTaken, KindInvalid).
+func modify(ctx context.Context, repo Repository, id string, pre Precondition, change Change) (Bond, error) {
+	var result Bond
+	err := retry(ctx, "modify bond "+id, func() error {
+		cur, _, err := read(ctx, repo, id, pre)
+		switch {
+		case err != nil:
+			return err
+		case cur == nil:
+			return ErrNotFound(id)
+		}
+		next, changed, err := change(cur.Clone())
+		if err != nil {
+			return err
+		}
+		if !changed {
+			result = *cur
+			return nil
+		}
+		next.BondID, next.Version = cur.BondID, cur.Version+1
+		if err := repo.Replace(ctx, *cur, next); err != nil {
+			return err
+		}
+		result = next
+		return nil
+	})
+	if err != nil {
+		return Bond{}, err
+	}
+	return result, nil
+}
