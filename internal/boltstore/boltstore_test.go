@@ -56,10 +56,10 @@ func TestOpen(t *testing.T) {
 		s, err = boltstore.Open(path)
 		require.NoError(t, err)
 		t.Cleanup(func() { _ = s.Close() })
-		got, err := s.Get(ctx, "A")
+		got, err := bond.Get(ctx, s, "A")
 		require.NoError(t, err)
 		assert.Equal(t, want, got)
-		_, err = s.Get(ctx, "B")
+		_, err = bond.Get(ctx, s, "B")
 		assert.Equal(t, bond.KindNotFound, bond.KindOf(err))
 		page, err := bond.ListPage(ctx, s, bond.Filter{ByHost: true, Account: "H"}, 10, "")
 		require.NoError(t, err)
@@ -101,7 +101,7 @@ func TestOpen(t *testing.T) {
 func TestStore_Unavailable(t *testing.T) {
 	// Every method, for a store that cannot serve it.
 	calls := map[string]func(ctx context.Context, s *boltstore.Store) error{
-		"Get": func(ctx context.Context, s *boltstore.Store) error { _, err := s.Get(ctx, "A"); return err },
+		"Get": func(ctx context.Context, s *boltstore.Store) error { _, err := bond.Get(ctx, s, "A"); return err },
 		"Create": func(ctx context.Context, s *boltstore.Store) error {
 			_, err := bond.Create(ctx, s, newBond("N", "H", "S9"))
 			return err
@@ -138,7 +138,7 @@ func TestStore_Unavailable(t *testing.T) {
 			assert.Equal(t, bond.KindUnavailable, bond.KindOf(err), "%s: %v", name, err)
 			assert.ErrorIs(t, err, context.Canceled, name)
 		}
-		got, err := s.Get(t.Context(), "A")
+		got, err := bond.Get(t.Context(), s, "A")
 		require.NoError(t, err)
 		assert.Equal(t, int64(1), got.Version, "no write happened")
 	})

@@ -2,6 +2,7 @@ package boltstore
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 
 	bolt "go.etcd.io/bbolt"
@@ -9,95 +10,98 @@ import (
 	"github.com/bondregistry/bond-registry/internal/bond"
 )
 
-// Get returns the bond. KindNotFound.
-func (s *Store) Get(ctx context.Context, id string) (bond.Bond, error) {
-	var b bond.Bond
-	err := s.view(ctx, "get bond "+id, func(tx *bolt.Tx) error {
-		got, ok, err := getBond(tx, id)
-		switch {
-		case err != nil:
-			return err
-		case !ok:
-			return bond.ErrNotFound(id)
-		}
-		b = got
-		return nil
+// Read returns the stored bond id, or (found false) the last version of its
+// previous life from the gone bucket (see bond.Repository.Read).
+// KindUnreadable.
+func (s *Store) Read(ctx context.Context, id string) (b bond.Bond, found bool, err error) {
+	err = s.view(ctx, "read bond "+id, func(tx *bolt.Tx) error {
+		b, found, err = getBond(tx, id)
+		return err
 	})
-	return b, err
+	return b, found, err
 }
 
-// Create stores b as given. KindExists, KindPairTaken.
-func (s *Store) Create(ctx context.Context, b bond.Bond) error {
+// Create stores b where no bond has its id and the id's last life ended at
+// prev. KindExists, bond.ErrRace, KindPairTaken.
+func (s *Store) Create(ctx context.Context, b bond.Bond, prev int64) error {
 	return s.write(ctx, "create bond "+b.BondID, func(tx *bolt.Tx) error {
 		if tx.Bucket(bucketBonds).Get([]byte(b.BondID)) != nil {
 			return bond.ErrExists(b.BondID)
 		}
-		return putBond(tx, nil, b)
+		if lastVersion(tx, b.BondID) != prev {
+			return bond.ErrRace
+		}
+		if err := putBond(tx, nil, b); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketGone).Delete([]byte(b.BondID))
 	})
 }
 
-// Modify is the read-check-write of bond id in one write transaction (see
-// bond.Repository.Modify): transactions are serialised, so the bond cannot
-// change between the read and the write.
-func (s *Store) Modify(ctx context.Context, id string, pre bond.Precondition, change bond.Change) (bond.Bond, error) {
-	var result bond.Bond
-	err := s.write(ctx, "modify bond "+id, func(tx *bolt.Tx) error {
-		cur, err := checkedBond(tx, id, pre)
-		switch {
-		case err != nil:
-			return err
-		case cur == nil:
-			return bond.ErrNotFound(id)
-		}
-		next, changed, err := change(cur.Clone())
-		if err != nil || !changed {
-			result = *cur
+// Replace stores next over old when the stored bond is still at old's
+// version. bond.ErrRace, KindPairTaken.
+func (s *Store) Replace(ctx context.Context, old, next bond.Bond) error {
+	return s.write(ctx, "replace bond "+old.BondID, func(tx *bolt.Tx) error {
+		cur, err := current(tx, old)
+		if err != nil {
 			return err
 		}
-		next.Version = cur.Version + 1
-		if err := putBond(tx, cur, next); err != nil {
+		return putBond(tx, &cur, next)
+	})
+}
+
+// Remove deletes old when the stored bond is still at old's version, and
+// keeps that version in the gone bucket. bond.ErrRace.
+func (s *Store) Remove(ctx context.Context, old bond.Bond) error {
+	return s.write(ctx, "remove bond "+old.BondID, func(tx *bolt.Tx) error {
+		cur, err := current(tx, old)
+		if err != nil {
 			return err
 		}
-		result = next
+		if err := deleteBond(tx, cur); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketGone).Put([]byte(old.BondID), binary.AppendUvarint(nil, uint64(old.Version))); err != nil {
+			return fmt.Errorf("put gone version: %w", err)
+		}
 		return nil
 	})
-	if err != nil {
+}
+
+// current reads the stored bond of old's id, bond.ErrRace when it is gone
+// or no longer at old's version.
+func current(tx *bolt.Tx, old bond.Bond) (bond.Bond, error) {
+	cur, found, err := getBond(tx, old.BondID)
+	switch {
+	case err != nil:
 		return bond.Bond{}, err
+	case !found || cur.Version != old.Version:
+		return bond.Bond{}, bond.ErrRace
 	}
-	return result, nil
+	return cur, nil
 }
 
-// Delete removes the bond after checking pre; a missing bond that pre
-// allows is no error.
-func (s *Store) Delete(ctx context.Context, id string, pre bond.Precondition) error {
-	return s.write(ctx, "delete bond "+id, func(tx *bolt.Tx) error {
-		cur, err := checkedBond(tx, id, pre)
-		if err != nil || cur == nil {
-			return err
-		}
-		return deleteBond(tx, *cur)
-	})
+// lastVersion returns the last version of id's previous life, 0 when it
+// had none. A value that does not decode counts as the largest version, so
+// that a damaged entry can never let a version repeat.
+func lastVersion(tx *bolt.Tx, id string) int64 {
+	v := tx.Bucket(bucketGone).Get([]byte(id))
+	if v == nil {
+		return 0
+	}
+	n, w := binary.Uvarint(v)
+	if w <= 0 || n > bond.MaxVersion {
+		return bond.MaxVersion
+	}
+	return int64(n)
 }
 
-// checkedBond reads bond id (nil when it does not exist) and checks pre
-// against it.
-func checkedBond(tx *bolt.Tx, id string, pre bond.Precondition) (*bond.Bond, error) {
-	b, ok, err := getBond(tx, id)
-	if err != nil {
-		return nil, err
-	}
-	cur := &b
-	if !ok {
-		cur = nil
-	}
-	return cur, pre.Check(id, cur)
-}
-
-// getBond reads bond id; ok is false when it does not exist.
+// getBond reads bond id; ok is false when it does not exist, and b.Version
+// is then the last version of its previous life.
 func getBond(tx *bolt.Tx, id string) (b bond.Bond, ok bool, err error) {
 	data := tx.Bucket(bucketBonds).Get([]byte(id))
 	if data == nil {
-		return bond.Bond{}, false, nil
+		return bond.Bond{Version: lastVersion(tx, id)}, false, nil
 	}
 	b, err = decodeRecord(id, data)
 	return b, err == nil, err

@@ -9,81 +9,131 @@ import (
 	"github.com/bondregistry/bond-registry/internal/bond"
 )
 
-// A record is the stored form of a bond, under its id in the bonds bucket:
+// A record is the stored form of a bond, under its id in the bonds bucket,
+// derived from the declaration of a bond's fields (bond.BondFields,
+// bond.SubscriberFields):
 //
-//	format byte (1) | version uvarint | host, sub, host cost center,
-//	sub cost center | subscriber count uvarint | per subscriber, by key:
-//	key, sid, name, email
+//	format byte (2) | version uvarint | field count uvarint | the bond's
+//	fields | subscriber count uvarint | per subscriber, by key: key, field
+//	count uvarint, the subscriber's fields
 //
-// where each string is a uvarint length and its bytes. The id is the bucket
-// key and is not repeated. It is kept over encoding/json because it pays
-// for itself end to end: GET /bonds/{id} over HTTP serves markedly more
-// requests per second with it (bondbench compare; figures in the README,
-// Performance); BenchmarkCodec measures size and speed of the two codecs.
-const recordFormat = 1
+// where each string is a uvarint length and its bytes, and the fields are in
+// the order of their declaration. A record with fewer fields than this build
+// declares (written before a field was added) reads them as empty, which
+// the rules then judge; one with more is unreadable. Format 1 (the four
+// account and cost center fields and three subscriber fields, no counts) is
+// still read. The id is the bucket key and is not repeated. It is kept over
+// encoding/json because it pays for itself end to end (README, Performance);
+// BenchmarkCodec measures size and speed of the two codecs.
+const (
+	recordFormat   = 2
+	recordFormatV1 = 1
+)
 
 // encodeRecord returns the stored form of b.
 func encodeRecord(b bond.Bond) []byte {
-	n := 1 + binary.MaxVarintLen64*2 + len(b.HostAccountID) + len(b.SubAccountID) +
-		len(b.HostCostCenter) + len(b.SubCostCenter) + 4*binary.MaxVarintLen16
+	n := 1 + binary.MaxVarintLen64*3
+	for _, f := range bond.BondFields {
+		n += len(f.Get(b)) + binary.MaxVarintLen16
+	}
 	keys := make([]string, 0, len(b.Subscribers))
 	for k, s := range b.Subscribers {
 		keys = append(keys, k)
-		n += len(k) + len(s.SID) + len(s.Name) + len(s.Email) + 4*binary.MaxVarintLen16
+		n += len(k) + 2*binary.MaxVarintLen16
+		for _, f := range bond.SubscriberFields {
+			n += len(f.Get(s)) + binary.MaxVarintLen16
+		}
 	}
 	slices.Sort(keys) // the same bond always has the same bytes
 	buf := make([]byte, 0, n)
 	buf = append(buf, recordFormat)
 	buf = binary.AppendUvarint(buf, uint64(b.Version))
-	for _, s := range []string{b.HostAccountID, b.SubAccountID, b.HostCostCenter, b.SubCostCenter} {
-		buf = appendLP(buf, s)
+	buf = binary.AppendUvarint(buf, uint64(len(bond.BondFields)))
+	for _, f := range bond.BondFields {
+		buf = appendLP(buf, f.Get(b))
 	}
 	buf = binary.AppendUvarint(buf, uint64(len(keys)))
 	for _, k := range keys {
 		s := b.Subscribers[k]
 		buf = appendLP(buf, k)
-		buf = appendLP(buf, s.SID)
-		buf = appendLP(buf, s.Name)
-		buf = appendLP(buf, s.Email)
+		buf = binary.AppendUvarint(buf, uint64(len(bond.SubscriberFields)))
+		for _, f := range bond.SubscriberFields {
+			buf = appendLP(buf, f.Get(s))
+		}
 	}
 	return buf
 }
 
 var errShortRecord = errors.New("record truncated")
 
-// decodeRecord returns the bond stored under id. It copies data, which
-// bbolt owns only for the transaction, into one string, and every field is a
-// substring of it: one allocation for all the strings of a bond.
+// decodeRecord returns the bond stored under id, held to the rules of a
+// request (bond.CheckStored): a record that does not decode, or decodes to a
+// bond the rules refuse, is bond.ErrUnreadable naming the bond. It copies
+// data, which bbolt owns only for the transaction, into one string, and
+// every field is a substring of it: one allocation for all the strings of a
+// bond.
 func decodeRecord(id string, data []byte) (bond.Bond, error) {
+	b, err := decodeFields(id, data)
+	if err != nil {
+		return bond.Bond{}, bond.ErrUnreadable(id, err.Error())
+	}
+	if err := bond.CheckStored(b); err != nil {
+		return bond.Bond{}, err
+	}
+	return b, nil
+}
+
+// decodeFields reads a record of either format into a bond.
+func decodeFields(id string, data []byte) (bond.Bond, error) {
 	d := recordDecoder{s: string(data)}
-	if f := d.byte(); f != recordFormat {
-		return bond.Bond{}, fmt.Errorf("decode bond %s: record format %d, want %d", id, f, recordFormat)
+	format := d.byte()
+	if d.err == nil && format != recordFormat && format != recordFormatV1 {
+		return bond.Bond{}, fmt.Errorf("record format %d, this build reads %d and %d", format, recordFormatV1, recordFormat)
 	}
 	b := bond.Bond{BondID: id}
-	b.Version = int64(d.uvarint())
-	b.HostAccountID = d.str()
-	b.SubAccountID = d.str()
-	b.HostCostCenter = d.str()
-	b.SubCostCenter = d.str()
+	b.Version = -1 // out of range, for CheckStored, unless it fits
+	if v := d.uvarint(); v <= bond.MaxVersion {
+		b.Version = int64(v)
+	}
+	nBond, nSub := uint64(4), uint64(3) // format 1
+	if format == recordFormat {
+		nBond = d.uvarint()
+	}
+	if d.err == nil && nBond > uint64(len(bond.BondFields)) {
+		return bond.Bond{}, fmt.Errorf("record has %d fields, this build knows %d", nBond, len(bond.BondFields))
+	}
+	for _, f := range bond.BondFields[:nBond] {
+		*f.Of(&b) = d.str()
+	}
 	n := d.uvarint()
-	if d.err == nil && n > uint64(len(d.s)) { // each subscriber takes at least 4 bytes
+	if d.err == nil && n > uint64(len(d.s)) { // each subscriber takes at least 2 bytes
 		d.err = errShortRecord
 	}
 	if d.err != nil {
-		return bond.Bond{}, fmt.Errorf("decode bond %s: %w", id, d.err)
+		return bond.Bond{}, d.err
 	}
 	b.Subscribers = make(map[string]bond.Subscriber, n)
 	for range n {
 		k := d.str()
-		b.Subscribers[k] = bond.Subscriber{SID: d.str(), Name: d.str(), Email: d.str()}
+		if format == recordFormat {
+			nSub = d.uvarint()
+		}
+		if d.err == nil && nSub > uint64(len(bond.SubscriberFields)) {
+			return bond.Bond{}, fmt.Errorf("subscribers.%s: record has %d fields, this build knows %d", k, nSub, len(bond.SubscriberFields))
+		}
+		var s bond.Subscriber
+		for _, f := range bond.SubscriberFields[:nSub] {
+			*f.Of(&s) = d.str()
+		}
+		if _, dup := b.Subscribers[k]; dup && d.err == nil {
+			return bond.Bond{}, fmt.Errorf("subscribers.%s: twice in the record", k)
+		}
+		b.Subscribers[k] = s
 	}
 	if d.err == nil && len(d.s) != 0 {
 		d.err = fmt.Errorf("%d trailing bytes", len(d.s))
 	}
-	if d.err != nil {
-		return bond.Bond{}, fmt.Errorf("decode bond %s: %w", id, d.err)
-	}
-	return b, nil
+	return b, d.err
 }
 
 // recordDecoder reads a record front to back; the first error sticks.

@@ -5,12 +5,16 @@ package boltstore
 // measurement behind the choice is bondbench compare, README Performance).
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"pgregory.net/rapid"
 
 	"github.com/bondregistry/bond-registry/internal/bond"
 )
@@ -27,13 +31,70 @@ func codecBond(subscribers int) bond.Bond {
 
 func TestRecord(t *testing.T) {
 	t.Run("OK round trip", func(t *testing.T) {
-		for _, want := range []bond.Bond{codecBond(0), codecBond(3), codecBond(1000),
-			{BondID: "x", Subscribers: map[string]bond.Subscriber{"": {}}, Version: 1}} {
+		for _, want := range []bond.Bond{codecBond(0), codecBond(3), codecBond(1000)} {
 			got, err := decodeRecord(want.BondID, encodeRecord(want))
 			require.NoError(t, err)
 			assert.Equal(t, want, got)
 			assert.NotNil(t, got.Subscribers)
 		}
+	})
+	t.Run("OK format 1 is still read", func(t *testing.T) {
+		want := codecBond(2)
+		v1 := binary.AppendUvarint([]byte{recordFormatV1}, uint64(want.Version))
+		for _, f := range bond.BondFields {
+			v1 = appendLP(v1, f.Get(want))
+		}
+		v1 = binary.AppendUvarint(v1, uint64(len(want.Subscribers)))
+		for _, k := range slices.Sorted(maps.Keys(want.Subscribers)) {
+			v1 = appendLP(v1, k)
+			for _, f := range bond.SubscriberFields {
+				v1 = appendLP(v1, f.Get(want.Subscribers[k]))
+			}
+		}
+		got, err := decodeRecord(want.BondID, v1)
+		require.NoError(t, err)
+		assert.Equal(t, want, got)
+	})
+	t.Run("Err a record the rules refuse is unreadable", func(t *testing.T) {
+		for name, b := range map[string]bond.Bond{
+			"subscribers..sid: ensure this value has at least 1 characters": {BondID: "x", HostAccountID: "H", SubAccountID: "S",
+				HostCostCenter: "c", SubCostCenter: "d", Subscribers: map[string]bond.Subscriber{"": {}}, Version: 1},
+			"sub_cost_center: ensure this value has at least 1 characters": {BondID: "x", HostAccountID: "H", SubAccountID: "S",
+				HostCostCenter: "c", Version: 1},
+			"subscribers.bob.email: value is not a valid email address": {BondID: "x", HostAccountID: "H", SubAccountID: "S",
+				HostCostCenter: "c", SubCostCenter: "d", Version: 1,
+				Subscribers: map[string]bond.Subscriber{"bob": {SID: "bob", Name: "Bob", Email: "not-an-address"}}},
+		} {
+			_, err := decodeRecord(b.BondID, encodeRecord(b))
+			require.Equal(t, bond.KindUnreadable, bond.KindOf(err), "%v", err)
+			assert.Contains(t, err.Error(), "("+name+")")
+			assert.NotContains(t, err.Error(), "not-an-address", "the value is never shown")
+		}
+	})
+	t.Run("Err generated damage is unreadable, never a crash or a changed bond", func(t *testing.T) {
+		rapid.Check(t, func(rt *rapid.T) {
+			want := codecBond(rapid.IntRange(0, 4).Draw(rt, "subscribers"))
+			data := encodeRecord(want)
+			switch rapid.IntRange(0, 2).Draw(rt, "damage") {
+			case 0: // a byte changed
+				i := rapid.IntRange(0, len(data)-1).Draw(rt, "at")
+				data[i] = rapid.Byte().Filter(func(c byte) bool { return c != data[i] }).Draw(rt, "to")
+			case 1: // bytes removed
+				i := rapid.IntRange(0, len(data)-1).Draw(rt, "at")
+				n := rapid.IntRange(1, len(data)-i).Draw(rt, "n")
+				data = append(data[:i:i], data[i+n:]...)
+			case 2: // bytes inserted
+				i := rapid.IntRange(0, len(data)).Draw(rt, "at")
+				ins := rapid.SliceOfN(rapid.Byte(), 1, 8).Draw(rt, "bytes")
+				data = append(data[:i:i], append(ins, data[i:]...)...)
+			}
+			got, err := decodeRecord(want.BondID, data)
+			if err != nil {
+				require.Equal(rt, bond.KindUnreadable, bond.KindOf(err), "%v", err)
+				return
+			}
+			require.NoError(rt, bond.CheckStored(got), "a record that decodes holds to the rules")
+		})
 	})
 	t.Run("OK deterministic", func(t *testing.T) {
 		b := codecBond(50)
@@ -49,7 +110,7 @@ func TestRecord(t *testing.T) {
 		assert.Error(t, err, "trailing byte")
 	})
 	t.Run("Err huge counts do not allocate", func(t *testing.T) {
-		data := []byte{recordFormat, 1, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0x0f}
+		data := []byte{recordFormat, 1, 4, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0x0f}
 		_, err := decodeRecord("x", data)
 		assert.Error(t, err)
 	})

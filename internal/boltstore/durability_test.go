@@ -73,7 +73,7 @@ func TestDurability_SIGKILL(t *testing.T) {
 	t.Cleanup(func() { _ = s.Close() })
 	var lost []string
 	for id := range acked {
-		if _, err := s.Get(t.Context(), id); err != nil {
+		if _, err := bond.Get(t.Context(), s, id); err != nil {
 			lost = append(lost, fmt.Sprintf("%s (%v)", id, err))
 		}
 	}

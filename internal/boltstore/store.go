@@ -54,6 +54,7 @@ var (
 	bucketSubAccount     = []byte("sub_account")
 	bucketHostCostCenter = []byte("host_cost_center")
 	bucketSubCostCenter  = []byte("sub_cost_center")
+	bucketGone           = []byte("gone") // id -> uvarint last version of a deleted bond
 
 	keySchema = []byte("schema")
 )
@@ -197,7 +198,7 @@ func initSchema(tx *bolt.Tx) error {
 		return fmt.Errorf("schema version %q, this build reads %q", v, schemaVersion)
 	}
 	for _, name := range [][]byte{bucketBonds, bucketPairs, bucketHostAccount, bucketSubAccount,
-		bucketHostCostCenter, bucketSubCostCenter} {
+		bucketHostCostCenter, bucketSubCostCenter, bucketGone} {
 		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 			return fmt.Errorf("create bucket %s: %w", name, err)
 		}

@@ -22,15 +22,39 @@ const (
 // back from a store), with locs relative to the bond. It checks values only;
 // uniqueness is the store's job.
 func (b Bond) Validate() []Problem {
-	ps := BondID.Check(b.BondID, BondID.Name)
-	for _, f := range BondFields {
-		ps = append(ps, f.Check(f.Get(b), f.Name)...)
-	}
-	ps = append(ps, checkSubscribers(b.Subscribers, SubscribersName)...)
+	ps := b.valueProblems()
 	if len(ps) == 0 && ItemSize(b) > MaxItemBytes {
 		ps = append(ps, ErrTooLarge().Problems...)
 	}
 	return ps
+}
+
+func (b Bond) valueProblems() []Problem {
+	ps := BondID.Check(b.BondID, BondID.Name)
+	for _, f := range BondFields {
+		ps = append(ps, f.Check(f.Get(b), f.Name)...)
+	}
+	return append(ps, checkSubscribers(b.Subscribers, SubscribersName)...)
+}
+
+// MaxVersion is the largest version a store reads: 2^53, where a DynamoDB
+// number and a JSON number still convert exactly, and far from int64's end,
+// so that a version bump can never wrap and an entity tag never repeats.
+const MaxVersion = 1 << 53
+
+// CheckStored holds a bond read back from a store to the rules of a request,
+// since its item or record may have been written by another program: it
+// returns ErrUnreadable naming the bond and the first attribute that breaks
+// a rule (never the attribute's value), or nil. The size bound is not
+// checked: the engine enforced its own when the item was written.
+func CheckStored(b Bond) error {
+	if b.Version < 0 || b.Version > MaxVersion {
+		return ErrUnreadable(b.BondID, "version: out of range")
+	}
+	if ps := b.valueProblems(); len(ps) > 0 {
+		return ErrUnreadable(b.BondID, strings.Join(ps[0].Loc, ".")+": "+ps[0].Msg)
+	}
+	return nil
 }
 
 // Validate returns every problem of the fields the update sets, with locs
