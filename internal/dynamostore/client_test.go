@@ -63,7 +63,7 @@ func TestNewClient_Retries(t *testing.T) {
 			require.NoError(t, err)
 
 			start := time.Now()
-			err = dynamostore.New(client, "bond").Create(t.Context(), bond.Bond{BondID: "B", HostAccountID: "H", SubAccountID: "S"})
+			err = dynamostore.New(client, "bond").Create(t.Context(), bond.Bond{BondID: "B", HostAccountID: "H", SubAccountID: "S"}, 0)
 			require.Error(t, err)
 			assert.Equal(t, tc.wantKind, bond.KindOf(err), "%v", err)
 			got, want := attempts.Load(), tc.wantAttempts

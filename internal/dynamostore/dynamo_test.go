@@ -123,7 +123,7 @@ func TestStore_PairTaken(t *testing.T) {
 		_, err = bond.UpdateBond(t.Context(), f.store, "C", bond.Update{SubAccountID: aws.String("S1")}, bond.IfVersion(bond.AnyVersion))
 		requireKind(t, err, bond.KindPairTaken)
 		assert.Contains(t, err.Error(), "bond_id=A")
-		got, err := f.store.Get(t.Context(), "C")
+		got, err := bond.Get(t.Context(), f.store, "C")
 		require.NoError(t, err)
 		assert.Equal(t, c, got)
 		assert.Equal(t, before, f.ids(t))
@@ -141,7 +141,12 @@ func TestStore_PairTaken(t *testing.T) {
 		require.NoError(t, err, "the old pair is free again")
 		require.NoError(t, bond.Delete(t.Context(), f.store, "A", bond.IfVersion(2)))
 		require.NoError(t, bond.Delete(t.Context(), f.store, "B", bond.IfVersion(bond.AnyVersion)))
-		assert.Empty(t, f.ids(t))
+		assert.ElementsMatch(t, []string{"gone/A", "gone/B"}, f.ids(t), "no guard is left; each deleted id keeps its last version")
+
+		again, err := bond.Create(t.Context(), f.store, newBond("A", "H", "S1"))
+		require.NoError(t, err)
+		assert.Equal(t, int64(3), again.Version, "A's second life starts after its first")
+		assert.ElementsMatch(t, []string{"A", "gone/B", dynamostore.GuardKey("H", "S1")}, f.ids(t), "a re-created id has no gone item")
 	})
 }
 
@@ -321,7 +326,7 @@ func TestStore_Legacy(t *testing.T) {
 	delete(noSubs, "subscribers")
 	f.putRaw(t, noSubs)
 
-	got, err := f.store.Get(t.Context(), "OLD")
+	got, err := bond.Get(t.Context(), f.store, "OLD")
 	require.NoError(t, err)
 	assert.Equal(t, int64(0), got.Version)
 	assert.Len(t, got.Subscribers, 1)
@@ -338,7 +343,7 @@ func TestStore_Legacy(t *testing.T) {
 		assert.Equal(t, []string{"k.hill"}, keys(got.Subscribers))
 	})
 	t.Run("subscriber add on a bond without a subscribers map", func(t *testing.T) {
-		got, err := f.store.Get(t.Context(), "NOSUBS")
+		got, err := bond.Get(t.Context(), f.store, "NOSUBS")
 		require.NoError(t, err)
 		assert.Empty(t, got.Subscribers)
 		got, err = bond.RemoveSubscriber(t.Context(), f.store, "NOSUBS", "nobody", bond.IfVersion(0))
@@ -359,7 +364,7 @@ func TestStore_Legacy(t *testing.T) {
 		}
 		item["note"] = "kept by another writer"
 		f.putRaw(t, item)
-		got, err := f.store.Get(t.Context(), "LIST")
+		got, err := bond.Get(t.Context(), f.store, "LIST")
 		require.NoError(t, err)
 		assert.Equal(t, []string{"ann", "team[1]"}, keys(got.Subscribers))
 
@@ -370,7 +375,7 @@ func TestStore_Legacy(t *testing.T) {
 		got, err = bond.RemoveSubscriber(t.Context(), f.store, "LIST", "team[1]", bond.Precondition{})
 		require.NoError(t, err)
 		assert.Equal(t, []string{"ann", "ops[eu]"}, keys(got.Subscribers))
-		stored, err := f.store.Get(t.Context(), "LIST")
+		stored, err := bond.Get(t.Context(), f.store, "LIST")
 		require.NoError(t, err)
 		assert.Equal(t, got, stored)
 		raw := f.scan(t)
@@ -384,7 +389,7 @@ func TestStore_Legacy(t *testing.T) {
 		item := legacy("BAD", "H", "S5")
 		item["subscribers"] = []string{"ann", "bob"}
 		f.putRaw(t, item)
-		_, err := f.store.Get(t.Context(), "BAD")
+		_, err := bond.Get(t.Context(), f.store, "BAD")
 		requireKind(t, err, bond.KindUnreadable)
 		_, err = bond.PutSubscriber(t.Context(), f.store, "BAD", bond.Subscriber{SID: "c", Name: "C", Email: "c@example.com"}, bond.Precondition{})
 		requireKind(t, err, bond.KindUnreadable)
@@ -487,7 +492,7 @@ func TestMigrate(t *testing.T) {
 		assert.Equal(t, r.Duplicates, r2.Duplicates)
 
 		for _, id := range []string{"DUP1", "DUP2", "OLD1"} {
-			got, err := f.store.Get(t.Context(), id)
+			got, err := bond.Get(t.Context(), f.store, id)
 			require.NoError(t, err, "nothing deleted")
 			assert.Equal(t, int64(0), got.Version, "versions left alone")
 		}

@@ -76,7 +76,7 @@ func calls(ctx context.Context, repo bond.Repository) map[string]error {
 	b := bond.Bond{BondID: "B1", HostAccountID: "H", SubAccountID: "S", HostCostCenter: "teal", SubCostCenter: "red"}
 	sub := bond.Subscriber{SID: "bob", Name: "Bob", Email: "bob@example.com"}
 	errs := map[string]error{}
-	_, errs["Get"] = repo.Get(ctx, "B1")
+	_, errs["Get"] = bond.Get(ctx, repo, "B1")
 	_, errs["Create"] = bond.Create(ctx, repo, b)
 	_, errs["Update"] = bond.UpdateBond(ctx, repo, "B1", bond.Update{SubCostCenter: aws.String("blue")}, bond.IfVersion(bond.AnyVersion))
 	errs["Delete"] = bond.Delete(ctx, repo, "B1", bond.IfVersion(bond.AnyVersion))
@@ -168,12 +168,12 @@ func TestStore_CreateReasons(t *testing.T) {
 				got = in
 				return nil, &smithy.OperationError{Err: &types.TransactionCanceledException{CancellationReasons: tc.reasons}}
 			}}, "bond")
-			err := repo.Create(t.Context(), b)
+			err := repo.Create(t.Context(), b, 0)
 			var be *bond.Error
 			require.ErrorAs(t, err, &be)
 			assert.Equal(t, tc.want.Kind, be.Kind)
 			assert.Equal(t, tc.want.Message, be.Message)
-			require.Len(t, got.TransactItems, 2)
+			require.Len(t, got.TransactItems, 3)
 			guardKey := got.TransactItems[1].Put.Item["bond_id"].(*types.AttributeValueMemberS).Value
 			assert.Equal(t, dynamostore.GuardKey("H/1", "S"), guardKey)
 			assert.Regexp(t, "^pair/[0-9a-f]{64}$", guardKey, "a fixed-size key, whatever the ids")
@@ -215,7 +215,7 @@ func TestStore_WriteRefused(t *testing.T) {
 			_, errs["update keeping the pair"] = bond.UpdateBond(ctx, repo, "B1", bond.Update{SubCostCenter: aws.String("blue")}, bond.Precondition{})
 			errs["delete"] = bond.Delete(ctx, repo, "B1", bond.Precondition{})
 			_, errs["put subscriber"] = bond.PutSubscriber(ctx, repo, "B1", bond.Subscriber{SID: "bob", Name: "Bob", Email: "bob@example.com"}, bond.Precondition{})
-			errs["create"] = repo.Create(ctx, bond.Bond{BondID: "B2", HostAccountID: "H2", SubAccountID: "S2"})
+			errs["create"] = repo.Create(ctx, bond.Bond{BondID: "B2", HostAccountID: "H2", SubAccountID: "S2"}, 0)
 			for op, err := range errs {
 				require.Error(t, err, op)
 				assert.Equal(t, tc.want, bond.KindOf(err), "%s: %v", op, err)

@@ -5,54 +5,83 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
+	"fmt"
+	"strconv"
 
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/bondregistry/bond-registry/internal/bond"
 )
 
-// Attribute names of the table. The bond attributes are those of the FastAPI
-// original; version and the guard attributes are ours.
+// Attribute names of the table besides the bond's own (bond.BondID,
+// bond.BondFields, bond.SubscribersName, which are the original service's):
+// version and the attributes of guard and gone items are ours.
 const (
-	attrBondID         = "bond_id"
-	attrHostAccountID  = "host_account_id"
-	attrSubAccountID   = "sub_account_id"
-	attrHostCostCenter = "host_cost_center"
-	attrSubCostCenter  = "sub_cost_center"
-	attrSubscribers    = "subscribers"
-	attrVersion        = "version"
-	attrGuardOwner     = "guard_owner"
+	attrBondID          = "bond_id"
+	attrHostAccountID   = "host_account_id"
+	attrSubAccountID    = "sub_account_id"
+	attrHostCostCenter  = "host_cost_center"
+	attrSubCostCenter   = "sub_cost_center"
+	attrSubscribers     = bond.SubscribersName
+	attrVersion         = "version"
+	attrGuardOwner      = "guard_owner"
+	attrGoneVersion     = "gone_version"
+	attrGoneBond        = "gone_bond"
+	guardPrefix         = "pair/" // the key of every guard item
+	gonePrefix          = "gone/" // the key of every gone item
 )
 
-// guardPrefix starts the key of every guard item. Bond ids cannot contain
-// '/', so no bond the service writes can have a guard's key.
-const guardPrefix = "pair/"
+// Bond ids cannot contain '/', so no bond the service writes can have the
+// key of a guard item or a gone item.
 
-// bondItem is a bond as stored: the original's layout plus version.
-type bondItem struct {
-	bondAttrs
-	Subscribers map[string]subscriberItem `dynamodbav:"subscribers"`
+// bondValue is a bond as one item: the declared fields as strings, version
+// as a number, subscribers as a map of maps. It marshals itself
+// (attributevalue.Marshaler), without reflection.
+type bondValue bond.Bond
+
+// MarshalDynamoDBAttributeValue returns the item of the bond.
+func (b bondValue) MarshalDynamoDBAttributeValue() (types.AttributeValue, error) {
+	item := make(map[string]types.AttributeValue, len(bond.BondFields)+3)
+	item[bond.BondID.Name] = &types.AttributeValueMemberS{Value: b.BondID}
+	for _, f := range bond.BondFields {
+		item[f.Name] = &types.AttributeValueMemberS{Value: f.Get(bond.Bond(b))}
+	}
+	item[attrVersion] = &types.AttributeValueMemberN{Value: strconv.FormatInt(b.Version, 10)}
+	item[attrSubscribers] = subscribersValue(b.Subscribers).av()
+	return &types.AttributeValueMemberM{Value: item}, nil
 }
 
-// bondAttrs are the attributes of a bond item but its subscribers, which
-// decodeBond reads apart because other writers left them in other forms. An
-// item written by the original has no version, which reads as 0.
-type bondAttrs struct {
-	BondID         string `dynamodbav:"bond_id"`
-	HostAccountID  string `dynamodbav:"host_account_id"`
-	SubAccountID   string `dynamodbav:"sub_account_id"`
-	HostCostCenter string `dynamodbav:"host_cost_center"`
-	SubCostCenter  string `dynamodbav:"sub_cost_center"`
-	Version        int64  `dynamodbav:"version"`
+// subscribersValue is a subscribers map as one attribute value.
+type subscribersValue map[string]bond.Subscriber
+
+func (m subscribersValue) av() *types.AttributeValueMemberM {
+	av := make(map[string]types.AttributeValue, len(m))
+	for k, s := range m {
+		av[k] = subscriberValue(s).av()
+	}
+	return &types.AttributeValueMemberM{Value: av}
 }
 
-// subscriberItem is one entry of the subscribers map, as the original stored it.
-type subscriberItem struct {
-	SID   string `dynamodbav:"sid"`
-	Name  string `dynamodbav:"name"`
-	Email string `dynamodbav:"email"`
+// MarshalDynamoDBAttributeValue returns the map of subscriber maps.
+func (m subscribersValue) MarshalDynamoDBAttributeValue() (types.AttributeValue, error) {
+	return m.av(), nil
+}
+
+// subscriberValue is one subscriber as a map of its declared fields.
+type subscriberValue bond.Subscriber
+
+func (s subscriberValue) av() *types.AttributeValueMemberM {
+	av := make(map[string]types.AttributeValue, len(bond.SubscriberFields))
+	for _, f := range bond.SubscriberFields {
+		av[f.Name] = &types.AttributeValueMemberS{Value: f.Get(bond.Subscriber(s))}
+	}
+	return &types.AttributeValueMemberM{Value: av}
+}
+
+// MarshalDynamoDBAttributeValue returns the subscriber's map.
+func (s subscriberValue) MarshalDynamoDBAttributeValue() (types.AttributeValue, error) {
+	return s.av(), nil
 }
 
 // guardItem reserves one (host account, subscriber account) pair for the bond
@@ -90,55 +119,99 @@ func key(id string) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{attrBondID: &types.AttributeValueMemberS{Value: id}}
 }
 
-func toItem(b bond.Bond) bondItem {
-	subs := make(map[string]subscriberItem, len(b.Subscribers))
-	for k, s := range b.Subscribers {
-		subs[k] = subscriberItem(s)
-	}
-	return bondItem{bondAttrs: bondAttrs{
-		BondID: b.BondID, HostAccountID: b.HostAccountID, SubAccountID: b.SubAccountID,
-		HostCostCenter: b.HostCostCenter, SubCostCenter: b.SubCostCenter, Version: b.Version,
-	}, Subscribers: subs}
+// goneKey is the key of the gone item of bond id: it holds the last version
+// of the id's previous life (gone_version) from a delete until the id is
+// created again, so that versions, and so entity tags, never repeat.
+func goneKey(id string) map[string]types.AttributeValue { return key(gonePrefix + id) }
+
+// goneItem is the gone item of b, deleted at its version.
+func goneItem(b bond.Bond) map[string]types.AttributeValue {
+	item := goneKey(b.BondID)
+	item[attrGoneBond] = &types.AttributeValueMemberS{Value: b.BondID}
+	item[attrGoneVersion] = &types.AttributeValueMemberN{Value: strconv.FormatInt(b.Version, 10)}
+	return item
 }
 
-// decodeBond reads a bond item; ok is false for a guard item. A bond that
-// another writer left in a form the service cannot read is
-// bond.ErrUnreadable, never a partial bond. The subscribers may be a map (as
-// the service and the original write them), missing or NULL (none), or a
-// list of subscriber maps (as some hand-written items hold them), read as
-// the map keyed by their sids.
-func decodeBond(av map[string]types.AttributeValue) (b bond.Bond, ok bool, err error) {
-	id := ""
-	if s, isS := av[attrBondID].(*types.AttributeValueMemberS); isS {
-		id = s.Value
+// goneVersion returns the last version a gone item holds, 0 for none. A
+// value that does not read counts as bond.MaxVersion, so that a damaged
+// item can never let a version repeat.
+func goneVersion(item map[string]types.AttributeValue) int64 {
+	if item == nil {
+		return 0
 	}
+	v, err := readVersion(item[attrGoneVersion])
+	if err != nil {
+		return bond.MaxVersion
+	}
+	return v
+}
+
+// decodeBond reads a bond item; ok is false for a guard or gone item. The
+// item is held to the domain's rules (bond.CheckStored) as a request body
+// is: an attribute missing or of the wrong type, or a value the rules
+// refuse, makes it bond.ErrUnreadable, naming the bond and the attribute,
+// never a partial bond. The subscribers may be a map (as the service and
+// the original write them), missing or NULL (none), or a list of subscriber
+// maps (as some hand-written items hold them), read as the map keyed by
+// their sids. A missing version (an item of the original) reads as 0. This
+// is the one decoding path of items: reads, listings, the subscriber fast
+// path and Migrate use it.
+func decodeBond(av map[string]types.AttributeValue) (b bond.Bond, ok bool, err error) {
 	if _, guard := av[attrGuardOwner]; guard {
 		return bond.Bond{}, false, nil
 	}
-	subs, err := decodeSubscribers(av[attrSubscribers])
+	if _, gone := av[attrGoneVersion]; gone {
+		return bond.Bond{}, false, nil
+	}
+	id, err := readString(av, bond.BondID.Name)
 	if err != nil {
 		return bond.Bond{}, false, bond.ErrUnreadable(id, err.Error())
 	}
-	var it bondAttrs
-	if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-		return bond.Bond{}, false, bond.ErrUnreadable(id, "an attribute has the wrong type")
+	b.BondID = id
+	for _, f := range bond.BondFields {
+		if *f.Of(&b), err = readString(av, f.Name); err != nil {
+			return bond.Bond{}, false, bond.ErrUnreadable(id, err.Error())
+		}
 	}
-	if it.Version < 0 || it.Version > maxVersion {
-		return bond.Bond{}, false, bond.ErrUnreadable(id, "version out of range")
+	if v, present := av[attrVersion]; present {
+		if b.Version, err = readVersion(v); err != nil {
+			return bond.Bond{}, false, bond.ErrUnreadable(id, attrVersion+": "+err.Error())
+		}
 	}
-	b = bond.Bond{
-		BondID: it.BondID, HostAccountID: it.HostAccountID, SubAccountID: it.SubAccountID,
-		HostCostCenter: it.HostCostCenter, SubCostCenter: it.SubCostCenter,
-		Subscribers: subs, Version: it.Version,
+	if b.Subscribers, err = decodeSubscribers(av[attrSubscribers]); err != nil {
+		return bond.Bond{}, false, bond.ErrUnreadable(id, err.Error())
+	}
+	if err := bond.CheckStored(b); err != nil {
+		return bond.Bond{}, false, err
 	}
 	return b, true, nil
 }
 
-// maxVersion is the largest version the store reads: 2^53, where a
-// DynamoDB number still converts exactly, and far from int64's end, so a
-// version bump can never wrap (an item written by hand with a larger or
-// negative version is refused, never served with a tag that could repeat).
-const maxVersion = 1 << 53
+// readString returns the string attribute name of item; the error names the
+// attribute and what is wrong with it, never its value.
+func readString(item map[string]types.AttributeValue, name string) (string, error) {
+	switch v := item[name].(type) {
+	case *types.AttributeValueMemberS:
+		return v.Value, nil
+	case nil:
+		return "", fmt.Errorf("%s: missing", name)
+	}
+	return "", fmt.Errorf("%s: not a string", name)
+}
+
+// readVersion reads a version number: a whole number from 0 to
+// bond.MaxVersion.
+func readVersion(av types.AttributeValue) (int64, error) {
+	n, ok := av.(*types.AttributeValueMemberN)
+	if !ok {
+		return 0, errors.New("not a number")
+	}
+	v, err := strconv.ParseInt(n.Value, 10, 64)
+	if err != nil || v < 0 || v > bond.MaxVersion {
+		return 0, errors.New("out of range")
+	}
+	return v, nil
+}
 
 // decodeSubscribers reads the subscribers attribute in any of the forms
 // decodeBond takes.
@@ -148,31 +221,46 @@ func decodeSubscribers(av types.AttributeValue) (map[string]bond.Subscriber, err
 	case nil, *types.AttributeValueMemberNULL:
 		return subs, nil
 	case *types.AttributeValueMemberM:
-		var items map[string]subscriberItem
-		if err := attributevalue.Unmarshal(v, &items); err != nil {
-			return nil, errors.New("subscribers: an entry is not a subscriber map")
-		}
-		for k, s := range items {
-			subs[k] = bond.Subscriber(s)
+		for k, e := range v.Value {
+			s, err := decodeSubscriber(e)
+			if err != nil {
+				return nil, fmt.Errorf("%s.%s%s", attrSubscribers, k, err)
+			}
+			subs[k] = s
 		}
 		return subs, nil
 	case *types.AttributeValueMemberL:
-		var items []subscriberItem
-		if err := attributevalue.Unmarshal(v, &items); err != nil {
-			return nil, errors.New("subscribers: a list entry is not a subscriber map")
-		}
-		for _, s := range items {
-			if s.SID == "" {
-				return nil, errors.New("subscribers: a list entry has no sid")
+		for i, e := range v.Value {
+			s, err := decodeSubscriber(e)
+			if err != nil {
+				return nil, fmt.Errorf("%s[%d]%s", attrSubscribers, i, err)
 			}
 			if _, dup := subs[s.SID]; dup {
-				return nil, errors.New("subscribers: two list entries have the same sid")
+				return nil, fmt.Errorf("%s[%d]: a second entry with the same sid", attrSubscribers, i)
 			}
-			subs[s.SID] = bond.Subscriber(s)
+			subs[s.SID] = s
 		}
 		return subs, nil
 	}
-	return nil, errors.New("subscribers: neither a map nor a list")
+	return nil, fmt.Errorf("%s: neither a map nor a list", attrSubscribers)
+}
+
+// decodeSubscriber reads one subscriber map; the error starts with ": " or
+// "." and the attribute, to follow the subscriber's place.
+func decodeSubscriber(av types.AttributeValue) (bond.Subscriber, error) {
+	m, ok := av.(*types.AttributeValueMemberM)
+	if !ok {
+		return bond.Subscriber{}, errors.New(": not a map of subscriber attributes")
+	}
+	var s bond.Subscriber
+	for _, f := range bond.SubscriberFields {
+		v, err := readString(m.Value, f.Name)
+		if err != nil {
+			return bond.Subscriber{}, errors.New("." + err.Error())
+		}
+		*f.Of(&s) = v
+	}
+	return s, nil
 }
 
 // guardOwner returns the owner of a guard item (ALL_OLD of a failed write).

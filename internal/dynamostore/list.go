@@ -40,8 +40,10 @@ func planFor(f bond.Filter) listPlan {
 	case f.CostCenter != "":
 		return listPlan{keyAttr: ccAttr, keyValue: f.CostCenter}
 	}
-	// Guard items have a guard_owner; bonds never do.
-	c := expression.AttributeNotExists(expression.Name(attrGuardOwner))
+	// Guard items have a guard_owner, gone items a gone_version; bonds never
+	// do. Neither has the attributes the indexes are keyed on.
+	c := expression.And(expression.AttributeNotExists(expression.Name(attrGuardOwner)),
+		expression.AttributeNotExists(expression.Name(attrGoneVersion)))
 	return listPlan{filter: &c}
 }
 
@@ -122,7 +124,7 @@ func (s *Store) List(ctx context.Context, f bond.Filter, after string, batch int
 				return err
 			}
 			if !ok {
-				continue // a guard: the filter keeps them out, be safe anyway
+				continue // a guard or gone item: the filter keeps them out, be safe anyway
 			}
 			if !yield(b, func() string { return encodeCursor(p.cursorAt(b)) }) {
 				return nil

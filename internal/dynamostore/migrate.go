@@ -101,6 +101,9 @@ func migrateItem(ctx context.Context, client Client, table string, item map[stri
 		r.Skipped = append(r.Skipped, Skipped{Key: it.BondID, Reason: "an attribute has the wrong type"})
 		return nil
 	}
+	if _, gone := item[attrGoneVersion]; gone {
+		return nil // the end of a deleted bond's life: nothing to migrate
+	}
 	if it.GuardOwner != "" {
 		return convertGuard(ctx, client, table, guardItem{BondID: it.BondID, GuardOwner: it.GuardOwner, Host: it.GuardHost, Sub: it.GuardSub}, r)
 	}

@@ -41,7 +41,7 @@ func BenchmarkPaired(b *testing.B) {
 	s := New(client, dynamotest.NewTable(b, dynamotest.Endpoint(b)))
 	foo := bond.Bond{BondID: "FOO", HostAccountID: "H", SubAccountID: "S", HostCostCenter: "teal", SubCostCenter: "yellow", Version: 1,
 		Subscribers: map[string]bond.Subscriber{"rharper": {SID: "rharper", Name: "Richard Harper", Email: "richharper@example.com"}}}
-	if err := s.Create(b.Context(), foo); err != nil {
+	if err := s.Create(b.Context(), foo, 0); err != nil {
 		b.Fatal(err)
 	}
 	var seq atomic.Int64
@@ -62,12 +62,12 @@ func BenchmarkPaired(b *testing.B) {
 		store, sdk func(ctx context.Context) error
 	}{
 		{"Get_vs_GetItem",
-			func(ctx context.Context) error { _, err := s.Get(ctx, "FOO"); return err },
+			func(ctx context.Context) error { _, _, err := s.Read(ctx, "FOO"); return err },
 			func(ctx context.Context) error { _, err := client.GetItem(ctx, s.getItemInput("FOO")); return err }},
 		{"Create_vs_TransactWriteItems",
-			func(ctx context.Context) error { return s.Create(ctx, newBond()) },
+			func(ctx context.Context) error { return s.Create(ctx, newBond(), 0) },
 			func(ctx context.Context) error {
-				in, err := s.createInput(newBond())
+				in, err := s.createInput(newBond(), 0)
 				if err == nil {
 					_, err = client.TransactWriteItems(ctx, in)
 				}

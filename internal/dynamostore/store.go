@@ -3,21 +3,21 @@
 // bond_id, four GSIs) plus a version attribute and one guard item per
 // (host account, subscriber account) pair that makes the pair unique.
 //
-// The store has no bond rule of its own (package bond has them): it reads,
-// and writes under conditions. Every write is one DynamoDB call: a
-// conditional UpdateItem, or a TransactWriteItems when a guard item moves
-// with the bond. Expressions come only from the expression builder (a sid
-// reaches DynamoDB only as an expression attribute name, see withSID);
-// items go through attributevalue into the storage structs of items.go.
+// The store has no bond rule of its own (package bond has them, and runs the
+// read-check-write step and its retries): it reads, and writes under
+// conditions. A write is one conditional UpdateItem when only the bond item
+// changes, or one TransactWriteItems when a guard or gone item changes with
+// it (create, a move of the account pair, delete). Expressions come only
+// from the expression builder (a sid reaches DynamoDB only as an expression
+// attribute name, see withSID); items are built and read from the declared
+// fields of a bond (items.go).
 package dynamostore
 
 import (
 	"context"
 	"errors"
 	"maps"
-	"math/rand/v2"
 	"sync"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -59,50 +59,30 @@ func New(client Client, table string) *Store {
 	return &Store{client: client, table: table}
 }
 
-// maxRaces bounds the optimistic-concurrency loops of Modify and Delete:
-// each round loses only to a write that just succeeded, so a writer among n
-// concurrent ones on one bond needs at most n rounds; the request's
-// deadline bounds them too.
-const maxRaces = 64
+// errRace says the stored bond is no longer at the version a write is
+// conditioned on: bond.ErrRace, which the domain answers by reading again.
+var errRace = bond.ErrRace
 
-// backoff waits before round attempt+1 of a lost race: a random time of up
-// to 2^attempt ms (at most 32 ms), so that writers that collided spread out.
-// It returns the context's error when the request's deadline comes first.
-func backoff(ctx context.Context, attempt int) error {
-	d := time.Duration(rand.Int64N(int64(time.Millisecond)<<min(attempt, 5)) + 1)
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
-
-// errRace says the bond changed between the read and the conditional write.
-var errRace = errors.New("the bond changed concurrently")
-
-// Get returns the bond, with a strongly consistent read. KindNotFound,
+// Read returns the bond, with a strongly consistent read, or (found false)
+// the last version of its previous life from its gone item.
 // KindUnreadable.
-func (s *Store) Get(ctx context.Context, id string) (bond.Bond, error) {
-	b, ok, err := s.get(ctx, id)
-	if err != nil {
-		return bond.Bond{}, translate("get bond "+id, err)
-	}
-	if !ok {
-		return bond.Bond{}, bond.ErrNotFound(id)
-	}
-	return b, nil
-}
-
-// get reads bond id; ok is false when there is no bond item with that key.
-func (s *Store) get(ctx context.Context, id string) (bond.Bond, bool, error) {
+func (s *Store) Read(ctx context.Context, id string) (bond.Bond, bool, error) {
+	op := "read bond " + id
 	out, err := s.client.GetItem(ctx, s.getItemInput(id))
-	if err != nil || out.Item == nil {
-		return bond.Bond{}, false, err
+	if err != nil {
+		return bond.Bond{}, false, translate(op, err)
 	}
-	return decodeBond(out.Item)
+	if out.Item != nil {
+		b, ok, err := decodeBond(out.Item)
+		if err != nil || ok {
+			return b, ok, err
+		}
+	}
+	gone, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: goneKey(id), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return bond.Bond{}, false, translate(op, err)
+	}
+	return bond.Bond{Version: goneVersion(gone.Item)}, false, nil
 }
 
 // getItemInput is the GetItem of Get: one strongly consistent read by key.
@@ -110,14 +90,14 @@ func (s *Store) getItemInput(id string) *dynamodb.GetItemInput {
 	return &dynamodb.GetItemInput{TableName: &s.table, Key: key(id), ConsistentRead: aws.Bool(true)}
 }
 
-// Create writes the bond and its pair guard in one transaction, each put
-// conditioned on its key being free (createInput). The cancellation reasons
-// tell which condition failed: 0 is the bond id, 1 the pair (its old item
-// names the bond that holds it). KindExists, KindPairTaken, KindInvalid
-// (too large).
-func (s *Store) Create(ctx context.Context, b bond.Bond) error {
+// Create writes the bond, its pair guard and the end of its previous life
+// in one transaction (createInput). The cancellation reasons tell which
+// condition failed: 0 is the bond id, 1 the pair (its old item names the
+// bond that holds it), 2 the previous life. KindExists, KindPairTaken,
+// bond.ErrRace, KindInvalid (too large).
+func (s *Store) Create(ctx context.Context, b bond.Bond, prev int64) error {
 	op := "create bond " + b.BondID
-	in, err := s.createInput(b)
+	in, err := s.createInput(b, prev)
 	if err != nil {
 		return translate(op, err)
 	}
@@ -129,13 +109,17 @@ func (s *Store) Create(ctx context.Context, b bond.Bond) error {
 	if old, ok := failedCondition(reasons, 1); ok {
 		return bond.ErrPairTaken(b.HostAccountID, b.SubAccountID, guardOwner(old))
 	}
+	if _, ok := failedCondition(reasons, 2); ok {
+		return errRace
+	}
 	return translate(op, err)
 }
 
 // createInput is the TransactWriteItems of Create: the bond and its guard,
-// each put only where its key is free.
-func (s *Store) createInput(b bond.Bond) (*dynamodb.TransactWriteItemsInput, error) {
-	bondPut, err := s.conditionalPut(toItem(b), expression.AttributeNotExists(expression.Name(attrBondID)))
+// each put only where its key is free, and the gone item of the id deleted
+// on the condition that it holds prev (or, for prev 0, that there is none).
+func (s *Store) createInput(b bond.Bond, prev int64) (*dynamodb.TransactWriteItemsInput, error) {
+	bondPut, err := s.conditionalPut(bondValue(b), expression.AttributeNotExists(expression.Name(attrBondID)))
 	if err != nil {
 		return nil, err
 	}
@@ -143,8 +127,22 @@ func (s *Store) createInput(b bond.Bond) (*dynamodb.TransactWriteItemsInput, err
 	if err != nil {
 		return nil, err
 	}
+	cond := expression.AttributeNotExists(expression.Name(attrBondID))
+	if prev != 0 {
+		cond = expression.Name(attrGoneVersion).Equal(expression.Value(prev))
+	}
+	expr, err := expression.NewBuilder().WithCondition(cond).Build()
+	if err != nil {
+		return nil, err
+	}
+	goneDel := &types.Delete{
+		TableName: &s.table, Key: goneKey(b.BondID),
+		ConditionExpression:       expr.Condition(),
+		ExpressionAttributeNames:  expr.Names(),
+		ExpressionAttributeValues: expr.Values(),
+	}
 	return &dynamodb.TransactWriteItemsInput{
-		TransactItems: []types.TransactWriteItem{{Put: bondPut}, {Put: guardPut}},
+		TransactItems: []types.TransactWriteItem{{Put: bondPut}, {Put: guardPut}, {Delete: goneDel}},
 	}, nil
 }
 
@@ -168,53 +166,14 @@ func (s *Store) conditionalPut(item any, cond expression.ConditionBuilder) (*typ
 	}, nil
 }
 
-// Modify is an optimistic read-check-write (see bond.Repository.Modify): a
-// strongly consistent read, pre and change, then a write conditioned on the
-// version read (replace). A lost race reads again.
-func (s *Store) Modify(ctx context.Context, id string, pre bond.Precondition, change bond.Change) (bond.Bond, error) {
-	op := "modify bond " + id
-	for attempt := range maxRaces {
-		if attempt > 0 {
-			if err := backoff(ctx, attempt); err != nil {
-				return bond.Bond{}, bond.Unavailable(op, err)
-			}
-		}
-		cur, err := s.checked(ctx, op, id, pre)
-		switch {
-		case err != nil:
-			return bond.Bond{}, err
-		case cur == nil:
-			return bond.Bond{}, bond.ErrNotFound(id)
-		}
-		next, changed, err := change(cur.Clone())
-		if err != nil {
-			return bond.Bond{}, err
-		}
-		if !changed {
-			return *cur, nil
-		}
-		next.BondID, next.Version = cur.BondID, cur.Version+1
-		if err := s.replace(ctx, *cur, next); !errors.Is(err, errRace) {
-			if err != nil {
-				return bond.Bond{}, translate(op, err)
-			}
-			return next, nil
-		}
+// Replace writes next over old on the condition that the stored bond is
+// at old's version (see replace). bond.ErrRace, KindPairTaken, KindInvalid.
+func (s *Store) Replace(ctx context.Context, old, next bond.Bond) error {
+	err := s.replace(ctx, old, next)
+	if errors.Is(err, errRace) {
+		return err
 	}
-	return bond.Bond{}, bond.Unavailable(op, errRace)
-}
-
-// checked reads bond id (nil when there is none) and checks pre against it.
-func (s *Store) checked(ctx context.Context, op, id string, pre bond.Precondition) (*bond.Bond, error) {
-	b, ok, err := s.get(ctx, id)
-	if err != nil {
-		return nil, translate(op, err)
-	}
-	cur := &b
-	if !ok {
-		cur = nil
-	}
-	return cur, pre.Check(id, cur)
+	return translate("replace bond "+old.BondID, err)
 }
 
 // replace writes next over cur, conditioned on cur's version. Only the
@@ -224,21 +183,13 @@ func (s *Store) checked(ctx context.Context, op, id string, pre bond.Preconditio
 // condition fails.
 func (s *Store) replace(ctx context.Context, cur, next bond.Bond) error {
 	set := expression.Set(expression.Name(attrVersion), expression.Value(next.Version))
-	for _, f := range []struct {
-		name      string
-		old, next string
-	}{
-		{attrHostAccountID, cur.HostAccountID, next.HostAccountID},
-		{attrSubAccountID, cur.SubAccountID, next.SubAccountID},
-		{attrHostCostCenter, cur.HostCostCenter, next.HostCostCenter},
-		{attrSubCostCenter, cur.SubCostCenter, next.SubCostCenter},
-	} {
-		if f.old != f.next {
-			set = set.Set(expression.Name(f.name), expression.Value(f.next))
+	for _, f := range bond.BondFields {
+		if v := f.Get(next); v != f.Get(cur) {
+			set = set.Set(expression.Name(f.Name), expression.Value(v))
 		}
 	}
 	if !maps.Equal(cur.Subscribers, next.Subscribers) {
-		set = set.Set(expression.Name(attrSubscribers), expression.Value(toItem(next).Subscribers))
+		set = set.Set(expression.Name(attrSubscribers), expression.Value(subscribersValue(next.Subscribers)))
 	}
 	expr, err := expression.NewBuilder().WithUpdate(set).
 		WithCondition(expression.And(exists(), versionIs(cur.Version))).Build()
@@ -317,46 +268,36 @@ func (s *Store) withOldGuard(ctx context.Context, b bond.Bond, write func([]type
 	return err
 }
 
-// Delete removes the bond and its guard in one transaction, conditioned on
-// the version read just before, after checking pre against that read. A
-// bond that does not exist is no error when pre allows it.
-func (s *Store) Delete(ctx context.Context, id string, pre bond.Precondition) error {
-	op := "delete bond " + id
-	for attempt := range maxRaces {
-		if attempt > 0 {
-			if err := backoff(ctx, attempt); err != nil {
-				return bond.Unavailable(op, err)
-			}
-		}
-		cur, err := s.checked(ctx, op, id, pre)
-		if err != nil || cur == nil {
-			return err
-		}
-		expr, err := expression.NewBuilder().
-			WithCondition(expression.And(exists(), versionIs(cur.Version))).Build()
-		if err != nil {
-			return translate(op, err)
-		}
-		bondDel := types.TransactWriteItem{Delete: &types.Delete{
-			TableName: &s.table, Key: key(id),
-			ConditionExpression:       expr.Condition(),
-			ExpressionAttributeNames:  expr.Names(),
-			ExpressionAttributeValues: expr.Values(),
-		}}
-		err = s.withOldGuard(ctx, *cur, func(oldGuard []types.TransactWriteItem) error {
-			_, err := s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
-				TransactItems: append([]types.TransactWriteItem{bondDel}, oldGuard...),
-			})
-			if _, ok := failedCondition(cancellation(err), 0); ok {
-				return errRace
-			}
-			return err
-		})
-		if !errors.Is(err, errRace) {
-			return translate(op, err)
-		}
+// Remove deletes the bond and its guard and writes its gone item (the
+// version it is deleted at), in one transaction conditioned on that
+// version. bond.ErrRace.
+func (s *Store) Remove(ctx context.Context, old bond.Bond) error {
+	op := "remove bond " + old.BondID
+	expr, err := expression.NewBuilder().
+		WithCondition(expression.And(exists(), versionIs(old.Version))).Build()
+	if err != nil {
+		return translate(op, err)
 	}
-	return bond.Unavailable(op, errRace)
+	bondDel := types.TransactWriteItem{Delete: &types.Delete{
+		TableName: &s.table, Key: key(old.BondID),
+		ConditionExpression:       expr.Condition(),
+		ExpressionAttributeNames:  expr.Names(),
+		ExpressionAttributeValues: expr.Values(),
+	}}
+	gonePut := types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: goneItem(old)}}
+	err = s.withOldGuard(ctx, old, func(oldGuard []types.TransactWriteItem) error {
+		_, err := s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
+			TransactItems: append([]types.TransactWriteItem{bondDel, gonePut}, oldGuard...),
+		})
+		if _, ok := failedCondition(cancellation(err), 0); ok {
+			return errRace
+		}
+		return err
+	})
+	if errors.Is(err, errRace) {
+		return err
+	}
+	return translate(op, err)
 }
 
 // Ping reads a key that never exists, which checks the endpoint, the

@@ -15,7 +15,7 @@ import (
 // adds of different subscribers never wait on one another. It holds no bond
 // rule: its conditions only say when the write is certainly what the rules
 // would do (the limits come in as below); whenever one fails, the caller
-// decides with the rules through Modify.
+// decides with the rules through the read-check-write step.
 
 var _ bond.SubscriberPatcher = (*Store)(nil)
 
@@ -34,8 +34,8 @@ func putSubscriberPatch(sub bond.Subscriber, below int) (expression.UpdateBuilde
 	cond := expression.And(exists(),
 		expression.AttributeType(subs, expression.Map),
 		subs.Size().LessThan(expression.Value(below)),
-		expression.Or(expression.AttributeNotExists(path), path.NotEqual(expression.Value(subscriberItem(sub)))))
-	return expression.Set(path, expression.Value(subscriberItem(sub))), cond
+		expression.Or(expression.AttributeNotExists(path), path.NotEqual(expression.Value(subscriberValue(sub)))))
+	return expression.Set(path, expression.Value(subscriberValue(sub))), cond
 }
 
 // PatchRemoveSubscriber removes subscribers.<sid> when the bond exists, its
@@ -69,8 +69,21 @@ func (s *Store) patch(ctx context.Context, op, id, sid string, update expression
 
 // patchInput is the UpdateItem of a patch: update plus a version bump,
 // under cond plus the version (unless AnyVersion), with sid as the name
-// subscriberPath stands for, returning the new item.
+// subscriberPath stands for, returning the new item. The condition also
+// requires what a condition expression can say of an item another writer
+// left (every declared field of the bond a string, the version in range),
+// so that such an item is never patched: the read-check-write step then
+// reads it and answers that it is unreadable. What no condition can say
+// (a value rule, the form of the other subscribers) is found in the item
+// the write returns: the answer is then unreadable too, though the one
+// subscriber was written (README, "Items written outside the service").
 func (s *Store) patchInput(id, sid string, update expression.UpdateBuilder, cond expression.ConditionBuilder, ifVersion int64) (*dynamodb.UpdateItemInput, error) {
+	for _, f := range bond.BondFields {
+		cond = expression.And(cond, expression.AttributeType(expression.Name(f.Name), expression.String))
+	}
+	version := expression.Name(attrVersion)
+	cond = expression.And(cond, expression.Or(expression.AttributeNotExists(version),
+		version.Between(expression.Value(0), expression.Value(bond.MaxVersion))))
 	if ifVersion != bond.AnyVersion {
 		cond = expression.And(cond, versionIs(ifVersion))
 	}

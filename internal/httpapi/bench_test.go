@@ -49,8 +49,8 @@ func benchBody(nSubs int) string {
 // instant is a store that answers every call at once with fixed data.
 func instant(b bond.Bond, page []bond.Bond) *bondfake.Repo {
 	return &bondfake.Repo{
-		GetFn:    func(context.Context, string) (bond.Bond, error) { return b, nil },
-		CreateFn: func(context.Context, bond.Bond) error { return nil },
+		ReadFn:   func(context.Context, string) (bond.Bond, bool, error) { return b, true, nil },
+		CreateFn: func(context.Context, bond.Bond, int64) error { return nil },
 		ListFn: func(_ context.Context, _ bond.Filter, _ string, _ int, yield func(bond.Bond, func() string) bool) error {
 			for _, b := range page {
 				if !yield(b, func() string { return "cursor" }) {
@@ -121,7 +121,7 @@ func BenchmarkGetProduction(b *testing.B) {
 	}
 	defer repo.Close()
 	m := metrics.New("bench")
-	if err := repo.Create(context.Background(), benchBond(3)); err != nil {
+	if err := repo.Create(context.Background(), benchBond(3), 0); err != nil {
 		b.Fatal(err)
 	}
 	log := zerolog.New(io.Discard).With().Timestamp().Logger()

@@ -19,12 +19,10 @@ func failing(inner bond.Repository, err error, block bool) *bondfake.Repo {
 	}
 	return &bondfake.Repo{
 		Repository: inner,
-		GetFn:      func(ctx context.Context, _ string) (bond.Bond, error) { return bond.Bond{}, fail(ctx) },
-		CreateFn:   func(ctx context.Context, _ bond.Bond) error { return fail(ctx) },
-		ModifyFn: func(ctx context.Context, _ string, _ bond.Precondition, _ bond.Change) (bond.Bond, error) {
-			return bond.Bond{}, fail(ctx)
-		},
-		DeleteFn: func(ctx context.Context, _ string, _ bond.Precondition) error { return fail(ctx) },
+		ReadFn:     func(ctx context.Context, _ string) (bond.Bond, bool, error) { return bond.Bond{}, false, fail(ctx) },
+		CreateFn:   func(ctx context.Context, _ bond.Bond, _ int64) error { return fail(ctx) },
+		ReplaceFn:  func(ctx context.Context, _, _ bond.Bond) error { return fail(ctx) },
+		RemoveFn:   func(ctx context.Context, _ bond.Bond) error { return fail(ctx) },
 		ListFn: func(ctx context.Context, _ bond.Filter, _ string, _ int, _ func(bond.Bond, func() string) bool) error {
 			return fail(ctx)
 		},

@@ -100,8 +100,8 @@ func TestServer_Deadline(t *testing.T) {
 func TestServer_InternalError(t *testing.T) {
 	var logs syncBuffer
 	log := newECSLogger(&logs)
-	repo := &bondfake.Repo{Repository: newBoltRepo(t), GetFn: func(context.Context, string) (bond.Bond, error) {
-		return bond.Bond{}, errors.New("read page 7: checksum mismatch")
+	repo := &bondfake.Repo{Repository: newBoltRepo(t), ReadFn: func(context.Context, string) (bond.Bond, bool, error) {
+		return bond.Bond{}, false, errors.New("read page 7: checksum mismatch")
 	}}
 	c := apitest.NewClient(t, httpapi.NewServer(log, repo, httpapi.Config{}))
 
@@ -125,7 +125,7 @@ func TestServer_InternalError(t *testing.T) {
 func TestServer_Panic(t *testing.T) {
 	var logs syncBuffer
 	log := newECSLogger(&logs)
-	repo := &bondfake.Repo{Repository: newBoltRepo(t), GetFn: func(context.Context, string) (bond.Bond, error) {
+	repo := &bondfake.Repo{Repository: newBoltRepo(t), ReadFn: func(context.Context, string) (bond.Bond, bool, error) {
 		panic("nil map somewhere")
 	}}
 	c := apitest.NewClient(t, httpapi.NewServer(log, repo, httpapi.Config{}))

@@ -43,7 +43,7 @@ func TestServer_Metrics(t *testing.T) {
 	})
 	t.Run("unmatched paths share one label, panics count as 500", func(t *testing.T) {
 		m := metrics.New("test")
-		repo := &bondfake.Repo{Repository: newBoltRepo(t), GetFn: func(context.Context, string) (bond.Bond, error) { panic("boom") }}
+		repo := &bondfake.Repo{Repository: newBoltRepo(t), ReadFn: func(context.Context, string) (bond.Bond, bool, error) { panic("boom") }}
 		// Unchecked: the document has no such paths.
 		c := apitest.NewClient(t, httpapi.NewServer(zerolog.Nop(), repo, httpapi.Config{Metrics: m}))
 		require.Equal(t, http.StatusNotFound, c.Do(t, http.MethodGet, "/no/such/path", "", nil).Status)

@@ -123,10 +123,10 @@ func TestProtocol_SlowBodyGetsItsAnswer(t *testing.T) {
 // probes stay outside it.
 func TestProtocol_MaxInFlight(t *testing.T) {
 	entered, release := make(chan struct{}), make(chan struct{})
-	repo := &bondfake.Repo{Repository: newBoltRepo(t), GetFn: func(ctx context.Context, id string) (bond.Bond, error) {
+	repo := &bondfake.Repo{Repository: newBoltRepo(t), ReadFn: func(ctx context.Context, id string) (bond.Bond, bool, error) {
 		entered <- struct{}{}
 		<-release
-		return bond.Bond{}, bond.ErrNotFound(id)
+		return bond.Bond{}, false, nil
 	}}
 	c := newClient(t, httpapi.NewServer(zerolog.Nop(), repo, httpapi.Config{MaxInFlight: 2}))
 	done := make(chan int, 2)
@@ -158,10 +158,10 @@ func TestProtocol_MaxInFlight(t *testing.T) {
 // out at once, and the connection is not reused.
 func TestProtocol_BusyAnswersABodyAtOnce(t *testing.T) {
 	entered, release := make(chan struct{}), make(chan struct{})
-	repo := &bondfake.Repo{Repository: newBoltRepo(t), GetFn: func(ctx context.Context, id string) (bond.Bond, error) {
+	repo := &bondfake.Repo{Repository: newBoltRepo(t), ReadFn: func(ctx context.Context, id string) (bond.Bond, bool, error) {
 		entered <- struct{}{}
 		<-release
-		return bond.Bond{}, bond.ErrNotFound(id)
+		return bond.Bond{}, false, nil
 	}}
 	srv := httptest.NewServer(httpapi.NewServer(zerolog.Nop(), repo, httpapi.Config{MaxInFlight: 1}))
 	t.Cleanup(srv.Close)

@@ -130,7 +130,7 @@ func getPathBond(r *http.Request, repo bond.Repository, more ...bond.Problem) (b
 	if err := withProblems(append(problems, more...), nil); err != nil {
 		return bond.Bond{}, err
 	}
-	return repo.Get(r.Context(), id)
+	return bond.Get(r.Context(), repo, id)
 }
 
 // decodeBody reads the request body (415, 413) and decodes it with decode;

@@ -99,19 +99,19 @@ func TestMetrics_Instrument(t *testing.T) {
 		m := metrics.New("test")
 		calls := 0
 		repo := m.Instrument(&bondfake.Repo{
-			GetFn: func(_ context.Context, id string) (bond.Bond, error) {
+			ReadFn: func(_ context.Context, id string) (bond.Bond, bool, error) {
 				calls++
 				switch id {
 				case "missing":
-					return bond.Bond{}, bond.ErrNotFound(id)
+					return bond.Bond{}, false, bond.ErrUnreadable(id, "x")
 				case "broken":
-					return bond.Bond{}, errors.New("disk on fire")
+					return bond.Bond{}, false, errors.New("disk on fire")
 				}
-				return bond.Bond{BondID: id, Version: 3}, nil
+				return bond.Bond{BondID: id, Version: 3}, true, nil
 			},
-			DeleteFn: func(_ context.Context, id string, _ bond.Precondition) error {
+			RemoveFn: func(_ context.Context, old bond.Bond) error {
 				calls++
-				return bond.ErrVersionMismatch(id)
+				return bond.ErrRace
 			},
 			PingFn: func(context.Context) error {
 				calls++
@@ -120,26 +120,27 @@ func TestMetrics_Instrument(t *testing.T) {
 		})
 		ctx := context.Background()
 
-		got, err := repo.Get(ctx, "ok")
+		got, found, err := repo.Read(ctx, "ok")
 		require.NoError(t, err)
+		assert.True(t, found)
 		assert.Equal(t, bond.Bond{BondID: "ok", Version: 3}, got, "result passes through")
-		_, err = repo.Get(ctx, "missing")
-		assert.Equal(t, bond.KindNotFound, bond.KindOf(err), "error passes through unchanged")
-		_, _ = repo.Get(ctx, "broken")
-		_ = repo.Delete(ctx, "x", bond.IfVersion(2))
+		_, _, err = repo.Read(ctx, "missing")
+		assert.Equal(t, bond.KindUnreadable, bond.KindOf(err), "error passes through unchanged")
+		_, _, _ = repo.Read(ctx, "broken")
+		_ = repo.Remove(ctx, bond.Bond{BondID: "x", Version: 2})
 		_ = repo.Ping(ctx)
 		assert.Equal(t, 5, calls)
 
 		reg := m.Registry()
-		assert.Equal(t, uint64(3), histogramCount(t, reg, "store_operation_duration_seconds", map[string]string{"operation": "get"}))
-		assert.Equal(t, uint64(1), histogramCount(t, reg, "store_operation_duration_seconds", map[string]string{"operation": "delete"}))
+		assert.Equal(t, uint64(3), histogramCount(t, reg, "store_operation_duration_seconds", map[string]string{"operation": "read"}))
+		assert.Equal(t, uint64(1), histogramCount(t, reg, "store_operation_duration_seconds", map[string]string{"operation": "remove"}))
 		for _, tc := range []struct {
 			op, kind string
 			want     float64
 		}{
-			{"get", "not_found", 1},
-			{"get", "internal", 1},
-			{"delete", "version_mismatch", 1},
+			{"read", "unreadable", 1},
+			{"read", "internal", 1},
+			{"remove", "unavailable", 1},
 			{"ping", "unavailable", 1},
 		} {
 			got := counterValue(t, reg, "store_operation_errors_total", map[string]string{"operation": tc.op, "kind": tc.kind})
@@ -154,13 +155,10 @@ func TestMetrics_Instrument(t *testing.T) {
 		var called []string
 		note := func(op string) { called = append(called, op) }
 		repo := m.Instrument(&bondfake.Repo{
-			GetFn:    func(context.Context, string) (bond.Bond, error) { note("get"); return bond.Bond{}, nil },
-			CreateFn: func(context.Context, bond.Bond) error { note("create"); return nil },
-			ModifyFn: func(context.Context, string, bond.Precondition, bond.Change) (bond.Bond, error) {
-				note("modify")
-				return bond.Bond{}, nil
-			},
-			DeleteFn: func(context.Context, string, bond.Precondition) error { note("delete"); return nil },
+			ReadFn:    func(context.Context, string) (bond.Bond, bool, error) { note("read"); return bond.Bond{}, false, nil },
+			CreateFn:  func(context.Context, bond.Bond, int64) error { note("create"); return nil },
+			ReplaceFn: func(context.Context, bond.Bond, bond.Bond) error { note("replace"); return nil },
+			RemoveFn:  func(context.Context, bond.Bond) error { note("remove"); return nil },
 			ListFn: func(context.Context, bond.Filter, string, int, func(bond.Bond, func() string) bool) error {
 				note("list")
 				return nil
@@ -169,15 +167,15 @@ func TestMetrics_Instrument(t *testing.T) {
 			CloseFn: func() error { note("close"); return nil },
 		})
 		ctx := context.Background()
-		_, _ = repo.Get(ctx, "a")
-		_ = repo.Create(ctx, bond.Bond{})
-		_, _ = repo.Modify(ctx, "a", bond.Precondition{}, nil)
-		_ = repo.Delete(ctx, "a", bond.Precondition{})
+		_, _, _ = repo.Read(ctx, "a")
+		_ = repo.Create(ctx, bond.Bond{}, 0)
+		_ = repo.Replace(ctx, bond.Bond{}, bond.Bond{})
+		_ = repo.Remove(ctx, bond.Bond{})
 		_ = repo.List(ctx, bond.Filter{}, "", 10, nil)
 		_ = repo.Ping(ctx)
 		_ = repo.Close()
 
-		want := []string{"get", "create", "modify", "delete", "list", "ping", "close"}
+		want := []string{"read", "create", "replace", "remove", "list", "ping", "close"}
 		assert.Equal(t, want, called)
 		for _, op := range want[:len(want)-1] {
 			assert.Equal(t, uint64(1), histogramCount(t, m.Registry(), "store_operation_duration_seconds", map[string]string{"operation": op}), op)
