@@ -106,10 +106,14 @@ type Expect struct {
 // contract. The zero value is not usable; call NewModel.
 type Model struct {
 	bonds map[string]Bond
+	// gone is the last version of each deleted id: a strong entity tag is
+	// unique over a resource's lifetime (RFC 9110 §8.8.3), so a re-created
+	// bond's versions go on after its previous life's.
+	gone map[string]int64
 }
 
 // NewModel returns an empty model.
-func NewModel() *Model { return &Model{bonds: map[string]Bond{}} }
+func NewModel() *Model { return &Model{bonds: map[string]Bond{}, gone: map[string]int64{}} }
 
 // Bond returns the stored bond id, if any.
 func (m *Model) Bond(id string) (Bond, bool) {
@@ -252,7 +256,7 @@ func (m *Model) create(op Op) Expect {
 		return invalid(ps)
 	}
 	b.Subscribers = subs
-	b.Version = 1
+	b.Version = m.gone[b.BondID] + 1
 
 	var conflicts []string
 	if _, ok := m.bonds[b.BondID]; ok {
@@ -399,6 +403,9 @@ func (m *Model) delete(op Op) Expect {
 	}
 	if st := preconditions(op, false, etag); st != 0 {
 		return Expect{Status: st}
+	}
+	if ok {
+		m.gone[op.BondID] = b.Version
 	}
 	delete(m.bonds, op.BondID) // also 204 when it did not exist
 	return Expect{Status: http.StatusNoContent}

@@ -18,18 +18,18 @@ import (
 // bond.BondFields, bond.SubscribersName, which are the original service's):
 // version and the attributes of guard and gone items are ours.
 const (
-	attrBondID          = "bond_id"
-	attrHostAccountID   = "host_account_id"
-	attrSubAccountID    = "sub_account_id"
-	attrHostCostCenter  = "host_cost_center"
-	attrSubCostCenter   = "sub_cost_center"
-	attrSubscribers     = bond.SubscribersName
-	attrVersion         = "version"
-	attrGuardOwner      = "guard_owner"
-	attrGoneVersion     = "gone_version"
-	attrGoneBond        = "gone_bond"
-	guardPrefix         = "pair/" // the key of every guard item
-	gonePrefix          = "gone/" // the key of every gone item
+	attrBondID         = "bond_id"
+	attrHostAccountID  = "host_account_id"
+	attrSubAccountID   = "sub_account_id"
+	attrHostCostCenter = "host_cost_center"
+	attrSubCostCenter  = "sub_cost_center"
+	attrSubscribers    = bond.SubscribersName
+	attrVersion        = "version"
+	attrGuardOwner     = "guard_owner"
+	attrGoneVersion    = "gone_version"
+	attrGoneBond       = "gone_bond"
+	guardPrefix        = "pair/" // the key of every guard item
+	gonePrefix         = "gone/" // the key of every gone item
 )
 
 // Bond ids cannot contain '/', so no bond the service writes can have the
