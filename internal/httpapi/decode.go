@@ -27,11 +27,10 @@ func decodeBond(data []byte) (bond.Bond, error) {
 	if err != nil {
 		return b, err
 	}
-	d.str(&b.BondID, "bond_id", true)
-	d.str(&b.HostAccountID, "host_account_id", true)
-	d.str(&b.SubAccountID, "sub_account_id", true)
-	d.str(&b.HostCostCenter, "host_cost_center", true)
-	d.str(&b.SubCostCenter, "sub_cost_center", true)
+	d.str(bond.BondID.Of(&b), bond.BondID.Name, true)
+	for _, f := range bond.BondFields {
+		d.str(f.Of(&b), f.Name, true)
+	}
 	b.Subscribers, _ = d.subscribers()
 	return b, d.finish(b.Validate)
 }
@@ -45,14 +44,13 @@ func decodeUpdate(data []byte, pathID string) (bond.Update, error) {
 		return u, err
 	}
 	var bodyID string
-	if d.str(&bodyID, "bond_id", false) && bodyID != pathID {
-		d.problem(bond.Problem{Loc: []string{"body", "bond_id"}, Type: "value_error.bond_id_mismatch",
+	if d.str(&bodyID, bond.BondID.Name, false) && bodyID != pathID {
+		d.problem(bond.Problem{Loc: []string{"body", bond.BondID.Name}, Type: "value_error.bond_id_mismatch",
 			Msg: "bond_id in the body differs from the path"})
 	}
-	u.HostAccountID = d.optStr("host_account_id")
-	u.SubAccountID = d.optStr("sub_account_id")
-	u.HostCostCenter = d.optStr("host_cost_center")
-	u.SubCostCenter = d.optStr("sub_cost_center")
+	for _, f := range bond.BondFields {
+		*f.InUpdate(&u) = d.optStr(f.Name)
+	}
 	if subs, ok := d.subscribers(); ok {
 		if subs == nil {
 			subs = map[string]bond.Subscriber{}
@@ -414,11 +412,11 @@ func (d *objectDecoder) optStr(name string) *string {
 
 // subscribers reads the optional "subscribers" map.
 func (d *objectDecoder) subscribers() (map[string]bond.Subscriber, bool) {
-	raw, ok := d.take("subscribers")
+	raw, ok := d.take(bond.SubscribersName)
 	if !ok {
 		return nil, false
 	}
-	loc := append(slices.Clone(d.loc), "subscribers")
+	loc := append(slices.Clone(d.loc), bond.SubscribersName)
 	n := memberCount(raw)
 	if raw[0] == '{' && n > bond.MaxSubscribers {
 		// The rule's own problem, before decoding a map it would refuse.
@@ -466,9 +464,9 @@ func (d *objectDecoder) subscribers() (map[string]bond.Subscriber, bool) {
 }
 
 func (d *objectDecoder) subscriber(s *bond.Subscriber) {
-	d.str(&s.SID, "sid", true)
-	d.str(&s.Name, "name", true)
-	d.str(&s.Email, "email", true)
+	for _, f := range bond.SubscriberFields {
+		d.str(f.Of(s), f.Name, true)
+	}
 }
 
 // take returns the raw value of a field and marks it as known.
