@@ -153,7 +153,7 @@ func TestImport_BatchWriteItemRefusals(t *testing.T) {
 
 	for in, want := range map[string]string{
 		"{\n\"bond\": [\n{\"PutRequest\": }]}": "line 3: a BatchWriteItem request is an object mapping each table name to an array of requests: invalid character '}' looking for beginning of value",
-		`{"bond": [], "x": [1]}`:                  "line 1: a BatchWriteItem request is an object mapping each table name to an array of requests",
+		`{"bond": [], "x": [1]}`:               "line 1: a BatchWriteItem request is an object mapping each table name to an array of requests",
 	} {
 		_, err := transfer.Import(t.Context(), repo, strings.NewReader(in))
 		require.Error(t, err, in)
