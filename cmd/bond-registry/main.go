@@ -2,7 +2,9 @@
 // stored in an embedded bbolt file or in DynamoDB.
 //
 //	bond-registry [serve] [flags]      serve the API (the default)
-//	bond-registry seed FILE [flags]    load bonds from a BatchWriteItem JSON file
+//	bond-registry seed FILE [flags]    load bonds from a BatchWriteItem or NDJSON file (as import)
+//	bond-registry import FILE [flags]  create the bonds of an NDJSON or BatchWriteItem file that the store lacks
+//	bond-registry export [FILE] [flags] write every bond as NDJSON to FILE (stdout when absent or "-")
 //	bond-registry migrate [flags]      create the DynamoDB table, backfill guard items
 //	bond-registry healthcheck [flags]  exit 0 when the local /healthz answers 200
 //	bond-registry check [flags]        verify the bolt store file; exit 1 when it is damaged
@@ -74,10 +76,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return keygen(rest, stdout, stderr)
 	}
 	var file string
-	if cmd == "seed" {
-		if len(rest) == 0 || len(rest[0]) == 0 || rest[0][0] == '-' {
-			return errors.New("usage: bond-registry seed FILE [flags]")
+	switch {
+	case cmd == "seed" || cmd == "import":
+		if len(rest) == 0 || rest[0] == "" || rest[0][0] == '-' && rest[0] != "-" {
+			return fmt.Errorf("usage: bond-registry %s FILE [flags]", cmd)
 		}
+		file, rest = rest[0], rest[1:]
+	case cmd == "export" && len(rest) > 0 && rest[0] != "" && (rest[0][0] != '-' || rest[0] == "-"):
 		file, rest = rest[0], rest[1:]
 	}
 	cfg, err := config.Load(rest, getenv, stderr)
@@ -88,8 +93,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	switch cmd {
 	case "serve":
 		return serve(ctx, cfg, log)
-	case "seed":
-		return seedFile(ctx, cfg, log, file)
+	case "seed", "import":
+		return importFile(ctx, cfg, log, cmd, file)
+	case "export":
+		// stdout may be the export itself: log lines go to stderr.
+		return exportFile(ctx, cfg, newLogger(cfg, stderr), file, stdout)
 	case "migrate":
 		return migrate(ctx, cfg, log)
 	case "healthcheck":
@@ -97,7 +105,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "check":
 		return checkStore(cfg, stdout)
 	}
-	return fmt.Errorf("unknown command %q: want serve, seed, migrate, healthcheck, check, keygen or version", cmd)
+	return fmt.Errorf("unknown command %q: want serve, seed, import, export, migrate, healthcheck, check, keygen or version", cmd)
 }
 
 // keygen prints a new API key on the first line of stdout and its line for

@@ -7,7 +7,6 @@ import (
 	stdlog "log"
 	"net"
 	"net/http"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -19,7 +18,6 @@ import (
 	"github.com/bondregistry/bond-registry/internal/config"
 	"github.com/bondregistry/bond-registry/internal/httpapi"
 	"github.com/bondregistry/bond-registry/internal/metrics"
-	"github.com/bondregistry/bond-registry/internal/seed"
 )
 
 // serve runs the HTTP server until ctx is cancelled (SIGINT, SIGTERM), then
@@ -118,32 +116,6 @@ func openStore(ctx context.Context, cfg config.Config, log zerolog.Logger) (bond
 	default:
 		return boltstore.Open(cfg.BoltPath)
 	}
-}
-
-// seedFile loads the bonds of a BatchWriteItem JSON file into the store.
-func seedFile(ctx context.Context, cfg config.Config, log zerolog.Logger, path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return fmt.Errorf("seed: %w", err)
-	}
-	defer f.Close()
-	bonds, err := seed.Parse(f)
-	if err != nil {
-		return err
-	}
-	repo, err := openStore(ctx, cfg, log)
-	if err != nil {
-		return err
-	}
-	created, skipped, err := seed.Load(ctx, repo, bonds)
-	if cerr := repo.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return err
-	}
-	log.Info().Str("file", path).Str("store", cfg.Store).Int("created", created).Int("skipped", skipped).Msg("seeded")
-	return nil
 }
 
 // healthcheck asks the local server's /healthz, for container health checks

@@ -24,6 +24,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strings"
+	"syscall"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -70,20 +71,26 @@ var _ bond.Repository = (*Store)(nil)
 // pages (Open, Check) or fails bbolt's consistency check (Check).
 var ErrDamaged = errors.New("the file is damaged")
 
-// Open opens (creating it and its directory if needed) the store at path.
-// It fails after LockTimeout when another process has the file open.
+// Open opens the store at path, creating it (and its directory) only when
+// nothing exists at path. It fails after LockTimeout when another process has
+// the file open.
 //
-// An existing file is checked first, read-only, so that nothing is written
-// to a damaged one: its meta pages must be valid (bbolt checks their
-// checksums) and the file must hold every page they count (a truncated file
-// would be mapped past its end, and the first read of a missing page kills
-// the process with SIGBUS). Such a file is refused with ErrDamaged. Check
-// verifies the whole file.
+// An existing path is checked first, read-only, so that nothing is written
+// to a file that is refused (inspect): a directory, a path under a file, a
+// file that is not a regular file, or one the process may not read or write,
+// or on a read-only filesystem, gets its own one-line error naming the path
+// and what to do (pathError); an empty file (the usual result of a failed
+// copy or restore), a file whose meta pages are invalid (bbolt checks their
+// checksums) or that lacks pages they count (a truncated file would be
+// mapped past its end, and the first read of a missing page kills the
+// process with SIGBUS) is refused with ErrDamaged. Check verifies the whole
+// file.
 func Open(path string) (*Store, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
-		return nil, fmt.Errorf("open bolt store: %w", err)
-	}
-	if err := inspect(path, false); err != nil {
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		if err := create(path); err != nil {
+			return nil, err
+		}
+	} else if err := inspect(path, false); err != nil {
 		return nil, err
 	}
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: LockTimeout})
@@ -98,6 +105,23 @@ func Open(path string) (*Store, error) {
 	return &Store{db: db}, nil
 }
 
+// create makes the empty file of a new store at path (and its directory),
+// exclusively: a file that appeared meanwhile is not taken over, it is
+// inspected by the next Open. bolt.Open then writes its first pages.
+func create(path string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return pathError(path, err)
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return pathError(path, err)
+	}
+	if err := f.Close(); err != nil {
+		return pathError(path, err)
+	}
+	return nil
+}
+
 // Check verifies the store file at path without writing to it: the checks
 // of Open, then bbolt's consistency check (tx.Check: every page reachable or
 // free, none freed twice, keys in order, ...). It returns nil for a sound
@@ -106,22 +130,25 @@ func Open(path string) (*Store, error) {
 // file.
 func Check(path string) error { return inspect(path, true) }
 
-// inspect opens path read-only (a shared lock, no write) and checks that its
-// meta pages are valid and that the file holds the pages they count, and
-// with full also runs tx.Check and decodes every bond record. A missing or empty file passes: Open
-// creates it. Reading a page of the mapped file past its end raises SIGBUS;
-// it is turned into a panic here (debug.SetPanicOnFault) and reported as
-// damage instead of killing the process.
+// inspect checks the existing path read-only (a shared lock, no write): it
+// must be a regular, non-empty file whose meta pages are valid and which
+// holds the pages they count; with full it also runs tx.Check and decodes
+// every bond record. Reading a page of the mapped file past its end raises
+// SIGBUS; it is turned into a panic here (debug.SetPanicOnFault) and
+// reported as damage instead of killing the process.
 func inspect(path string, full bool) (err error) {
 	info, err := os.Stat(path)
-	if !full && (errors.Is(err, fs.ErrNotExist) || err == nil && info.Size() == 0) {
-		return nil // a new store
-	}
-	if err != nil {
-		return fmt.Errorf("open bolt store %s: %w", path, err)
-	}
-	if info.Size() == 0 {
-		return fmt.Errorf("bolt store %s: %w: the file is empty", path, ErrDamaged)
+	switch {
+	case err != nil:
+		return pathError(path, err)
+	case info.IsDir():
+		return fmt.Errorf("open bolt store %s: it is a directory: set BOLT_PATH to a file, such as %s",
+			path, filepath.Join(path, "bonds.db"))
+	case !info.Mode().IsRegular():
+		return fmt.Errorf("open bolt store %s: it is not a regular file (%s): set BOLT_PATH to a file", path, info.Mode().Type())
+	case info.Size() == 0:
+		return fmt.Errorf("open bolt store %s: %w: the file is empty (a failed copy or restore leaves one): "+
+			"restore it from a backup, or remove it to start an empty store", path, ErrDamaged)
 	}
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
@@ -169,6 +196,37 @@ func inspect(path string, full bool) (err error) {
 	})
 }
 
+// pathError explains an error of the filesystem about path (not about its
+// content) in one line that says what to do; it wraps err, so errors.Is
+// still sees fs.ErrNotExist, fs.ErrPermission or the errno.
+func pathError(path string, err error) error {
+	var hint string
+	switch {
+	case errors.Is(err, syscall.EROFS):
+		hint = "it is on a read-only filesystem: mount it read-write, or set BOLT_PATH to a writable place"
+	case errors.Is(err, fs.ErrPermission):
+		hint = "permission denied: give the service's user read and write access to the file and its directory, or set BOLT_PATH to another path"
+	case errors.Is(err, syscall.ENOTDIR):
+		hint = "a part of the path before the file name is a file, not a directory: set BOLT_PATH to a file in a directory"
+	case errors.Is(err, syscall.EISDIR):
+		hint = "it is a directory: set BOLT_PATH to a file"
+	case errors.Is(err, fs.ErrNotExist):
+		hint = "it does not exist"
+	default:
+		return fmt.Errorf("open bolt store %s: %w", path, err)
+	}
+	return fmt.Errorf("open bolt store %s: %s (%w)", path, hint, unwrapPath(err))
+}
+
+// unwrapPath returns the errno under a *fs.PathError, whose text would
+// repeat the path.
+func unwrapPath(err error) error {
+	if pe, ok := errors.AsType[*fs.PathError](err); ok {
+		return pe.Err
+	}
+	return err
+}
+
 // openError explains an error of bolt.Open on path.
 func openError(path string, err error) error {
 	switch {
@@ -176,7 +234,7 @@ func openError(path string, err error) error {
 		return fmt.Errorf("open bolt store %s: the file is locked by another process (waited %s); stop it or set another path: %w",
 			path, LockTimeout, err)
 	case errors.As(err, new(*fs.PathError)):
-		return fmt.Errorf("open bolt store %s: %w", path, err) // permissions, I/O: not the file's content
+		return pathError(path, err) // permissions, read-only, I/O: not the file's content
 	}
 	// bbolt refused the content: meta pages invalid (ErrInvalid, ErrChecksum,
 	// ErrVersionMismatch) or a file shorter than its two meta pages.

@@ -20,6 +20,11 @@ import (
 // know is a problem; and every problem of the body is reported at once,
 // together with the domain's value rules (whose locs get "body" in front).
 
+// DecodeBond decodes and validates data as the body of POST /bonds: the same
+// rules, for bonds that come from elsewhere (import files). Its error is a
+// KindInvalid *bond.Error whose problems' locs start with "body".
+func DecodeBond(data []byte) (bond.Bond, error) { return decodeBond(data) }
+
 // decodeBond decodes and validates the body of POST /bonds.
 func decodeBond(data []byte) (bond.Bond, error) {
 	var b bond.Bond

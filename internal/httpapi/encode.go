@@ -5,6 +5,7 @@ package httpapi
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"net/http"
 	"strconv"
 	"sync"
@@ -33,9 +34,7 @@ func encode(w http.ResponseWriter, status int, v any) {
 		}
 	}()
 	buf.Reset()
-	enc := json.NewEncoder(buf)
-	enc.SetEscapeHTML(false) // programs read these bodies, not HTML pages
-	if err := enc.Encode(v); err != nil {
+	if err := newEncoder(buf).Encode(v); err != nil {
 		buf.Reset()
 		buf.WriteString(`{"detail":"` + msgInternal + `"}` + "\n")
 		status = http.StatusInternalServerError
@@ -45,6 +44,21 @@ func encode(w http.ResponseWriter, status int, v any) {
 	h.Set("Content-Length", strconv.Itoa(buf.Len()))
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes()) // a failed write means the client left
+}
+
+// newEncoder is the JSON encoder of every body: programs read these bodies,
+// not HTML pages, so <, > and & are not escaped.
+func newEncoder(w io.Writer) *json.Encoder {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return enc
+}
+
+// WriteRepresentation writes the representation of b, the body GET
+// /bonds/{id} answers for it (its JSON and a newline), to w; export files
+// hold one per line. It fails only when w does.
+func WriteRepresentation(w io.Writer, b bond.Bond) error {
+	return newEncoder(w).Encode(shown(b))
 }
 
 // shown returns b as responses show it: subscribers is {} when the bond
