@@ -158,7 +158,7 @@ func (rep *Report) add(ctx context.Context, repo bond.Repository, line int, wher
 	switch bond.KindOf(err) {
 	case bond.KindExists:
 		reason := "exists with the same content"
-		if cur, gerr := repo.Get(ctx, b.BondID); gerr == nil && !cur.SameContent(b) {
+		if cur, gerr := bond.Get(ctx, repo, b.BondID); gerr == nil && !cur.SameContent(b) {
 			reason = "exists with other content, kept as stored"
 		}
 		rep.Skipped = append(rep.Skipped, Skip{Line: line, BondID: b.BondID, Reason: reason})

@@ -62,7 +62,7 @@ func TestImport_SampleData(t *testing.T) {
 	assert.Empty(t, rep.Skipped)
 	assert.Empty(t, rep.Refused)
 
-	foo, err := repo.Get(t.Context(), "FOO")
+	foo, err := bond.Get(t.Context(), repo, "FOO")
 	require.NoError(t, err)
 	want := bond.Bond{
 		BondID: "FOO", HostAccountID: "TAPV54703350425479", SubAccountID: "IMII87361536320662",
@@ -116,7 +116,7 @@ func TestImport_NDJSONRefusedLines(t *testing.T) {
 		"line 8: A bond already exists for host account HA and subscriber account S: bond_id=A",
 		"line 9: body: value is not a valid dict",
 	}, refusals(rep))
-	_, err := repo.Get(t.Context(), "C")
+	_, err := bond.Get(t.Context(), repo, "C")
 	assert.Equal(t, bond.KindNotFound, bond.KindOf(err), "a refused line creates nothing")
 }
 
