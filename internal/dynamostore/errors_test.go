@@ -15,15 +15,20 @@ import (
 
 	"github.com/bondregistry/bond-registry/internal/bond"
 	"github.com/bondregistry/bond-registry/internal/dynamostore"
+	"github.com/bondregistry/bond-registry/localdb"
 )
 
 // fakeClient is a dynamostore.Client whose calls all return Err, wrapped the
-// way the SDK wraps errors (smithy.OperationError), unless a Fn is set.
+// way the SDK wraps errors (smithy.OperationError), unless a Fn is set;
+// DescribeTable describes the table of localdb/01-create-table.json unless
+// DescribeTableFn is set.
 type fakeClient struct {
 	Err error
 
 	GetItemFn            func(*dynamodb.GetItemInput) (*dynamodb.GetItemOutput, error)
 	TransactWriteItemsFn func(*dynamodb.TransactWriteItemsInput) (*dynamodb.TransactWriteItemsOutput, error)
+	DescribeTableFn      func(*dynamodb.DescribeTableInput) (*dynamodb.DescribeTableOutput, error)
+	QueryFn              func(*dynamodb.QueryInput) (*dynamodb.QueryOutput, error)
 }
 
 var _ dynamostore.Client = (*fakeClient)(nil)
@@ -54,7 +59,10 @@ func (f *fakeClient) TransactWriteItems(_ context.Context, in *dynamodb.Transact
 	return nil, f.fail("TransactWriteItems")
 }
 
-func (f *fakeClient) Query(context.Context, *dynamodb.QueryInput, ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
+func (f *fakeClient) Query(_ context.Context, in *dynamodb.QueryInput, _ ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
+	if f.QueryFn != nil {
+		return f.QueryFn(in)
+	}
 	return nil, f.fail("Query")
 }
 
@@ -62,8 +70,15 @@ func (f *fakeClient) Scan(context.Context, *dynamodb.ScanInput, ...func(*dynamod
 	return nil, f.fail("Scan")
 }
 
-func (f *fakeClient) DescribeTable(context.Context, *dynamodb.DescribeTableInput, ...func(*dynamodb.Options)) (*dynamodb.DescribeTableOutput, error) {
-	return nil, f.fail("DescribeTable")
+func (f *fakeClient) DescribeTable(_ context.Context, in *dynamodb.DescribeTableInput, _ ...func(*dynamodb.Options)) (*dynamodb.DescribeTableOutput, error) {
+	if f.DescribeTableFn != nil {
+		return f.DescribeTableFn(in)
+	}
+	def, err := localdb.CreateTableInput(aws.ToString(in.TableName))
+	if err != nil {
+		return nil, err
+	}
+	return &dynamodb.DescribeTableOutput{Table: dynamostore.Description(def)}, nil
 }
 
 func (f *fakeClient) CreateTable(context.Context, *dynamodb.CreateTableInput, ...func(*dynamodb.Options)) (*dynamodb.CreateTableOutput, error) {

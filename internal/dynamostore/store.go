@@ -16,7 +16,6 @@ import (
 	"errors"
 	"maps"
 	"math/rand/v2"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -47,16 +46,17 @@ var _ Client = (*dynamodb.Client)(nil)
 type Store struct {
 	client Client
 	table  string
-
-	mu      sync.Mutex        // guards indexes
-	indexes map[string]string // GSI name by hash key attribute, once read
+	check  tableCheck // the table rules, checked before the first call that uses the table
 }
 
 var _ bond.Repository = (*Store)(nil)
 
-// New returns a store on table, which must exist (see Migrate).
+// New returns a store on table, which must exist (see Migrate). Every
+// method first checks the table against the table rules (CheckTable).
 func New(client Client, table string) *Store {
-	return &Store{client: client, table: table}
+	s := &Store{client: client, table: table}
+	s.check.every = recheckEvery
+	return s
 }
 
 // maxRaces bounds the optimistic-concurrency loops of Modify and Delete:
@@ -98,6 +98,9 @@ func (s *Store) Get(ctx context.Context, id string) (bond.Bond, error) {
 
 // get reads bond id; ok is false when there is no bond item with that key.
 func (s *Store) get(ctx context.Context, id string) (bond.Bond, bool, error) {
+	if _, err := s.ready(ctx); err != nil {
+		return bond.Bond{}, false, err
+	}
 	out, err := s.client.GetItem(ctx, s.getItemInput(id))
 	if err != nil || out.Item == nil {
 		return bond.Bond{}, false, err
@@ -117,6 +120,9 @@ func (s *Store) getItemInput(id string) *dynamodb.GetItemInput {
 // (too large).
 func (s *Store) Create(ctx context.Context, b bond.Bond) error {
 	op := "create bond " + b.BondID
+	if _, err := s.ready(ctx); err != nil {
+		return translate(op, err)
+	}
 	in, err := s.createInput(b)
 	if err != nil {
 		return translate(op, err)
@@ -362,6 +368,9 @@ func (s *Store) Delete(ctx context.Context, id string, pre bond.Precondition) er
 // Ping reads a key that never exists, which checks the endpoint, the
 // credentials and the table in one cheap call.
 func (s *Store) Ping(ctx context.Context) error {
+	if _, err := s.ready(ctx); err != nil {
+		return translate("ping dynamodb table "+s.table, err)
+	}
 	_, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: key(guardPrefix)})
 	if err != nil {
 		return bond.Unavailable("ping dynamodb table "+s.table, err)
