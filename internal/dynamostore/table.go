@@ -144,6 +144,7 @@ func checkIndex(g types.GlobalSecondaryIndexDescription, attrTypes map[string]ty
 	if len(missing) == 0 {
 		return nil
 	}
+	slices.Sort(missing)
 	what := string(kind)
 	if what == "" {
 		what = "nothing"
