@@ -171,5 +171,3 @@ func TestAPI_PairMoveTooLarge(t *testing.T) {
 	assert.Equal(t, "S1", got.SubAccountID, "nothing was written")
 	assert.Equal(t, []string{"B1"}, f.ids(t), "no guard was moved")
 }
-
-
