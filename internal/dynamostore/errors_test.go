@@ -3,6 +3,7 @@ package dynamostore_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"testing"
 
@@ -236,5 +237,120 @@ func TestStore_WriteRefused(t *testing.T) {
 				assert.Equal(t, tc.want, bond.KindOf(err), "%s: %v", op, err)
 			}
 		})
+	}
+}
+
+// TestStore_TransactionReasons injects, on every transactional write (a
+// create, an update that moves the account pair, a delete), each
+// cancellation reason DynamoDB documents at each item of the transaction,
+// and checks the kind: a failed condition keeps its domain meaning (which
+// depends on the item), every other reason gets what its single-item twin
+// gets from an UpdateItem of the same bond.
+func TestStore_TransactionReasons(t *testing.T) {
+	t.Parallel()
+	item := map[string]types.AttributeValue{
+		"bond_id": &types.AttributeValueMemberS{Value: "B1"}, "host_account_id": &types.AttributeValueMemberS{Value: "H"},
+		"sub_account_id": &types.AttributeValueMemberS{Value: "S"}, "host_cost_center": &types.AttributeValueMemberS{Value: "teal"},
+		"sub_cost_center": &types.AttributeValueMemberS{Value: "red"}, "version": &types.AttributeValueMemberN{Value: "3"},
+		"subscribers": &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{}},
+	}
+	writes := map[string]struct {
+		items int // items of the transaction
+		run   func(ctx context.Context, repo bond.Repository) error
+		// cond is the kind of a failed condition on item i, once (a lost
+		// race, or an old guard held by another bond, is retried and then
+		// succeeds: no error).
+		cond []bond.Kind
+	}{
+		"create": {2, func(ctx context.Context, repo bond.Repository) error {
+			return repo.Create(ctx, bond.Bond{BondID: "B2", HostAccountID: "H2", SubAccountID: "S2"})
+		}, []bond.Kind{bond.KindExists, bond.KindPairTaken}},
+		"update moving the pair": {3, func(ctx context.Context, repo bond.Repository) error {
+			_, err := bond.UpdateBond(ctx, repo, "B1", bond.Update{SubAccountID: aws.String("S2")}, bond.Precondition{})
+			return err
+		}, []bond.Kind{-1, bond.KindPairTaken, -1}},
+		"delete": {2, func(ctx context.Context, repo bond.Repository) error {
+			return bond.Delete(ctx, repo, "B1", bond.Precondition{})
+		}, []bond.Kind{-1, -1}},
+	}
+	reasons := map[string]string{ // code: message
+		"ValidationError":                 "Item size has exceeded the maximum allowed size",
+		"TransactionConflict":             "Transaction is ongoing for the item",
+		"ProvisionedThroughputExceeded":   "The level of configured provisioned throughput for the table was exceeded",
+		"ThrottlingError":                 "Throughput exceeds the current capacity for one or more global secondary indexes",
+		"ItemCollectionSizeLimitExceeded": "Collection size exceeded",
+	}
+	twins := map[string]string{
+		"ValidationError": "ValidationException", "TransactionConflict": "TransactionConflictException",
+		"ProvisionedThroughputExceeded": "ProvisionedThroughputExceededException", "ThrottlingError": "ThrottlingException",
+		"ItemCollectionSizeLimitExceeded": "ItemCollectionSizeLimitExceededException",
+	}
+	wantKind := map[string]bond.Kind{ // the contract (README), besides the twin's
+		"ValidationError": bond.KindInvalid, "TransactionConflict": bond.KindUnavailable, "ProvisionedThroughputExceeded": bond.KindUnavailable,
+		"ThrottlingError": bond.KindUnavailable, "ItemCollectionSizeLimitExceeded": bond.KindUnavailable,
+	}
+	getItem := func(*dynamodb.GetItemInput) (*dynamodb.GetItemOutput, error) {
+		return &dynamodb.GetItemOutput{Item: item}, nil
+	}
+	cancel := func(n, at int, code, msg string) error {
+		rs := make([]types.CancellationReason, n)
+		for i := range rs {
+			rs[i] = types.CancellationReason{Code: aws.String("None")}
+		}
+		if at >= 0 {
+			rs[at] = types.CancellationReason{Code: aws.String(code), Message: aws.String(msg)}
+		}
+		return &smithy.OperationError{ServiceID: "DynamoDB", OperationName: "TransactWriteItems",
+			Err: &types.TransactionCanceledException{Message: aws.String("Transaction cancelled"), CancellationReasons: rs}}
+	}
+	for wname, w := range writes {
+		for code, msg := range reasons {
+			// the single-item twin: an UpdateItem of the same bond failing with the twin's code
+			twin := dynamostore.New(&fakeClient{GetItemFn: getItem, Err: &smithy.GenericAPIError{Code: twins[code], Message: msg}}, "bond")
+			_, twinErr := bond.UpdateBond(t.Context(), twin, "B1", bond.Update{SubCostCenter: aws.String("blue")}, bond.Precondition{})
+			require.Equal(t, wantKind[code], bond.KindOf(twinErr), "twin of %s: %v", code, twinErr)
+			for at := range w.items {
+				repo := dynamostore.New(&fakeClient{GetItemFn: getItem,
+					TransactWriteItemsFn: func(in *dynamodb.TransactWriteItemsInput) (*dynamodb.TransactWriteItemsOutput, error) {
+						return nil, cancel(len(in.TransactItems), min(at, len(in.TransactItems)-1), code, msg)
+					}}, "bond")
+				err := w.run(t.Context(), repo)
+				assert.Equal(t, bond.KindOf(twinErr), bond.KindOf(err), "%s, %s at item %d: %v", wname, code, at, err)
+				require.Error(t, err)
+			}
+		}
+		t.Run(wname+"/ValidationError of another cause", func(t *testing.T) {
+			repo := dynamostore.New(&fakeClient{GetItemFn: getItem, TransactWriteItemsFn: func(in *dynamodb.TransactWriteItemsInput) (*dynamodb.TransactWriteItemsOutput, error) {
+				return nil, cancel(len(in.TransactItems), 0, "ValidationError", "One or more parameter values were invalid")
+			}}, "bond")
+			assert.Equal(t, bond.KindInternal, bond.KindOf(w.run(t.Context(), repo)), "as UpdateItem's ValidationException of that cause")
+		})
+		t.Run(wname+"/None", func(t *testing.T) {
+			repo := dynamostore.New(&fakeClient{GetItemFn: getItem, TransactWriteItemsFn: func(in *dynamodb.TransactWriteItemsInput) (*dynamodb.TransactWriteItemsOutput, error) {
+				return nil, cancel(len(in.TransactItems), -1, "", "")
+			}}, "bond")
+			err := w.run(t.Context(), repo)
+			assert.Equal(t, bond.KindInternal, bond.KindOf(err), "a cancellation that names no cause is unexplained: %v", err)
+		})
+		for at, kind := range w.cond {
+			t.Run(fmt.Sprintf("%s/ConditionalCheckFailed at item %d", wname, at), func(t *testing.T) {
+				calls := 0
+				repo := dynamostore.New(&fakeClient{GetItemFn: getItem, TransactWriteItemsFn: func(in *dynamodb.TransactWriteItemsInput) (*dynamodb.TransactWriteItemsOutput, error) {
+					calls++
+					if calls > 1 {
+						return &dynamodb.TransactWriteItemsOutput{}, nil
+					}
+					return nil, cancel(len(in.TransactItems), at, "ConditionalCheckFailed", "The conditional request failed")
+				}}, "bond")
+				err := w.run(t.Context(), repo)
+				if kind < 0 {
+					assert.NoError(t, err, "retried")
+					assert.Equal(t, 2, calls)
+					return
+				}
+				assert.Equal(t, kind, bond.KindOf(err), "%v", err)
+				assert.Equal(t, 1, calls)
+			})
+		}
 	}
 }
