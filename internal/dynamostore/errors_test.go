@@ -197,6 +197,16 @@ func TestStore_CreateReasons(t *testing.T) {
 	}
 }
 
+// storedB1 is bond B1 at version 3 as the store holds it.
+func storedB1() map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{
+		"bond_id": &types.AttributeValueMemberS{Value: "B1"}, "host_account_id": &types.AttributeValueMemberS{Value: "H"},
+		"sub_account_id": &types.AttributeValueMemberS{Value: "S"}, "host_cost_center": &types.AttributeValueMemberS{Value: "teal"},
+		"sub_cost_center": &types.AttributeValueMemberS{Value: "red"}, "version": &types.AttributeValueMemberN{Value: "3"},
+		"subscribers": &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{}},
+	}
+}
+
 // TestStore_WriteRefused is the case where the read succeeds and DynamoDB
 // refuses the write for a reason other than a failed condition: throttling,
 // a deadline, a validation error, an item over the size limit. Each maps to
@@ -204,12 +214,7 @@ func TestStore_CreateReasons(t *testing.T) {
 // transaction without reasons).
 func TestStore_WriteRefused(t *testing.T) {
 	t.Parallel()
-	item := map[string]types.AttributeValue{
-		"bond_id": &types.AttributeValueMemberS{Value: "B1"}, "host_account_id": &types.AttributeValueMemberS{Value: "H"},
-		"sub_account_id": &types.AttributeValueMemberS{Value: "S"}, "host_cost_center": &types.AttributeValueMemberS{Value: "teal"},
-		"sub_cost_center": &types.AttributeValueMemberS{Value: "red"}, "version": &types.AttributeValueMemberN{Value: "3"},
-		"subscribers": &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{}},
-	}
+	item := storedB1()
 	for name, tc := range map[string]struct {
 		cause error
 		want  bond.Kind
@@ -248,12 +253,7 @@ func TestStore_WriteRefused(t *testing.T) {
 // gets from an UpdateItem of the same bond.
 func TestStore_TransactionReasons(t *testing.T) {
 	t.Parallel()
-	item := map[string]types.AttributeValue{
-		"bond_id": &types.AttributeValueMemberS{Value: "B1"}, "host_account_id": &types.AttributeValueMemberS{Value: "H"},
-		"sub_account_id": &types.AttributeValueMemberS{Value: "S"}, "host_cost_center": &types.AttributeValueMemberS{Value: "teal"},
-		"sub_cost_center": &types.AttributeValueMemberS{Value: "red"}, "version": &types.AttributeValueMemberN{Value: "3"},
-		"subscribers": &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{}},
-	}
+	item := storedB1()
 	writes := map[string]struct {
 		items int // items of the transaction
 		run   func(ctx context.Context, repo bond.Repository) error
