@@ -5,6 +5,7 @@ import (
 
 	"errors"
 	"fmt"
+	"time"
 
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/smithy-go/logging"
@@ -17,15 +18,26 @@ import (
 	"github.com/bondregistry/bond-registry/localdb"
 )
 
-// openDynamo opens the DynamoDB store on the configured table. It does not
-// check that the table exists: /readyz does, so that the service can start
-// before the table does.
+// startCheckTimeout bounds the table check at start, so that a DynamoDB
+// that does not answer delays the start by no more than this.
+const startCheckTimeout = 5 * time.Second
+
+// openDynamo opens the DynamoDB store on the configured table and checks
+// the table against the table rules. A table that is missing or breaks them
+// is one warning line, not a failure: the service starts, answers 503 with
+// the reason (and /readyz too) and picks up the fixed table by itself.
 func openDynamo(ctx context.Context, cfg config.Config, log zerolog.Logger) (bond.Repository, error) {
 	client, err := dynamostore.NewClient(ctx, cfg.DynamoEndpoint, cfg.AWSRegion, sdkLogger(log))
 	if err != nil {
 		return nil, fmt.Errorf("dynamodb client: %w", err)
 	}
-	return dynamostore.New(client, cfg.DynamoTable), nil
+	store := dynamostore.New(client, cfg.DynamoTable)
+	checkCtx, cancel := context.WithTimeout(ctx, startCheckTimeout)
+	defer cancel()
+	if err := store.CheckTable(checkCtx); err != nil {
+		log.Warn().Err(err).Str("table", cfg.DynamoTable).Msg("dynamodb table not usable yet: every request answers 503 until it is")
+	}
+	return store, nil
 }
 
 // migrate creates the DynamoDB table when it is missing and backfills the

@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/bondregistry/bond-registry/internal/dynamotest"
+	"github.com/bondregistry/bond-registry/localdb"
 )
 
 // TestRun_DynamoDBMigrateSeedServe is the path of `make init` on DynamoDB
@@ -82,4 +83,29 @@ func TestRun_DynamoDBMigrateSeedServe(t *testing.T) {
 
 	cancel()
 	require.NoError(t, <-done)
+}
+
+// TestRun_DynamoDBMigrateRefusesTable: `migrate` on a table whose cost
+// center index projects KEYS_ONLY (once answered "migrated") stops with one
+// line naming the index and what differs.
+func TestRun_DynamoDBMigrateRefusesTable(t *testing.T) {
+	client := dynamotest.Endpoint(t)
+	t.Setenv("AWS_ACCESS_KEY_ID", "local")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "local")
+	table := fmt.Sprintf("cmd-test-%d", time.Now().UnixNano())
+	in, err := localdb.CreateTableInput(table)
+	require.NoError(t, err)
+	in.GlobalSecondaryIndexes[0].Projection = &types.Projection{ProjectionType: types.ProjectionTypeKeysOnly}
+	_, err = client.CreateTable(t.Context(), in)
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		_, _ = client.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(table)})
+	})
+	env := map[string]string{"STORE": "dynamodb", "DYNAMODB_ENDPOINT": aws.ToString(client.Options().BaseEndpoint), "DYNAMODB_TABLE": table}
+	var out syncBuffer
+	err = run(t.Context(), []string{"bond-registry", "migrate"}, func(k string) string { return env[k] }, &out, io.Discard)
+	require.Error(t, err)
+	assert.Equal(t, "migrate: table "+table+": index bond-host_cost_center-index projects KEYS_ONLY; the service reads "+
+		"host_account_id, sub_account_id, sub_cost_center, subscribers, version: it must project ALL", err.Error())
+	assert.NotContains(t, out.String(), "migrated")
 }

@@ -110,6 +110,14 @@ func Unavailable(op string, cause error) *Error {
 	return &Error{Kind: KindUnavailable, Message: "The bond store is unavailable. Retry later.", Err: fmt.Errorf("%s: %w", op, cause)}
 }
 
+// ErrStoreNotReady is returned by every call of a store that cannot be
+// used as it is set up (a DynamoDB table whose layout breaks the table
+// rules): reason is one line saying what differs, shown to the client,
+// cause is kept for logs. A retry succeeds once an operator fixed it.
+func ErrStoreNotReady(reason string, cause error) *Error {
+	return &Error{Kind: KindUnavailable, Message: "The bond store cannot be used as it is set up: " + reason + ".", Err: cause}
+}
+
 // The messages of the contract (README "Errors"), one constructor each, so
 // every store says the same thing.
 

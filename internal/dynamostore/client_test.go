@@ -1,10 +1,12 @@
 package dynamostore_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -16,6 +18,7 @@ import (
 
 	"github.com/bondregistry/bond-registry/internal/bond"
 	"github.com/bondregistry/bond-registry/internal/dynamostore"
+	"github.com/bondregistry/bond-registry/localdb"
 )
 
 // TestNewClient_Retries checks the retry policy of the service's client
@@ -52,8 +55,12 @@ func TestNewClient_Retries(t *testing.T) {
 			t.Parallel()
 			var attempts atomic.Int64
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				attempts.Add(1)
 				w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+				if strings.HasSuffix(r.Header.Get("X-Amz-Target"), ".DescribeTable") {
+					_, _ = w.Write(describeLocaldb(t)) // the table check passes: only the write fails
+					return
+				}
+				attempts.Add(1)
 				w.WriteHeader(http.StatusBadRequest)
 				_, _ = w.Write([]byte(tc.body))
 			}))
@@ -71,6 +78,16 @@ func TestNewClient_Retries(t *testing.T) {
 			assert.Less(t, time.Since(start), time.Second, "backoff is capped")
 		})
 	}
+}
+
+// describeLocaldb is DescribeTable's answer, in the DynamoDB JSON protocol,
+// for the table of localdb/01-create-table.json.
+func describeLocaldb(t *testing.T) []byte {
+	in, err := localdb.CreateTableInput("bond")
+	require.NoError(t, err)
+	js, err := json.Marshal(map[string]any{"Table": dynamostore.Description(in)})
+	require.NoError(t, err)
+	return js
 }
 
 // TestNewClient_Region checks that an empty region is left to the SDK's

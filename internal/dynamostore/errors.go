@@ -31,33 +31,93 @@ var transientCodes = map[string]bool{
 	"RequestTimeoutException":                true,
 }
 
-// Cancellation reason codes of a transaction that a retry may cure.
-var transientReasons = map[string]bool{
-	"TransactionConflict":                    true,
-	"ThrottlingError":                        true,
-	"ProvisionedThroughputExceeded":          true,
-	"RequestLimitExceeded":                   true,
-	"TransactionConflictException":           true,
-	"ProvisionedThroughputExceededException": true,
+// Codes of errors a retry will not cure but that are no fault of the
+// request nor a bug: the store cannot take the write as it is (an item
+// collection over 10 GB, possible only on a table with a local secondary
+// index, which a table that passes the table rules cannot have). They are
+// "unavailable" too, and never retried by the SDK.
+var storeLimitCodes = map[string]bool{
+	"ItemCollectionSizeLimitExceededException": true,
+}
+
+// twinOf maps each cancellation reason code DynamoDB documents for
+// TransactWriteItems to the error code its single-item twin (PutItem,
+// UpdateItem, DeleteItem) returns for the same cause, so that a
+// transactional write answers what the single-item write answers
+// (reasonError). "None" (this item was fine) has no twin.
+var twinOf = map[string]string{
+	"ConditionalCheckFailed":          "ConditionalCheckFailedException",
+	"ValidationError":                 "ValidationException",
+	"TransactionConflict":             "TransactionConflictException",
+	"ProvisionedThroughputExceeded":   "ProvisionedThroughputExceededException",
+	"ThrottlingError":                 "ThrottlingException",
+	"RequestLimitExceeded":            "RequestLimitExceeded",
+	"ItemCollectionSizeLimitExceeded": "ItemCollectionSizeLimitExceededException",
+}
+
+// twin returns the single-item error code of a cancellation reason code
+// (twinOf); a code that is not a documented reason is taken as it is.
+func twin(reason string) string {
+	if t, ok := twinOf[reason]; ok {
+		return t
+	}
+	return reason
 }
 
 // translate turns an error of operation op into the error the store
 // returns, whichever call met it: *bond.Error values pass through, an item
 // over DynamoDB's 400 KB limit is bond.ErrTooLarge, transient failures
-// (throttling, conflicts, deadlines, connections) are bond.Unavailable, and
-// anything else is wrapped with op (an internal error, never shown to a
-// client).
+// (throttling, conflicts, deadlines, connections) and store limits are
+// bond.Unavailable, a cancelled transaction is what its reasons say
+// (cancelled), and anything else is wrapped with op (an internal error,
+// never shown to a client).
 func translate(op string, err error) error {
 	var be *bond.Error
+	var tc *types.TransactionCanceledException
+	var ae smithy.APIError
 	switch {
 	case err == nil:
 		return nil
 	case errors.As(err, &be):
 		return err
+	case errors.As(err, &tc):
+		return cancelled(op, err, tc.CancellationReasons)
 	case tooLarge(err):
 		return bond.ErrTooLarge()
-	case isTransient(err):
+	case isTransient(err), errors.As(err, &ae) && storeLimitCodes[ae.ErrorCode()]:
 		return bond.Unavailable(op, err)
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}
+
+// cancelled is the one mapping of a cancelled transaction (err, with its
+// reasons) that the caller did not take as a failed condition of its own:
+// each reason gets the error its single-item twin gets (twinOf, through
+// translate), and the transaction the first of those a retry cannot cure
+// (a bond too large, an internal error), else bond.Unavailable when some
+// reason is transient. A ConditionalCheckFailed the caller left, a reason
+// DynamoDB does not document, or no reason at all is internal.
+func cancelled(op string, err error, reasons []types.CancellationReason) error {
+	var transient error
+	for _, r := range reasons {
+		code := aws.ToString(r.Code)
+		if code == "" || code == "None" {
+			continue
+		}
+		e := translate(op, &smithy.GenericAPIError{Code: twin(code), Message: aws.ToString(r.Message)})
+		switch bond.KindOf(e) {
+		case bond.KindUnavailable:
+			if transient == nil {
+				transient = bond.Unavailable(op, err)
+			}
+		case bond.KindInternal:
+			return fmt.Errorf("%s: %w", op, err)
+		default:
+			return e
+		}
+	}
+	if transient != nil {
+		return transient
 	}
 	return fmt.Errorf("%s: %w", op, err)
 }
@@ -103,7 +163,7 @@ func txConflict(err error) bool {
 		code := aws.ToString(r.Code)
 		switch {
 		case code == "" || code == "None":
-		case transientReasons[code]:
+		case transientCodes[twin(code)]:
 			transient = true
 		default:
 			return false // e.g. ConditionalCheckFailed: a retry cannot cure it

@@ -3,6 +3,7 @@ package dynamostore_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"testing"
 
@@ -15,15 +16,20 @@ import (
 
 	"github.com/bondregistry/bond-registry/internal/bond"
 	"github.com/bondregistry/bond-registry/internal/dynamostore"
+	"github.com/bondregistry/bond-registry/localdb"
 )
 
 // fakeClient is a dynamostore.Client whose calls all return Err, wrapped the
-// way the SDK wraps errors (smithy.OperationError), unless a Fn is set.
+// way the SDK wraps errors (smithy.OperationError), unless a Fn is set;
+// DescribeTable describes the table of localdb/01-create-table.json unless
+// DescribeTableFn is set.
 type fakeClient struct {
 	Err error
 
 	GetItemFn            func(*dynamodb.GetItemInput) (*dynamodb.GetItemOutput, error)
 	TransactWriteItemsFn func(*dynamodb.TransactWriteItemsInput) (*dynamodb.TransactWriteItemsOutput, error)
+	DescribeTableFn      func(*dynamodb.DescribeTableInput) (*dynamodb.DescribeTableOutput, error)
+	QueryFn              func(*dynamodb.QueryInput) (*dynamodb.QueryOutput, error)
 }
 
 var _ dynamostore.Client = (*fakeClient)(nil)
@@ -54,7 +60,10 @@ func (f *fakeClient) TransactWriteItems(_ context.Context, in *dynamodb.Transact
 	return nil, f.fail("TransactWriteItems")
 }
 
-func (f *fakeClient) Query(context.Context, *dynamodb.QueryInput, ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
+func (f *fakeClient) Query(_ context.Context, in *dynamodb.QueryInput, _ ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
+	if f.QueryFn != nil {
+		return f.QueryFn(in)
+	}
 	return nil, f.fail("Query")
 }
 
@@ -62,8 +71,15 @@ func (f *fakeClient) Scan(context.Context, *dynamodb.ScanInput, ...func(*dynamod
 	return nil, f.fail("Scan")
 }
 
-func (f *fakeClient) DescribeTable(context.Context, *dynamodb.DescribeTableInput, ...func(*dynamodb.Options)) (*dynamodb.DescribeTableOutput, error) {
-	return nil, f.fail("DescribeTable")
+func (f *fakeClient) DescribeTable(_ context.Context, in *dynamodb.DescribeTableInput, _ ...func(*dynamodb.Options)) (*dynamodb.DescribeTableOutput, error) {
+	if f.DescribeTableFn != nil {
+		return f.DescribeTableFn(in)
+	}
+	def, err := localdb.CreateTableInput(aws.ToString(in.TableName))
+	if err != nil {
+		return nil, err
+	}
+	return &dynamodb.DescribeTableOutput{Table: dynamostore.Description(def)}, nil
 }
 
 func (f *fakeClient) CreateTable(context.Context, *dynamodb.CreateTableInput, ...func(*dynamodb.Options)) (*dynamodb.CreateTableOutput, error) {
@@ -181,6 +197,16 @@ func TestStore_CreateReasons(t *testing.T) {
 	}
 }
 
+// storedB1 is bond B1 at version 3 as the store holds it.
+func storedB1() map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{
+		"bond_id": &types.AttributeValueMemberS{Value: "B1"}, "host_account_id": &types.AttributeValueMemberS{Value: "H"},
+		"sub_account_id": &types.AttributeValueMemberS{Value: "S"}, "host_cost_center": &types.AttributeValueMemberS{Value: "teal"},
+		"sub_cost_center": &types.AttributeValueMemberS{Value: "red"}, "version": &types.AttributeValueMemberN{Value: "3"},
+		"subscribers": &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{}},
+	}
+}
+
 // TestStore_WriteRefused is the case where the read succeeds and DynamoDB
 // refuses the write for a reason other than a failed condition: throttling,
 // a deadline, a validation error, an item over the size limit. Each maps to
@@ -188,12 +214,7 @@ func TestStore_CreateReasons(t *testing.T) {
 // transaction without reasons).
 func TestStore_WriteRefused(t *testing.T) {
 	t.Parallel()
-	item := map[string]types.AttributeValue{
-		"bond_id": &types.AttributeValueMemberS{Value: "B1"}, "host_account_id": &types.AttributeValueMemberS{Value: "H"},
-		"sub_account_id": &types.AttributeValueMemberS{Value: "S"}, "host_cost_center": &types.AttributeValueMemberS{Value: "teal"},
-		"sub_cost_center": &types.AttributeValueMemberS{Value: "red"}, "version": &types.AttributeValueMemberN{Value: "3"},
-		"subscribers": &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{}},
-	}
+	item := storedB1()
 	for name, tc := range map[string]struct {
 		cause error
 		want  bond.Kind
@@ -221,5 +242,115 @@ func TestStore_WriteRefused(t *testing.T) {
 				assert.Equal(t, tc.want, bond.KindOf(err), "%s: %v", op, err)
 			}
 		})
+	}
+}
+
+// TestStore_TransactionReasons injects, on every transactional write (a
+// create, an update that moves the account pair, a delete), each
+// cancellation reason DynamoDB documents at each item of the transaction,
+// and checks the kind: a failed condition keeps its domain meaning (which
+// depends on the item), every other reason gets what its single-item twin
+// gets from an UpdateItem of the same bond.
+func TestStore_TransactionReasons(t *testing.T) {
+	t.Parallel()
+	item := storedB1()
+	writes := map[string]struct {
+		items int // items of the transaction
+		run   func(ctx context.Context, repo bond.Repository) error
+		// cond is the kind of a failed condition on item i, once (a lost
+		// race, or an old guard held by another bond, is retried and then
+		// succeeds: no error).
+		cond []bond.Kind
+	}{
+		"create": {3, func(ctx context.Context, repo bond.Repository) error {
+			return repo.Create(ctx, bond.Bond{BondID: "B2", HostAccountID: "H2", SubAccountID: "S2"}, 0)
+		}, []bond.Kind{bond.KindExists, bond.KindPairTaken, bond.KindUnavailable}}, // item 2: bond.ErrRace, the id had a life
+		"update moving the pair": {3, func(ctx context.Context, repo bond.Repository) error {
+			_, err := bond.UpdateBond(ctx, repo, "B1", bond.Update{SubAccountID: aws.String("S2")}, bond.Precondition{})
+			return err
+		}, []bond.Kind{-1, bond.KindPairTaken, -1}},
+		"delete": {3, func(ctx context.Context, repo bond.Repository) error {
+			return bond.Delete(ctx, repo, "B1", bond.Precondition{})
+		}, []bond.Kind{-1, bond.KindInternal, -1}}, // item 1, the gone item, has no condition
+	}
+	reasons := map[string]string{ // code: message
+		"ValidationError":                 "Item size has exceeded the maximum allowed size",
+		"TransactionConflict":             "Transaction is ongoing for the item",
+		"ProvisionedThroughputExceeded":   "The level of configured provisioned throughput for the table was exceeded",
+		"ThrottlingError":                 "Throughput exceeds the current capacity for one or more global secondary indexes",
+		"ItemCollectionSizeLimitExceeded": "Collection size exceeded",
+	}
+	twins := map[string]string{
+		"ValidationError": "ValidationException", "TransactionConflict": "TransactionConflictException",
+		"ProvisionedThroughputExceeded": "ProvisionedThroughputExceededException", "ThrottlingError": "ThrottlingException",
+		"ItemCollectionSizeLimitExceeded": "ItemCollectionSizeLimitExceededException",
+	}
+	wantKind := map[string]bond.Kind{ // the contract (README), besides the twin's
+		"ValidationError": bond.KindInvalid, "TransactionConflict": bond.KindUnavailable, "ProvisionedThroughputExceeded": bond.KindUnavailable,
+		"ThrottlingError": bond.KindUnavailable, "ItemCollectionSizeLimitExceeded": bond.KindUnavailable,
+	}
+	getItem := func(*dynamodb.GetItemInput) (*dynamodb.GetItemOutput, error) {
+		return &dynamodb.GetItemOutput{Item: item}, nil
+	}
+	cancel := func(n, at int, code, msg string) error {
+		rs := make([]types.CancellationReason, n)
+		for i := range rs {
+			rs[i] = types.CancellationReason{Code: aws.String("None")}
+		}
+		if at >= 0 {
+			rs[at] = types.CancellationReason{Code: aws.String(code), Message: aws.String(msg)}
+		}
+		return &smithy.OperationError{ServiceID: "DynamoDB", OperationName: "TransactWriteItems",
+			Err: &types.TransactionCanceledException{Message: aws.String("Transaction cancelled"), CancellationReasons: rs}}
+	}
+	for wname, w := range writes {
+		for code, msg := range reasons {
+			// the single-item twin: an UpdateItem of the same bond failing with the twin's code
+			twin := dynamostore.New(&fakeClient{GetItemFn: getItem, Err: &smithy.GenericAPIError{Code: twins[code], Message: msg}}, "bond")
+			_, twinErr := bond.UpdateBond(t.Context(), twin, "B1", bond.Update{SubCostCenter: aws.String("blue")}, bond.Precondition{})
+			require.Equal(t, wantKind[code], bond.KindOf(twinErr), "twin of %s: %v", code, twinErr)
+			for at := range w.items {
+				repo := dynamostore.New(&fakeClient{GetItemFn: getItem,
+					TransactWriteItemsFn: func(in *dynamodb.TransactWriteItemsInput) (*dynamodb.TransactWriteItemsOutput, error) {
+						return nil, cancel(len(in.TransactItems), min(at, len(in.TransactItems)-1), code, msg)
+					}}, "bond")
+				err := w.run(t.Context(), repo)
+				assert.Equal(t, bond.KindOf(twinErr), bond.KindOf(err), "%s, %s at item %d: %v", wname, code, at, err)
+				require.Error(t, err)
+			}
+		}
+		t.Run(wname+"/ValidationError of another cause", func(t *testing.T) {
+			repo := dynamostore.New(&fakeClient{GetItemFn: getItem, TransactWriteItemsFn: func(in *dynamodb.TransactWriteItemsInput) (*dynamodb.TransactWriteItemsOutput, error) {
+				return nil, cancel(len(in.TransactItems), 0, "ValidationError", "One or more parameter values were invalid")
+			}}, "bond")
+			assert.Equal(t, bond.KindInternal, bond.KindOf(w.run(t.Context(), repo)), "as UpdateItem's ValidationException of that cause")
+		})
+		t.Run(wname+"/None", func(t *testing.T) {
+			repo := dynamostore.New(&fakeClient{GetItemFn: getItem, TransactWriteItemsFn: func(in *dynamodb.TransactWriteItemsInput) (*dynamodb.TransactWriteItemsOutput, error) {
+				return nil, cancel(len(in.TransactItems), -1, "", "")
+			}}, "bond")
+			err := w.run(t.Context(), repo)
+			assert.Equal(t, bond.KindInternal, bond.KindOf(err), "a cancellation that names no cause is unexplained: %v", err)
+		})
+		for at, kind := range w.cond {
+			t.Run(fmt.Sprintf("%s/ConditionalCheckFailed at item %d", wname, at), func(t *testing.T) {
+				calls := 0
+				repo := dynamostore.New(&fakeClient{GetItemFn: getItem, TransactWriteItemsFn: func(in *dynamodb.TransactWriteItemsInput) (*dynamodb.TransactWriteItemsOutput, error) {
+					calls++
+					if calls > 1 {
+						return &dynamodb.TransactWriteItemsOutput{}, nil
+					}
+					return nil, cancel(len(in.TransactItems), at, "ConditionalCheckFailed", "The conditional request failed")
+				}}, "bond")
+				err := w.run(t.Context(), repo)
+				if kind < 0 {
+					assert.NoError(t, err, "retried")
+					assert.Equal(t, 2, calls)
+					return
+				}
+				assert.Equal(t, kind, bond.KindOf(err), "%v", err)
+				assert.Equal(t, 1, calls)
+			})
+		}
 	}
 }

@@ -1,7 +1,28 @@
 package dynamostore
 
+import (
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/bondregistry/bond-registry/internal/bond"
+)
+
 // GuardKey exposes guardKey to the external tests.
 var GuardKey = guardKey
 
 // DecodeBond exposes decodeBond to the external tests.
 var DecodeBond = decodeBond
+
+// ItemOf is the item the store writes for b.
+func ItemOf(b bond.Bond) map[string]types.AttributeValue {
+	av, err := attributevalue.MarshalMap(bondValue(b))
+	if err != nil {
+		panic(err)
+	}
+	return av
+}
+
+// SetRecheck sets how long s keeps a table's refusal before it checks again.
+func SetRecheck(s *Store, d time.Duration) { s.check.every = d }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
@@ -168,36 +167,4 @@ func (s *Store) readPage(ctx context.Context, index string, expr expression.Expr
 		return nil, nil, err
 	}
 	return out.Items, out.LastEvaluatedKey, nil
-}
-
-// indexFor returns the name of the GSI whose hash key is attr ("" for "").
-// The names are read once from DescribeTable, so the store serves both the
-// table of localdb/01-create-table.json and one created by the original
-// service, whatever their indexes are called.
-func (s *Store) indexFor(ctx context.Context, attr string) (string, error) {
-	if attr == "" {
-		return "", nil
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.indexes == nil {
-		out, err := s.client.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: &s.table})
-		if err != nil {
-			return "", err
-		}
-		idx := map[string]string{}
-		for _, g := range out.Table.GlobalSecondaryIndexes {
-			for _, k := range g.KeySchema {
-				if k.KeyType == types.KeyTypeHash {
-					idx[aws.ToString(k.AttributeName)] = aws.ToString(g.IndexName)
-				}
-			}
-		}
-		s.indexes = idx
-	}
-	name, ok := s.indexes[attr]
-	if !ok {
-		return "", fmt.Errorf("table %s has no global secondary index on %s", s.table, attr)
-	}
-	return name, nil
 }

@@ -50,7 +50,9 @@ type Duplicate struct {
 
 // Migrate prepares table for the service: it creates the table from tableDef
 // (the AWS CLI create-table JSON of localdb/01-create-table.json) when it is
-// missing, waits until it is ACTIVE, then scans every item: it backfills
+// missing, waits until it is ACTIVE, and checks it against the table rules
+// (a *TableError when it breaks them; nothing is written), then scans every
+// item: it backfills
 // the guard item of every bond written without one (by the original
 // service, or a bulk load) and moves guard items written in the old key
 // form to guardKey's. A pair that several bonds already share is reported,
@@ -209,6 +211,9 @@ func ensureTable(ctx context.Context, client Client, table string, tableDef []by
 		if err != nil {
 			return false, fmt.Errorf("migrate: %w", err)
 		}
+		if err := CheckDefinition(in); err != nil {
+			return false, fmt.Errorf("migrate: the table definition breaks the table rules: %w", err)
+		}
 		_, err = client.CreateTable(ctx, in)
 		var inUse *types.ResourceInUseException
 		if err != nil && !errors.As(err, &inUse) { // in use: created concurrently
@@ -224,6 +229,13 @@ func ensureTable(ctx context.Context, client Client, table string, tableDef []by
 	})
 	if err := w.Wait(ctx, &dynamodb.DescribeTableInput{TableName: &table}, maxTableWait); err != nil {
 		return created, fmt.Errorf("migrate: wait for table %s: %w", table, err)
+	}
+	if _, err := describe(ctx, client, table); err != nil {
+		var te *TableError
+		if errors.As(err, &te) {
+			return created, err // one line naming the table or index: the caller prints it as is
+		}
+		return created, translate("migrate: describe table "+table, err)
 	}
 	return created, nil
 }

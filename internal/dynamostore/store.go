@@ -17,7 +17,6 @@ import (
 	"context"
 	"errors"
 	"maps"
-	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -47,16 +46,17 @@ var _ Client = (*dynamodb.Client)(nil)
 type Store struct {
 	client Client
 	table  string
-
-	mu      sync.Mutex        // guards indexes
-	indexes map[string]string // GSI name by hash key attribute, once read
+	check  tableCheck // the table rules, checked before the first call that uses the table
 }
 
 var _ bond.Repository = (*Store)(nil)
 
-// New returns a store on table, which must exist (see Migrate).
+// New returns a store on table, which must exist (see Migrate). Every
+// method first checks the table against the table rules (CheckTable).
 func New(client Client, table string) *Store {
-	return &Store{client: client, table: table}
+	s := &Store{client: client, table: table}
+	s.check.every = recheckEvery
+	return s
 }
 
 // errRace says the stored bond is no longer at the version a write is
@@ -68,6 +68,9 @@ var errRace = bond.ErrRace
 // KindUnreadable.
 func (s *Store) Read(ctx context.Context, id string) (bond.Bond, bool, error) {
 	op := "read bond " + id
+	if _, err := s.ready(ctx); err != nil {
+		return bond.Bond{}, false, translate(op, err)
+	}
 	out, err := s.client.GetItem(ctx, s.getItemInput(id))
 	if err != nil {
 		return bond.Bond{}, false, translate(op, err)
@@ -97,6 +100,9 @@ func (s *Store) getItemInput(id string) *dynamodb.GetItemInput {
 // bond.ErrRace, KindInvalid (too large).
 func (s *Store) Create(ctx context.Context, b bond.Bond, prev int64) error {
 	op := "create bond " + b.BondID
+	if _, err := s.ready(ctx); err != nil {
+		return translate(op, err)
+	}
 	in, err := s.createInput(b, prev)
 	if err != nil {
 		return translate(op, err)
@@ -169,6 +175,9 @@ func (s *Store) conditionalPut(item any, cond expression.ConditionBuilder) (*typ
 // Replace writes next over old on the condition that the stored bond is
 // at old's version (see replace). bond.ErrRace, KindPairTaken, KindInvalid.
 func (s *Store) Replace(ctx context.Context, old, next bond.Bond) error {
+	if _, err := s.ready(ctx); err != nil {
+		return translate("replace bond "+old.BondID, err)
+	}
 	err := s.replace(ctx, old, next)
 	if errors.Is(err, errRace) {
 		return err
@@ -273,6 +282,9 @@ func (s *Store) withOldGuard(ctx context.Context, b bond.Bond, write func([]type
 // version. bond.ErrRace.
 func (s *Store) Remove(ctx context.Context, old bond.Bond) error {
 	op := "remove bond " + old.BondID
+	if _, err := s.ready(ctx); err != nil {
+		return translate(op, err)
+	}
 	expr, err := expression.NewBuilder().
 		WithCondition(expression.And(exists(), versionIs(old.Version))).Build()
 	if err != nil {
@@ -303,6 +315,9 @@ func (s *Store) Remove(ctx context.Context, old bond.Bond) error {
 // Ping reads a key that never exists, which checks the endpoint, the
 // credentials and the table in one cheap call.
 func (s *Store) Ping(ctx context.Context) error {
+	if _, err := s.ready(ctx); err != nil {
+		return translate("ping dynamodb table "+s.table, err)
+	}
 	_, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: key(guardPrefix)})
 	if err != nil {
 		return bond.Unavailable("ping dynamodb table "+s.table, err)

@@ -52,6 +52,9 @@ func (s *Store) PatchRemoveSubscriber(ctx context.Context, id, sid string, ifVer
 // patch runs one UpdateItem of bond id (patchInput). done is false when
 // the condition failed.
 func (s *Store) patch(ctx context.Context, op, id, sid string, update expression.UpdateBuilder, cond expression.ConditionBuilder, ifVersion int64) (bond.Bond, bool, error) {
+	if _, err := s.ready(ctx); err != nil {
+		return bond.Bond{}, false, translate(op, err)
+	}
 	in, err := s.patchInput(id, sid, update, cond, ifVersion)
 	if err != nil {
 		return bond.Bond{}, false, translate(op, err)
