@@ -135,19 +135,18 @@ func settings() []setting {
 			if v == "" {
 				return nil
 			}
-			data, err := os.ReadFile(v)
+			text, err := readKeysFile(v)
 			if err != nil {
-				return fmt.Errorf("must be a readable file: %w", err)
+				return err
 			}
-			keys, err := apikey.Parse(string(data))
-			c.apiKeys = append(c.apiKeys, keys...)
-			return err
+			return c.addKeys("API_KEYS_FILE", text)
 		}, false},
 		{"API_KEYS", "", "", "", func(c *Config, v string) error {
-			// Env only, like every secret; lines may be separated by ';'.
-			keys, err := apikey.Parse(v)
-			c.apiKeys = append(c.apiKeys, keys...)
-			return err
+			// Env only, like every secret; ';' separates entries.
+			if v == "" {
+				return nil
+			}
+			return c.addKeys("API_KEYS", v)
 		}, true},
 		{"ALLOW_UNAUTHENTICATED", "allow-unauthenticated", "false", "with no API keys, serve on every interface anyway (anyone who reaches the port can read and write)", func(c *Config, v string) (err error) {
 			c.AllowUnauthenticated, err = parseBool(v)
@@ -237,6 +236,55 @@ func (c Config) String() string {
 		c.Port, c.Store, c.BoltPath, c.LogLevel, c.LogFormat, c.RequestTimeout,
 		c.ShutdownTimeout, c.DynamoEndpoint, c.DynamoTable, region, key,
 		c.APIKeys.Len(), c.AllowUnauthenticated, c.PublicMetrics, c.PublicDocs, c.MaxInFlight, c.MaxHeaderBytes)
+}
+
+// maxKeysFileBytes bounds API_KEYS_FILE: a few thousand key lines.
+const maxKeysFileBytes = 1 << 20
+
+// readKeysFile reads the API keys file at path. As ssh refuses a key file
+// that others can change (StrictModes), it refuses a file whose mode lets
+// the group or other users write it: whoever can write it can give
+// themselves a key. It must be a regular file (after symbolic links) of at
+// most maxKeysFileBytes.
+func readKeysFile(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", fmt.Errorf("must be a readable file: %w", err)
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return "", fmt.Errorf("must be a readable file: %w", err)
+	}
+	if !info.Mode().IsRegular() {
+		return "", errors.New("must be a regular file")
+	}
+	if perm := info.Mode().Perm(); perm&0o022 != 0 {
+		return "", fmt.Errorf("must not be writable by group or other users (mode %04o): chmod go-w it", perm)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, maxKeysFileBytes+1))
+	if err != nil {
+		return "", fmt.Errorf("must be a readable file: %w", err)
+	}
+	if len(data) > maxKeysFileBytes {
+		return "", fmt.Errorf("must be at most %d bytes", maxKeysFileBytes)
+	}
+	return string(data), nil
+}
+
+// addKeys parses the key lines of text, from source, into c. A source that
+// is set but holds no key is an error: the operator asked for keys, and the
+// service would otherwise run without any.
+func (c *Config) addKeys(source, text string) error {
+	keys, err := apikey.Parse(source, text)
+	if err != nil {
+		return err
+	}
+	if len(keys) == 0 {
+		return errors.New("holds no key (want lines NAME SCOPES SHA256; bond-registry keygen makes them)")
+	}
+	c.apiKeys = append(c.apiKeys, keys...)
+	return nil
 }
 
 func parseBool(v string) (bool, error) {
