@@ -65,7 +65,7 @@ func TestParse_ErrorsNameTheRuleNotTheValue(t *testing.T) {
 		secret + " " + secret:                                  "3 fields",
 		strings.Repeat("n", 65) + " bonds:read " + hashOf("x"): "1-64 characters",
 		// A key pasted into the NAME field: refused, never repeated.
-		secret + " bonds:read " + hashOf("x"):                       "must not start with brk_",
+		secret + " bonds:read " + hashOf("x"):                     "must not start with brk_",
 		"BRK_THISISAKEYPASTEDBYMISTAKE bonds:read " + hashOf("x"): "must not start with brk_",
 	} {
 		_, err := apikey.Parse("test", text)
@@ -77,12 +77,12 @@ func TestParse_ErrorsNameTheRuleNotTheValue(t *testing.T) {
 }
 
 func TestNewSet_RefusesDuplicates(t *testing.T) {
-	keys, err := apikey.Parse("test", "a bonds:read " + hashOf("x") + "\na bonds:write " + hashOf("y"))
+	keys, err := apikey.Parse("test", "a bonds:read "+hashOf("x")+"\na bonds:write "+hashOf("y"))
 	require.NoError(t, err)
 	_, err = apikey.NewSet(keys)
 	assert.ErrorContains(t, err, "name a is used by two keys (test line 1 and test line 2)")
 
-	keys, err = apikey.Parse("test", "a bonds:read " + hashOf("x") + "\nb bonds:write " + hashOf("x"))
+	keys, err = apikey.Parse("test", "a bonds:read "+hashOf("x")+"\nb bonds:write "+hashOf("x"))
 	require.NoError(t, err)
 	_, err = apikey.NewSet(keys)
 	assert.ErrorContains(t, err, "same hash")
@@ -119,9 +119,9 @@ func TestParse_ErrorsNameTheFilesLine(t *testing.T) {
 	good := "ci bonds:read " + hashOf("x")
 	for text, want := range map[string]string{
 		"# keys\n\n" + good + "\n# more\nbad bonds:read nothex": "line 5: ",
-		"\r\n" + good + "\r\nbad\r\n":                        "line 3: ",
+		"\r\n" + good + "\r\nbad\r\n":                           "line 3: ",
 		good + ";bad bonds:read nothex":                         "line 1, entry 2: ",
-		"# a comment; with a semicolon\nbad":                   "line 2: ",
+		"# a comment; with a semicolon\nbad":                    "line 2: ",
 	} {
 		_, err := apikey.Parse("test", text)
 		require.Error(t, err, "%q", text)
