@@ -51,8 +51,8 @@ func addRoutes(r *chi.Mux, repo bond.Repository, tokens tokenSigner, m *metrics.
 	r.Get("/healthz", handleHealthz())               // liveness, no store call
 	r.Get("/readyz", handleReadyz(probe))            // readiness: 200 when the store answers, else 503
 
-	read := r.With(g.limit, g.read)   // bonds:read
-	write := r.With(g.limit, g.write) // bonds:write
+	read := r.With(personalData, g.limit, g.read)   // bonds:read; Cache-Control: private, no-cache
+	write := r.With(personalData, g.limit, g.write) // bonds:write; Cache-Control: private, no-cache
 
 	read.Get("/bonds", handleBondList(repo, tokens))         // list, filter, paginate (Link rel="next")
 	read.Get("/bonds/", handleBondList(repo, tokens))        //   same, trailing slash

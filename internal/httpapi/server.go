@@ -89,6 +89,7 @@ func NewServer(log zerolog.Logger, repo bond.Repository, cfg Config) http.Handle
 
 	r := chi.NewRouter()
 	r.Use(newLogMiddleware(log, cfg.Metrics)...)
+	r.Use(securityHeaders)
 	r.Use(recoverer)
 	r.Use(protocolGuard(cfg.MaxHeaderBytes))
 	if cfg.APIKeys.Len() == 0 {
