@@ -51,4 +51,3 @@ type pageBuffer struct {
 func (p *pageBuffer) Header() http.Header         { return p.header }
 func (p *pageBuffer) Write(b []byte) (int, error) { return p.body.Write(b) }
 func (p *pageBuffer) WriteHeader(int)             {}
-
