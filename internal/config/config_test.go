@@ -186,3 +186,38 @@ func TestLoad_APIKeysFile(t *testing.T) {
 	_, err = config.Load(nil, env(map[string]string{"API_KEYS": "# none; ;"}), io.Discard)
 	assert.ErrorContains(t, err, "config: API_KEYS: holds no key")
 }
+
+// HOST is the listen address, 127.0.0.1 by default whatever the keys; an IP
+// address (brackets allowed) or localhost. Without keys it must be
+// loopback unless ALLOW_UNAUTHENTICATED.
+func TestLoad_Host(t *testing.T) {
+	keys := "ci bonds:read " + strings.Repeat("ab", 32)
+	for _, tc := range []struct {
+		env      map[string]string
+		args     []string
+		host     string
+		loopback bool
+	}{
+		{nil, nil, "127.0.0.1", true},
+		{map[string]string{"API_KEYS": keys}, nil, "127.0.0.1", true},
+		{map[string]string{"API_KEYS": keys, "HOST": "0.0.0.0"}, nil, "0.0.0.0", false},
+		{map[string]string{"HOST": "[::1]"}, nil, "::1", true},
+		{map[string]string{"HOST": "LOCALHOST"}, nil, "LOCALHOST", true},
+		{map[string]string{"HOST": "127.0.0.2"}, nil, "127.0.0.2", true},
+		{map[string]string{"ALLOW_UNAUTHENTICATED": "true", "HOST": "127.0.0.1"}, []string{"--host", "::"}, "::", false},
+	} {
+		got, err := config.Load(tc.args, env(tc.env), io.Discard)
+		require.NoError(t, err, "%v %v", tc.env, tc.args)
+		assert.Equal(t, tc.host, got.Host)
+		assert.Equal(t, tc.loopback, got.LoopbackHost())
+		assert.Contains(t, got.String(), "host="+tc.host+" ")
+	}
+	for env, want := range map[string]string{
+		"example.com": `config: HOST="example.com": must be an IP address`,
+		"0.0.0.0":     `config: HOST="0.0.0.0": without API keys the service serves local callers only`,
+		"10.1.2.3":    `config: HOST="10.1.2.3": without API keys`,
+	} {
+		_, err := config.Load(nil, func(k string) string { return map[string]string{"HOST": env}[k] }, io.Discard)
+		assert.ErrorContains(t, err, want)
+	}
+}

@@ -1,8 +1,6 @@
 package httpapi_test
 
 import (
-	"bytes"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -194,19 +192,11 @@ func TestAuth_OneCredential(t *testing.T) {
 	v := contract.New(t)
 	send := func(t *testing.T, method, path string, lines [][2]string) (*http.Response, []byte) {
 		t.Helper()
-		req, err := http.NewRequestWithContext(t.Context(), method, srv.URL+path, nil)
-		require.NoError(t, err)
-		for _, l := range lines {
-			req.Header.Add(l[0], l[1])
-		}
-		res, err := srv.Client().Do(req)
-		require.NoError(t, err)
-		defer res.Body.Close()
-		body, err := io.ReadAll(res.Body)
-		require.NoError(t, err)
-		res.Body = io.NopCloser(bytes.NewReader(body))
-		v.Check(t, req, res, body)
-		return res, body
+		return sendChecked(t, srv, v, method, path, "", func(req *http.Request) {
+			for _, l := range lines {
+				req.Header.Add(l[0], l[1])
+			}
+		})
 	}
 	for name, lines := range map[string][][2]string{
 		"two Authorization, admin first": {{"Authorization", "Bearer " + admin}, {"Authorization", "Bearer " + read}},

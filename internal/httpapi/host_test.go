@@ -139,19 +139,7 @@ func TestServer_RebindingHostIs421(t *testing.T) {
 	t.Cleanup(srv.Close)
 	v := contract.New(t)
 	send := func(method, path, host, body string) (int, string) {
-		req, err := http.NewRequestWithContext(t.Context(), method, srv.URL+path, strings.NewReader(body))
-		require.NoError(t, err)
-		req.Host = host
-		if body != "" {
-			req.Header.Set("Content-Type", "application/json")
-		}
-		res, err := srv.Client().Do(req)
-		require.NoError(t, err)
-		defer res.Body.Close()
-		data, err := io.ReadAll(res.Body)
-		require.NoError(t, err)
-		res.Body = io.NopCloser(bytes.NewReader(data))
-		v.Check(t, req, res, data)
+		res, data := sendChecked(t, srv, v, method, path, body, func(req *http.Request) { req.Host = host })
 		assert.Equal(t, "application/json", res.Header.Get("Content-Type"))
 		return res.StatusCode, string(data)
 	}
@@ -177,4 +165,25 @@ func TestServer_RebindingHostIs421(t *testing.T) {
 	require.NoError(t, err)
 	res.Body.Close()
 	assert.Equal(t, http.StatusUnauthorized, res.StatusCode, "with keys, the key decides")
+}
+
+// sendChecked sends method path with body (as JSON when not empty) to srv,
+// after edit changes the request in ways apitest.Header cannot (repeated
+// lines, the Host), reads the answer, and holds it to the document with v.
+func sendChecked(t *testing.T, srv *httptest.Server, v *contract.Validator, method, path, body string, edit func(*http.Request)) (*http.Response, []byte) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), method, srv.URL+path, strings.NewReader(body))
+	require.NoError(t, err)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	edit(req)
+	res, err := srv.Client().Do(req)
+	require.NoError(t, err)
+	defer res.Body.Close()
+	data, err := io.ReadAll(res.Body)
+	require.NoError(t, err)
+	res.Body = io.NopCloser(bytes.NewReader(data))
+	v.Check(t, req, res, data)
+	return res, data
 }
