@@ -20,7 +20,11 @@ COPY --from=build /out/bond-registry /bond-registry
 COPY --from=build --chown=65532:65532 /out/data /data
 VOLUME /data
 USER nonroot:nonroot
-ENV PORT=8080 \
+# HOST=0.0.0.0: the container's loopback is out of reach of a published
+# port. Without API keys the service then refuses to start unless
+# ALLOW_UNAUTHENTICATED=true (or HOST=127.0.0.1 with the host's network).
+ENV HOST=0.0.0.0 \
+    PORT=8080 \
     BOLT_PATH=/data/bonds.db \
     LOG_FORMAT=json
 EXPOSE 8080

@@ -54,7 +54,9 @@ func JSON() []byte {
 // DocsHandler serves the Swagger UI for the document under DocsPrefix:
 // /docs and /docs/ redirect to /docs/index.html, and the page and its
 // scripts, styles and icons come from the binary (github.com/swaggo/files/v2),
-// never from another host. The page loads the document from SpecURL. The
+// never from another host. Every answer carries a Content-Security-Policy
+// that allows nothing else (docsCSP) and X-Frame-Options: DENY. The page
+// loads the document from SpecURL. The
 // handler expects the full request path (mount it without stripping the
 // prefix) and answers GET only.
 func DocsHandler() http.Handler {
@@ -66,7 +68,10 @@ func DocsHandler() http.Handler {
 		// does not send the document to validator.swagger.io.
 		httpSwagger.UIConfig(map[string]string{"displayRequestDuration": "true"}),
 	)
+	csp := docsCSP(ui)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Security-Policy", csp)
+		w.Header().Set("X-Frame-Options", "DENY")
 		p := r.URL.Path
 		switch {
 		case p == DocsPrefix || p == DocsPrefix+"/":

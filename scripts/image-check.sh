@@ -36,7 +36,7 @@ scripts/local-image.sh "$IMAGE" "$WORK"
 port=$(free_port 18080)
 log "running $CTR as 65532 on 127.0.0.1:$port (host network)"
 podman run -d --name "$CTR" --network host --user 65532:65532 \
-	-e PORT="$port" -e STORE=bolt -e BOLT_PATH=/data/bonds.db -e LOG_FORMAT=json \
+	-e HOST=127.0.0.1 -e PORT="$port" -e STORE=bolt -e BOLT_PATH=/data/bonds.db -e LOG_FORMAT=json \
 	"$IMAGE" serve >/dev/null
 
 healthz() { curl -fsS --max-time 2 "http://127.0.0.1:$port/healthz" >/dev/null; }

@@ -50,6 +50,7 @@ podman import \
 	--change 'ENTRYPOINT ["/bond-registry"]' \
 	--change 'CMD ["serve"]' \
 	--change 'USER 65532:65532' \
+	--change 'ENV HOST=0.0.0.0' \
 	--change 'ENV PORT=8080' \
 	--change 'ENV BOLT_PATH=/data/bonds.db' \
 	--change 'ENV LOG_FORMAT=json' \

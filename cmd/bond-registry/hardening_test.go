@@ -142,17 +142,46 @@ func TestRun_Keygen(t *testing.T) {
 	}
 }
 
-// Without keys the server listens on loopback only and says so in one
-// warning line; keys or ALLOW_UNAUTHENTICATED open every interface.
+// The bind is HOST and PORT, whatever the keys: keys never widen it, and
+// without keys config refuses a HOST beyond loopback unless
+// ALLOW_UNAUTHENTICATED. Each case says who can reach the service in one
+// warning line (or none: keys and a wide HOST chosen on purpose).
 func TestListenAddr(t *testing.T) {
 	load := func(env map[string]string) config.Config {
 		cfg, err := config.Load(nil, func(k string) string { return env[k] }, io.Discard)
 		require.NoError(t, err)
 		return cfg
 	}
-	assert.Equal(t, "127.0.0.1:8080", listenAddr(load(nil)))
-	assert.Equal(t, ":8080", listenAddr(load(map[string]string{"ALLOW_UNAUTHENTICATED": "true"})))
-	assert.Equal(t, ":8080", listenAddr(load(map[string]string{"API_KEYS": "ci bonds:read " + strings.Repeat("ab", 32)})))
+	keys := "ci bonds:read " + strings.Repeat("ab", 32)
+	for _, tc := range []struct {
+		env    map[string]string
+		addr   string
+		notice string
+	}{
+		{nil, "127.0.0.1:8080", "no API keys (API_KEYS_FILE, API_KEYS): serving local callers only"},
+		{map[string]string{"ALLOW_UNAUTHENTICATED": "true"}, "127.0.0.1:8080", "ALLOW_UNAUTHENTICATED=true changes nothing until HOST is set wider"},
+		{map[string]string{"API_KEYS": keys}, "127.0.0.1:8080", "keys do not widen the bind; set HOST=0.0.0.0"},
+		{map[string]string{"API_KEYS": keys, "HOST": "0.0.0.0"}, "0.0.0.0:8080", ""},
+		{map[string]string{"API_KEYS": keys, "HOST": "::"}, "[::]:8080", ""},
+		{map[string]string{"ALLOW_UNAUTHENTICATED": "true", "HOST": "0.0.0.0"}, "0.0.0.0:8080", "anyone who reaches the port and sends Host: localhost"},
+		{map[string]string{"HOST": "[::1]", "PORT": "5000"}, "[::1]:5000", "serving local callers only"},
+		{map[string]string{"HOST": "localhost"}, "localhost:8080", "serving local callers only"},
+	} {
+		cfg := load(tc.env)
+		assert.Equal(t, tc.addr, listenAddr(cfg), "%v", tc.env)
+		if tc.notice == "" {
+			assert.Empty(t, bindNotice(cfg), "%v", tc.env)
+		} else {
+			assert.Contains(t, bindNotice(cfg), tc.notice, "%v", tc.env)
+		}
+	}
+	for _, env := range []map[string]string{{"HOST": "0.0.0.0"}, {"HOST": "::"}, {"HOST": "10.0.0.5"}} {
+		_, err := config.Load(nil, func(k string) string { return env[k] }, io.Discard)
+		require.Error(t, err, "%v", env)
+		assert.Contains(t, err.Error(), "without API keys the service serves local callers only")
+	}
+	_, err := config.Load(nil, func(k string) string { return map[string]string{"HOST": "example.com"}[k] }, io.Discard)
+	assert.ErrorContains(t, err, `config: HOST="example.com": must be an IP address`)
 }
 
 // With keys, the real server asks for them; the header cap answers a JSON

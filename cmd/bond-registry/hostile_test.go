@@ -672,17 +672,27 @@ func hostileCases(d corpusData) []hostileCase {
 		{name: "next_token replayed as issued", wire: get("/bonds?cost_center_id=cc&limit=2&next_token=" + d.token), status: 200},
 
 		// Methods and framing.
-		{name: "TRACE", wire: "TRACE /bonds/B1 HTTP/1.1\r\nHost: x\r\n\r\n", status: 405},
+		{name: "TRACE", wire: "TRACE /bonds/B1 HTTP/1.1\r\nHost: localhost\r\n\r\n", status: 405},
 		{name: "PATCH", wire: rawRequest(http.MethodPatch, "/bonds/B1", jsonType, `{}`), status: 405, check: func(t *testing.T, r hostileResult) {
 			assert.Equal(t, "GET, HEAD, PUT, DELETE", r.header.Get("Allow"))
 		}},
-		{name: "lower-case get", wire: "get /bonds/B1 HTTP/1.1\r\nHost: x\r\n\r\n", status: 405},
-		{name: "method of 10,000 characters", wire: strings.Repeat("M", 10_000) + " /bonds/B1 HTTP/1.1\r\nHost: x\r\n\r\n", status: 405},
+		{name: "lower-case get", wire: "get /bonds/B1 HTTP/1.1\r\nHost: localhost\r\n\r\n", status: 405},
+		{name: "method of 10,000 characters", wire: strings.Repeat("M", 10_000) + " /bonds/B1 HTTP/1.1\r\nHost: localhost\r\n\r\n", status: 405},
 		{name: "CONNECT", wire: "CONNECT 127.0.0.1:1 HTTP/1.1\r\nHost: 127.0.0.1:1\r\n\r\n", status: 404},
-		{name: "absolute-form target", wire: "GET http://evil.example/bonds/B1 HTTP/1.1\r\nHost: x\r\n\r\n", status: 200},
-		{name: "Content-Length and Transfer-Encoding", wire: "POST /bonds/B1/subscribers HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" +
+		// The target's authority, not Host, names the server (RFC 9112
+		// section 3.2.2): a foreign one is misdirected, without keys.
+		{name: "absolute-form target", wire: "GET http://evil.example/bonds/B1 HTTP/1.1\r\nHost: localhost\r\n\r\n", status: 421},
+		{name: "absolute-form target of loopback", wire: "GET http://127.0.0.1:5000/bonds/B1 HTTP/1.1\r\nHost: evil.example\r\n\r\n", status: 200},
+		// DNS rebinding: a page whose name now resolves to 127.0.0.1 sends
+		// its own name; without keys only local names are served.
+		{name: "rebound Host, GET /bonds", wire: "GET /bonds HTTP/1.1\r\nHost: rebind.attacker.example:5000\r\n\r\n", status: 421},
+		{name: "rebound Host, POST /bonds", wire: "POST /bonds HTTP/1.1\r\nHost: rebind.attacker.example:5000\r\nContent-Type: application/json\r\nContent-Length: " +
+			strconv.Itoa(len(bondBody("RB1", ""))) + "\r\n\r\n" + bondBody("RB1", ""), status: 421},
+		{name: "Host LOCALHOST.:5000", wire: "GET /bonds/B1 HTTP/1.1\r\nHost: LOCALHOST.:5000\r\n\r\n", status: 200},
+		{name: "Host [::1]:5000", wire: "GET /bonds/B1 HTTP/1.1\r\nHost: [::1]:5000\r\n\r\n", status: 200},
+		{name: "Content-Length and Transfer-Encoding", wire: "POST /bonds/B1/subscribers HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n" +
 			"Content-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n" + "b\r\n{\"sid\":\"u\"}\r\n0\r\n\r\n" +
-			"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", status: 422, closes: true},
+			"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n", status: 422, closes: true},
 		{name: "Transfer-Encoding gzip", wire: rawRequest(http.MethodPost, "/bonds", append(slices.Clone(jsonType), "Transfer-Encoding: gzip"), "{}"), status: 501, expect: netHTTP},
 		{name: "two Content-Lengths", wire: rawRequest(http.MethodPost, "/bonds", append(slices.Clone(jsonType), "Content-Length: 2", "Content-Length: 3"), "{}"), status: 400, expect: netHTTP},
 		{name: "negative Content-Length", wire: rawRequest(http.MethodPost, "/bonds", append(slices.Clone(jsonType), "Content-Length: -1"), "{}"), status: 400, expect: netHTTP},
@@ -781,7 +791,7 @@ func runCorpus(t *testing.T, bin string, storeEnv func(name string) []string) {
 		}()
 	}
 	// Header read timeout (5 s): net/http answers its plain-text 400.
-	slowCase(hostileCase{name: "slow headers (one byte a second)", chunks: strings.SplitAfter("GET /bonds/B1 HTTP/1.1\r\nHost: x\r\nX-Slow: abcdefghijklmnop\r\n\r\n", ""),
+	slowCase(hostileCase{name: "slow headers (one byte a second)", chunks: strings.SplitAfter("GET /bonds/B1 HTTP/1.1\r\nHost: localhost\r\nX-Slow: abcdefghijklmnop\r\n\r\n", ""),
 		pause: time.Second, status: 400, expect: netHTTP})
 	// The body is read until the read timeout (REQUEST_TIMEOUT + 5 s): a
 	// JSON 400, and the connection closed.
@@ -928,7 +938,7 @@ func methodFlood(t *testing.T, s *hostileServer, st *corpusStats) {
 				if i%4 < 2 {
 					target, want = "/no/such/path", http.StatusNotFound
 				}
-				_, err := io.WriteString(conn, methods[i]+" "+target+" HTTP/1.1\r\nHost: x\r\n\r\n")
+				_, err := io.WriteString(conn, methods[i]+" "+target+" HTTP/1.1\r\nHost: localhost\r\n\r\n")
 				var res *http.Response
 				if err == nil {
 					res, err = http.ReadResponse(br, nil)
@@ -995,7 +1005,7 @@ func inFlight(t *testing.T, s *hostileServer, st *corpusStats) {
 		conn, err := net.DialTimeout("tcp", s.addr, 5*time.Second)
 		require.NoError(t, err)
 		held[i] = conn
-		_, err = io.WriteString(conn, "POST /bonds HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{")
+		_, err = io.WriteString(conn, "POST /bonds HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{")
 		require.NoError(t, err)
 	}
 	answered := func(conn net.Conn) bool {
@@ -1058,7 +1068,13 @@ func keyed(t *testing.T, bin string, env []string, st *corpusStats) {
 		{name: "keyed: key of 20,000 characters", wire: rawRequest(http.MethodGet, "/bonds/K1", auth("Bearer "+strings.Repeat("k", 20_000)), ""), status: 401},
 		{name: "keyed: key with a prefix of the right one", wire: rawRequest(http.MethodGet, "/bonds/K1", auth("Bearer "+writeKey[:len(writeKey)-1]), ""), status: 401},
 		{name: "keyed: key with a control character", wire: rawRequest(http.MethodGet, "/bonds/K1", auth("Bearer "+writeKey+"\x01"), ""), status: 400, expect: netHTTP},
-		{name: "keyed: two Authorization headers, the first wrong", wire: rawRequest(http.MethodGet, "/bonds/K1", append(auth("Bearer nope"), auth("Bearer "+readKey)...), ""), status: 401},
+		// One credential a request (RFC 9110 section 5.3): the first line no
+		// longer decides.
+		{name: "keyed: two Authorization headers, the first wrong", wire: rawRequest(http.MethodGet, "/bonds/K1", append(auth("Bearer nope"), auth("Bearer "+readKey)...), ""), status: 400},
+		{name: "keyed: two Authorization headers, the first right", wire: rawRequest(http.MethodGet, "/bonds/K1", append(auth("Bearer "+readKey), auth("Bearer nope")...), ""), status: 400},
+		{name: "keyed: two X-API-Key headers", wire: rawRequest(http.MethodGet, "/bonds/K1", []string{"X-API-Key: " + readKey, "X-API-Key: " + writeKey}, ""), status: 400},
+		{name: "keyed: Authorization and X-API-Key disagree", wire: rawRequest(http.MethodGet, "/bonds/K1", append(auth("Bearer "+readKey), "X-API-Key: "+writeKey), ""), status: 400},
+		{name: "keyed: rebound Host (the key decides)", wire: "GET /bonds/K1 HTTP/1.1\r\nHost: rebind.attacker.example:5000\r\nAuthorization: Bearer " + readKey + "\r\n\r\n", status: 200},
 		{name: "keyed: read key on POST", wire: rawRequest(http.MethodPost, "/bonds", append(slices.Clone(jsonType), "Authorization: Bearer "+readKey), bondBody("K2", "")), status: 403},
 		{name: "keyed: read key on DELETE", wire: rawRequest(http.MethodDelete, "/bonds/K1", []string{"X-API-Key: " + readKey}, ""), status: 403},
 		{name: "keyed: read key, hostile body", wire: rawRequest(http.MethodPost, "/bonds", append(slices.Clone(jsonType), "Authorization: Bearer "+readKey), longKeyBody(32_000, 1000)), status: 403},

@@ -104,7 +104,7 @@ func TestRun_SeedServeHealthcheckShutdown(t *testing.T) {
 	}
 	logs := out.String()
 	assert.Contains(t, logs, `"message":"serving"`)
-	assert.Regexp(t, `"log.level":"warn",[^\n]*"addr":"127.0.0.1:`+strconv.Itoa(port)+`"[^\n]*"message":"no API keys \(API_KEYS_FILE, API_KEYS\): serving on loopback only`,
+	assert.Regexp(t, `"log.level":"warn",[^\n]*"addr":"127.0.0.1:`+strconv.Itoa(port)+`"[^\n]*"message":"no API keys \(API_KEYS_FILE, API_KEYS\): serving local callers only`,
 		logs, "no keys: loopback only")
 	assert.Contains(t, logs, `"message":"stopped"`)
 	assert.NotContains(t, logs, "mistymoore@yahoo.com", "no email in any log line")

@@ -59,12 +59,8 @@ func serve(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 		ErrorLog:          stdlog.New(errorLogWriter{log}, "", 0),
 	}
 	addr := listenAddr(cfg)
-	if cfg.APIKeys.Len() == 0 {
-		if cfg.AllowUnauthenticated {
-			log.Warn().Str("addr", addr).Msg("no API keys and ALLOW_UNAUTHENTICATED=true: anyone who reaches the port can read and change every bond")
-		} else {
-			log.Warn().Str("addr", addr).Msg("no API keys (API_KEYS_FILE, API_KEYS): serving on loopback only; set keys, or ALLOW_UNAUTHENTICATED=true, to serve on every interface")
-		}
+	if msg := bindNotice(cfg); msg != "" {
+		log.Warn().Str("addr", addr).Msg(msg)
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -96,16 +92,29 @@ func serve(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 	return nil
 }
 
-// listenAddr is where serve listens: every interface when API keys guard
-// the routes or ALLOW_UNAUTHENTICATED says so, else loopback only (secure
-// by default: without keys, anyone who reaches the port could read and
-// change every bond).
+// listenAddr is where serve listens: HOST and PORT, whatever the keys, so
+// that the bind is always the operator's choice (config refuses a HOST
+// other than loopback without keys, unless ALLOW_UNAUTHENTICATED).
 func listenAddr(cfg config.Config) string {
-	port := strconv.Itoa(cfg.Port)
-	if cfg.APIKeys.Len() == 0 && !cfg.AllowUnauthenticated {
-		return net.JoinHostPort("127.0.0.1", port)
+	return net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port))
+}
+
+// bindNotice is the start-up warning about who can reach the service, or ""
+// when there is nothing to say: keys guard the routes and HOST was widened
+// on purpose.
+func bindNotice(cfg config.Config) string {
+	switch {
+	case cfg.APIKeys.Len() > 0 && cfg.LoopbackHost():
+		return "API keys configured, and HOST is loopback: serving local programs only (keys do not widen the bind; set HOST=0.0.0.0 to serve other hosts)"
+	case cfg.APIKeys.Len() > 0:
+		return ""
+	case !cfg.LoopbackHost():
+		return "no API keys and ALLOW_UNAUTHENTICATED=true: listening beyond loopback; anyone who reaches the port and sends Host: localhost can read and change every bond (requests for other names get 421)"
+	case cfg.AllowUnauthenticated:
+		return "no API keys: serving local callers only (HOST is loopback, and a request whose Host is not localhost, 127.0.0.0/8 or [::1] gets 421); ALLOW_UNAUTHENTICATED=true changes nothing until HOST is set wider"
+	default:
+		return "no API keys (API_KEYS_FILE, API_KEYS): serving local callers only (HOST is loopback, and a request whose Host is not localhost, 127.0.0.0/8 or [::1] gets 421); set keys to serve others"
 	}
-	return ":" + port
 }
 
 // openStore opens the configured bond store.

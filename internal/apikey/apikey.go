@@ -7,11 +7,15 @@
 //
 //	NAME SCOPES SHA256
 //
-// NAME is 1-64 characters of A-Z a-z 0-9 . _ @ - and is what the access log
+// NAME is 1-64 characters of A-Z a-z 0-9 . _ @ -, never starting with
+// Prefix (in any case: that is how keys start), and is what the access log
 // shows (ECS user.name); SCOPES is a comma-separated list of ScopeRead and
 // ScopeWrite; SHA256 is the 64 hex digits of the SHA-256 of the key. Blank
-// lines and lines starting with # are skipped; in API_KEYS, ';' also ends a
-// line. `bond-registry keygen NAME SCOPES` prints a new key and its line.
+// lines and lines starting with # are skipped; ';' also separates entries
+// within a line (API_KEYS, an environment variable, is one line). Every
+// error names the line as the text counts it (blank and comment lines
+// included), so that it is the line number of the file. `bond-registry
+// keygen NAME SCOPES` prints a new key and its line.
 package apikey
 
 import (
@@ -46,6 +50,7 @@ type Key struct {
 	Name   string
 	Scopes []string
 	hash   [sha256.Size]byte
+	pos    string // where Parse read it: "API_KEYS_FILE line 5"; empty from Generate
 }
 
 // Has reports whether k grants scope.
@@ -56,22 +61,34 @@ func (k Key) Line() string {
 	return k.Name + " " + strings.Join(k.Scopes, ",") + " " + hex.EncodeToString(k.hash[:])
 }
 
-// Parse reads keys in the file format from text. Its errors name the line
+// Parse reads keys in the file format from text, which comes from source
+// (a name for the errors of NewSet: "API_KEYS_FILE"). Its errors name the
+// line ("line 5", or "line 1, entry 3" when a line holds several entries)
 // and the rule broken, never the line's content (a key pasted by mistake in
-// place of its hash must not reach a log).
-func Parse(text string) ([]Key, error) {
+// place of its hash or name must not reach a log).
+func Parse(source, text string) ([]Key, error) {
 	var keys []Key
-	lines := strings.FieldsFunc(text, func(r rune) bool { return r == '\n' || r == ';' })
-	for i, line := range lines {
-		line = strings.TrimSpace(line)
-		if line == "" || strings.HasPrefix(line, "#") {
+	for i, line := range strings.Split(text, "\n") {
+		if strings.HasPrefix(strings.TrimSpace(line), "#") {
 			continue
 		}
-		k, err := parseLine(line)
-		if err != nil {
-			return nil, fmt.Errorf("key %d: %w", i+1, err)
+		entries := strings.Split(line, ";")
+		for j, entry := range entries {
+			entry = strings.TrimSpace(entry)
+			if entry == "" {
+				continue
+			}
+			pos := fmt.Sprintf("line %d", i+1)
+			if len(entries) > 1 {
+				pos += fmt.Sprintf(", entry %d", j+1)
+			}
+			k, err := parseLine(entry)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", pos, err)
+			}
+			k.pos = source + " " + pos
+			keys = append(keys, k)
 		}
-		keys = append(keys, k)
 	}
 	return keys, nil
 }
@@ -98,7 +115,13 @@ func parseLine(line string) (Key, error) {
 	return k, nil
 }
 
+// checkName applies the rules of a key's name: 1-64 characters of the
+// alphabet, and not the look of a key. Its errors never repeat the name,
+// which may be a key pasted into the wrong field.
 func checkName(name string) error {
+	if len(name) >= len(Prefix) && strings.EqualFold(name[:len(Prefix)], Prefix) {
+		return fmt.Errorf("a name must not start with %s, as every key does (is this a key in place of the name?)", Prefix)
+	}
 	if name == "" || len(name) > maxNameLen {
 		return fmt.Errorf("a name must be 1-%d characters", maxNameLen)
 	}
@@ -137,14 +160,26 @@ func NewSet(keys []Key) (*Set, error) {
 	for i, k := range keys {
 		for _, o := range keys[:i] {
 			if o.Name == k.Name {
-				return nil, fmt.Errorf("the name %s is used by two keys", k.Name)
+				return nil, fmt.Errorf("the name %s is used by two keys (%s)", k.Name, positions(o, k))
 			}
 			if o.hash == k.hash {
-				return nil, fmt.Errorf("keys %s and %s have the same hash", o.Name, k.Name)
+				return nil, fmt.Errorf("keys %s and %s have the same hash (%s)", o.Name, k.Name, positions(o, k))
 			}
 		}
 	}
 	return &Set{keys: slices.Clone(keys)}, nil
+}
+
+// positions names where Parse read a and b: "API_KEYS_FILE line 2 and
+// API_KEYS line 1".
+func positions(a, b Key) string {
+	pos := func(k Key) string {
+		if k.pos == "" {
+			return "generated"
+		}
+		return k.pos
+	}
+	return pos(a) + " and " + pos(b)
 }
 
 // Len is the number of keys.

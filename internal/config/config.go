@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"strconv"
 	"strings"
@@ -28,6 +29,7 @@ const (
 // Config is the service's configuration. A flag overrides its environment
 // variable, which overrides the default.
 type Config struct {
+	Host            string        // HOST: the address to listen on, an IP address or localhost
 	Port            int           // PORT
 	Store           string        // STORE: bolt or dynamodb
 	BoltPath        string        // BOLT_PATH
@@ -41,10 +43,11 @@ type Config struct {
 	PageTokenKey    []byte        // PAGE_TOKEN_KEY, hex; empty: random per process
 
 	// APIKeys are the keys of API_KEYS_FILE and API_KEYS together (names and
-	// hashes must be unique across both). Empty: no key is asked for, and
-	// serve listens on loopback only unless AllowUnauthenticated.
+	// hashes must be unique across both). Empty: no key is asked for, the
+	// service answers local callers only, and Host must be a loopback
+	// address unless AllowUnauthenticated.
 	APIKeys              *apikey.Set
-	AllowUnauthenticated bool // ALLOW_UNAUTHENTICATED: serve without keys on every interface
+	AllowUnauthenticated bool // ALLOW_UNAUTHENTICATED: without keys, a HOST other than loopback is allowed
 	PublicMetrics        bool // PUBLIC_METRICS: /metrics needs no key
 	PublicDocs           bool // PUBLIC_DOCS: /docs, /openapi.json, /openapi.yaml need no key
 	MaxInFlight          int  // MAX_IN_FLIGHT: requests served at once, probes excepted
@@ -65,7 +68,16 @@ type setting struct {
 
 func settings() []setting {
 	return []setting{
-		{"PORT", "port", "8080", "TCP port to listen on (all interfaces with API keys or ALLOW_UNAUTHENTICATED, else 127.0.0.1 only)", func(c *Config, v string) (err error) {
+		{"HOST", "host", "127.0.0.1", "address to listen on: an IP address (0.0.0.0 or :: for every interface) or localhost; without API keys it must be loopback, unless ALLOW_UNAUTHENTICATED", func(c *Config, v string) error {
+			c.Host = strings.TrimSuffix(strings.TrimPrefix(v, "["), "]")
+			if !strings.EqualFold(c.Host, "localhost") {
+				if _, err := netip.ParseAddr(c.Host); err != nil {
+					return errors.New("must be an IP address (0.0.0.0 or :: for every interface) or localhost")
+				}
+			}
+			return nil
+		}, false},
+		{"PORT", "port", "8080", "TCP port to listen on", func(c *Config, v string) (err error) {
 			c.Port, err = strconv.Atoi(v)
 			if err != nil || c.Port < 0 || c.Port > 65535 {
 				return fmt.Errorf("must be a port number 0-65535")
@@ -135,21 +147,20 @@ func settings() []setting {
 			if v == "" {
 				return nil
 			}
-			data, err := os.ReadFile(v)
+			text, err := readKeysFile(v)
 			if err != nil {
-				return fmt.Errorf("must be a readable file: %w", err)
+				return err
 			}
-			keys, err := apikey.Parse(string(data))
-			c.apiKeys = append(c.apiKeys, keys...)
-			return err
+			return c.addKeys("API_KEYS_FILE", text)
 		}, false},
 		{"API_KEYS", "", "", "", func(c *Config, v string) error {
-			// Env only, like every secret; lines may be separated by ';'.
-			keys, err := apikey.Parse(v)
-			c.apiKeys = append(c.apiKeys, keys...)
-			return err
+			// Env only, like every secret; ';' separates entries.
+			if v == "" {
+				return nil
+			}
+			return c.addKeys("API_KEYS", v)
 		}, true},
-		{"ALLOW_UNAUTHENTICATED", "allow-unauthenticated", "false", "with no API keys, serve on every interface anyway (anyone who reaches the port can read and write)", func(c *Config, v string) (err error) {
+		{"ALLOW_UNAUTHENTICATED", "allow-unauthenticated", "false", "with no API keys, allow a HOST other than loopback (anyone who reaches the port can read and write)", func(c *Config, v string) (err error) {
 			c.AllowUnauthenticated, err = parseBool(v)
 			return err
 		}, false},
@@ -217,7 +228,21 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (Config, e
 		return c, fmt.Errorf("config: API_KEYS_FILE and API_KEYS: %w", err)
 	}
 	c.APIKeys, c.apiKeys = set, nil
+	if c.APIKeys.Len() == 0 && !c.AllowUnauthenticated && !c.LoopbackHost() {
+		return c, fmt.Errorf("config: HOST=%q: without API keys the service serves local callers only, so HOST must be "+
+			"a loopback address (127.0.0.1, ::1, localhost); set API_KEYS_FILE or API_KEYS, or ALLOW_UNAUTHENTICATED=true", c.Host)
+	}
 	return c, nil
+}
+
+// LoopbackHost reports whether c.Host is a loopback address or localhost:
+// only local programs can reach the service.
+func (c Config) LoopbackHost() bool {
+	if strings.EqualFold(c.Host, "localhost") {
+		return true
+	}
+	addr, err := netip.ParseAddr(c.Host)
+	return err == nil && addr.IsLoopback()
 }
 
 // String lists the effective configuration for the start-up log, with the
@@ -231,12 +256,61 @@ func (c Config) String() string {
 	if region == "" {
 		region = "from the AWS SDK's chain"
 	}
-	return fmt.Sprintf("port=%d store=%s bolt_path=%s log_level=%s log_format=%s request_timeout=%s "+
+	return fmt.Sprintf("host=%s port=%d store=%s bolt_path=%s log_level=%s log_format=%s request_timeout=%s "+
 		"shutdown_timeout=%s dynamodb_endpoint=%q dynamodb_table=%s aws_region=%q page_token_key=%s "+
 		"api_keys=%d allow_unauthenticated=%t public_metrics=%t public_docs=%t max_in_flight=%d max_header_bytes=%d",
-		c.Port, c.Store, c.BoltPath, c.LogLevel, c.LogFormat, c.RequestTimeout,
+		c.Host, c.Port, c.Store, c.BoltPath, c.LogLevel, c.LogFormat, c.RequestTimeout,
 		c.ShutdownTimeout, c.DynamoEndpoint, c.DynamoTable, region, key,
 		c.APIKeys.Len(), c.AllowUnauthenticated, c.PublicMetrics, c.PublicDocs, c.MaxInFlight, c.MaxHeaderBytes)
+}
+
+// maxKeysFileBytes bounds API_KEYS_FILE: a few thousand key lines.
+const maxKeysFileBytes = 1 << 20
+
+// readKeysFile reads the API keys file at path. As ssh refuses a key file
+// that others can change (StrictModes), it refuses a file whose mode lets
+// the group or other users write it: whoever can write it can give
+// themselves a key. It must be a regular file (after symbolic links) of at
+// most maxKeysFileBytes.
+func readKeysFile(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", fmt.Errorf("must be a readable file: %w", err)
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return "", fmt.Errorf("must be a readable file: %w", err)
+	}
+	if !info.Mode().IsRegular() {
+		return "", errors.New("must be a regular file")
+	}
+	if perm := info.Mode().Perm(); perm&0o022 != 0 {
+		return "", fmt.Errorf("must not be writable by group or other users (mode %04o): chmod go-w it", perm)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, maxKeysFileBytes+1))
+	if err != nil {
+		return "", fmt.Errorf("must be a readable file: %w", err)
+	}
+	if len(data) > maxKeysFileBytes {
+		return "", fmt.Errorf("must be at most %d bytes", maxKeysFileBytes)
+	}
+	return string(data), nil
+}
+
+// addKeys parses the key lines of text, from source, into c. A source that
+// is set but holds no key is an error: the operator asked for keys, and the
+// service would otherwise run without any.
+func (c *Config) addKeys(source, text string) error {
+	keys, err := apikey.Parse(source, text)
+	if err != nil {
+		return err
+	}
+	if len(keys) == 0 {
+		return errors.New("holds no key (want lines NAME SCOPES SHA256; bond-registry keygen makes them)")
+	}
+	c.apiKeys = append(c.apiKeys, keys...)
+	return nil
 }
 
 func parseBool(v string) (bool, error) {

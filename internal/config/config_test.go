@@ -87,7 +87,7 @@ func TestLoad_BadValueNamesTheVariable(t *testing.T) {
 // Issue 10: a malformed PAGE_TOKEN_KEY was printed in full in the start-up
 // error. A secret's error names the variable and the rule, never the value.
 func TestLoad_SecretErrorsDoNotEchoTheValue(t *testing.T) {
-	secret := "5ec2e7" + strings.Repeat("9f", 40) + "zz"
+	secret := "brk_5ec2e7" + strings.Repeat("9f", 40) + "zz"
 	hash := strings.Repeat("ab", 32)
 	for name, tc := range map[string]struct {
 		env  map[string]string
@@ -96,10 +96,12 @@ func TestLoad_SecretErrorsDoNotEchoTheValue(t *testing.T) {
 		"token key not hex": {map[string]string{"PAGE_TOKEN_KEY": secret}, "config: PAGE_TOKEN_KEY: must be at least 32 hex digits"},
 		"token key short":   {map[string]string{"PAGE_TOKEN_KEY": "5ec2e7"}, "config: PAGE_TOKEN_KEY: must be at least 32 hex digits"},
 		"api key in place of its hash": {map[string]string{"API_KEYS": "ci bonds:read " + secret},
-			"config: API_KEYS: key 1: the hash of ci must be 64 hex digits"},
-		"api key line": {map[string]string{"API_KEYS": secret}, "config: API_KEYS: key 1: want 3 fields"},
+			"config: API_KEYS: line 1: the hash of ci must be 64 hex digits"},
+		"api key line": {map[string]string{"API_KEYS": secret}, "config: API_KEYS: line 1: want 3 fields"},
+		"api key as the name": {map[string]string{"API_KEYS": secret + " bonds:read " + strings.Repeat("cd", 32)},
+			"config: API_KEYS: line 1: a name must not start with brk_"},
 		"duplicate name": {map[string]string{"API_KEYS": "ci bonds:read " + hash + ";ci bonds:write " + strings.Repeat("cd", 32)},
-			"config: API_KEYS_FILE and API_KEYS: the name ci is used by two keys"},
+			"config: API_KEYS_FILE and API_KEYS: the name ci is used by two keys (API_KEYS line 1, entry 1 and API_KEYS line 1, entry 2)"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := config.Load(nil, env(tc.env), io.Discard)
@@ -136,4 +138,86 @@ func TestLoad_APIKeysAndLimits(t *testing.T) {
 	assert.Equal(t, 8192, got.MaxHeaderBytes)
 	assert.Contains(t, got.String(), "api_keys=2 ")
 	assert.NotContains(t, got.String(), strings.Repeat("cd", 32))
+}
+
+// writeKeysFile writes text to a keys file of the given mode and returns its
+// path.
+func writeKeysFile(t *testing.T, text string, mode os.FileMode) string {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), "keys")
+	require.NoError(t, os.WriteFile(file, []byte(text), 0o600))
+	require.NoError(t, os.Chmod(file, mode)) // whatever the umask
+	return file
+}
+
+// API_KEYS_FILE: a bad line is named by its line in the file (comments and
+// blank lines counted); a file that holds no key, that others can write, or
+// that is not a regular file stops the start.
+func TestLoad_APIKeysFile(t *testing.T) {
+	good := "ci bonds:read " + strings.Repeat("ab", 32) + "\n"
+	for name, tc := range map[string]struct {
+		text string
+		mode os.FileMode
+		want string
+	}{
+		"bad line 5":      {"# ops\n\n" + good + "# more\nbad bonds:read nothex\n", 0o600, ": line 5: the hash of bad must be 64 hex digits"},
+		"no key":          {"# only comments\n\n", 0o600, ": holds no key"},
+		"empty":           {"", 0o600, ": holds no key"},
+		"group-writable":  {good, 0o620, "must not be writable by group or other users (mode 0620)"},
+		"world-writable":  {good, 0o646, "must not be writable by group or other users (mode 0646)"},
+		"key as the name": {"brk_ABCDEFGHIJKLMNOPQRSTUVWXYZ bonds:read " + strings.Repeat("ab", 32), 0o600, ": line 1: a name must not start with brk_"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			file := writeKeysFile(t, tc.text, tc.mode)
+			_, err := config.Load(nil, env(map[string]string{"API_KEYS_FILE": file}), io.Discard)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), "API_KEYS_FILE=")
+			assert.Contains(t, err.Error(), tc.want)
+			assert.NotContains(t, err.Error(), "ABCDEFGHIJ")
+		})
+	}
+	for _, mode := range []os.FileMode{0o400, 0o600, 0o640, 0o644, 0o444} {
+		got, err := config.Load(nil, env(map[string]string{"API_KEYS_FILE": writeKeysFile(t, good, mode)}), io.Discard)
+		require.NoError(t, err, "mode %04o", mode)
+		assert.Equal(t, 1, got.APIKeys.Len())
+	}
+	_, err := config.Load(nil, env(map[string]string{"API_KEYS_FILE": t.TempDir()}), io.Discard)
+	assert.ErrorContains(t, err, "must be a regular file")
+	_, err = config.Load(nil, env(map[string]string{"API_KEYS": "# none; ;"}), io.Discard)
+	assert.ErrorContains(t, err, "config: API_KEYS: holds no key")
+}
+
+// HOST is the listen address, 127.0.0.1 by default whatever the keys; an IP
+// address (brackets allowed) or localhost. Without keys it must be
+// loopback unless ALLOW_UNAUTHENTICATED.
+func TestLoad_Host(t *testing.T) {
+	keys := "ci bonds:read " + strings.Repeat("ab", 32)
+	for _, tc := range []struct {
+		env      map[string]string
+		args     []string
+		host     string
+		loopback bool
+	}{
+		{nil, nil, "127.0.0.1", true},
+		{map[string]string{"API_KEYS": keys}, nil, "127.0.0.1", true},
+		{map[string]string{"API_KEYS": keys, "HOST": "0.0.0.0"}, nil, "0.0.0.0", false},
+		{map[string]string{"HOST": "[::1]"}, nil, "::1", true},
+		{map[string]string{"HOST": "LOCALHOST"}, nil, "LOCALHOST", true},
+		{map[string]string{"HOST": "127.0.0.2"}, nil, "127.0.0.2", true},
+		{map[string]string{"ALLOW_UNAUTHENTICATED": "true", "HOST": "127.0.0.1"}, []string{"--host", "::"}, "::", false},
+	} {
+		got, err := config.Load(tc.args, env(tc.env), io.Discard)
+		require.NoError(t, err, "%v %v", tc.env, tc.args)
+		assert.Equal(t, tc.host, got.Host)
+		assert.Equal(t, tc.loopback, got.LoopbackHost())
+		assert.Contains(t, got.String(), "host="+tc.host+" ")
+	}
+	for env, want := range map[string]string{
+		"example.com": `config: HOST="example.com": must be an IP address`,
+		"0.0.0.0":     `config: HOST="0.0.0.0": without API keys the service serves local callers only`,
+		"10.1.2.3":    `config: HOST="10.1.2.3": without API keys`,
+	} {
+		_, err := config.Load(nil, func(k string) string { return map[string]string{"HOST": env}[k] }, io.Discard)
+		assert.ErrorContains(t, err, want)
+	}
 }

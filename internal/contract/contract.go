@@ -35,6 +35,7 @@ import (
 var transportHeaders = []string{
 	"Accept-Ranges", "Cache-Control", "Connection", "Content-Encoding", "Content-Length",
 	"Content-Type", "Date", "Keep-Alive", "Transfer-Encoding", "Vary", "X-Content-Type-Options",
+	"X-Frame-Options", "Content-Security-Policy",
 }
 
 // methods are the methods tried to tell a 404 path from a 405 method.

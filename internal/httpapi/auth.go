@@ -18,6 +18,12 @@ var (
 	errNoKey      = &httpError{http.StatusUnauthorized, "An API key is required: send it as Authorization: Bearer <key> or X-API-Key."}
 	errUnknownKey = &httpError{http.StatusUnauthorized, "The API key is not valid."}
 	errBadScheme  = &httpError{http.StatusUnauthorized, "Authorization must use the Bearer scheme: Authorization: Bearer <key>."}
+	// errTwoCredentials is the 400 of a request that presents more than one
+	// credential: RFC 9110 section 5.3 (Authorization is not a list, so it
+	// comes once; so does X-API-Key) and RFC 6750 section 3.1
+	// (invalid_request: "uses more than one method").
+	errTwoCredentials = &httpError{http.StatusBadRequest,
+		"Send one API key, once: in one Authorization line or one X-API-Key line (or both with the same key)."}
 )
 
 // forbidden is the 403 of a known key that lacks scope.
@@ -47,8 +53,11 @@ func (a authenticator) require(scope string) func(http.Handler) http.Handler {
 			key, err := a.authenticate(r)
 			if err != nil {
 				challenge := `Bearer realm="bond-registry"`
-				if err == errUnknownKey {
+				switch err {
+				case errUnknownKey:
 					challenge += `, error="invalid_token"`
+				case errTwoCredentials:
+					challenge += `, error="invalid_request"`
 				}
 				w.Header().Set("WWW-Authenticate", challenge)
 				writeError(w, r, err)
@@ -67,16 +76,26 @@ func (a authenticator) require(scope string) func(http.Handler) http.Handler {
 }
 
 // authenticate returns the key the request presents, in Authorization
-// (Bearer scheme, case-insensitive as RFC 9110 section 11.1 says) or else in
-// X-API-Key.
+// (Bearer scheme, case-insensitive as RFC 9110 section 11.1 says) or in
+// X-API-Key. Either header comes at most once, and when both come they hold
+// the same key: a request whose credentials disagree is refused rather than
+// decided by one of them (errTwoCredentials).
 func (a authenticator) authenticate(r *http.Request) (apikey.Key, error) {
+	auths, apiKeys := r.Header.Values("Authorization"), r.Header.Values(APIKeyHeader)
+	if len(auths) > 1 || len(apiKeys) > 1 {
+		return apikey.Key{}, errTwoCredentials
+	}
 	presented := r.Header.Get(APIKeyHeader)
 	if auth := r.Header.Get("Authorization"); auth != "" {
 		scheme, token, _ := strings.Cut(auth, " ")
 		if !strings.EqualFold(scheme, "Bearer") {
 			return apikey.Key{}, errBadScheme
 		}
-		presented = strings.TrimSpace(token)
+		token = strings.TrimSpace(token)
+		if presented != "" && presented != token {
+			return apikey.Key{}, errTwoCredentials
+		}
+		presented = token
 	}
 	if presented == "" {
 		return apikey.Key{}, errNoKey

@@ -16,6 +16,7 @@ import (
 
 	"github.com/bondregistry/bond-registry/api"
 	"github.com/bondregistry/bond-registry/internal/apikey"
+	"github.com/bondregistry/bond-registry/internal/contract"
 	"github.com/bondregistry/bond-registry/internal/httpapi"
 	"github.com/bondregistry/bond-registry/internal/httpapi/apitest"
 	"github.com/bondregistry/bond-registry/internal/metrics"
@@ -178,6 +179,44 @@ func TestAuth_NoKeysNoGuard(t *testing.T) {
 		assert.Equal(t, http.StatusOK, c.Do(t, http.MethodGet, path, "", nil).Status, path)
 	}
 	assert.Equal(t, http.StatusOK, c.Do(t, http.MethodGet, "/bonds", "", bearer("brk_anything")).Status)
+}
+
+// A request presents one credential: two Authorization lines, two X-API-Key
+// lines, or the two headers with different keys are a JSON 400 (RFC 9110
+// section 5.3, RFC 6750 section 3.1), never decided by the first line. The
+// same key in both headers is one credential.
+func TestAuth_OneCredential(t *testing.T) {
+	set, read, write, admin := testKeys(t)
+	srv := httptest.NewServer(httpapi.NewServer(zerolog.Nop(), newBoltRepo(t), httpapi.Config{APIKeys: set}))
+	t.Cleanup(srv.Close)
+	v := contract.New(t)
+	send := func(t *testing.T, method, path string, lines [][2]string) (*http.Response, []byte) {
+		t.Helper()
+		return sendChecked(t, srv, v, method, path, "", func(req *http.Request) {
+			for _, l := range lines {
+				req.Header.Add(l[0], l[1])
+			}
+		})
+	}
+	for name, lines := range map[string][][2]string{
+		"two Authorization, admin first": {{"Authorization", "Bearer " + admin}, {"Authorization", "Bearer " + read}},
+		"two Authorization, same key":    {{"Authorization", "Bearer " + write}, {"Authorization", "Bearer " + write}},
+		"two X-API-Key":                  {{"X-API-Key", admin}, {"X-API-Key", "brk_wrong"}},
+		"both headers, different keys":   {{"Authorization", "Bearer " + admin}, {"X-API-Key", read}},
+		"two Authorization, one empty":   {{"Authorization", "Bearer " + admin}, {"Authorization", ""}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			for _, route := range [][2]string{{http.MethodGet, "/bonds"}, {http.MethodPost, "/bonds"}, {http.MethodDelete, "/bonds/B1"}} {
+				res, body := send(t, route[0], route[1], lines)
+				require.Equal(t, http.StatusBadRequest, res.StatusCode, "%s %s: %s", route[0], route[1], body)
+				assert.Equal(t, "application/json", res.Header.Get("Content-Type"))
+				assert.Contains(t, string(body), "Send one API key, once")
+				assert.Equal(t, `Bearer realm="bond-registry", error="invalid_request"`, res.Header.Get("WWW-Authenticate"))
+			}
+		})
+	}
+	res, body := send(t, http.MethodGet, "/bonds", [][2]string{{"Authorization", "Bearer " + read}, {"X-API-Key", read}})
+	assert.Equal(t, http.StatusOK, res.StatusCode, "the same key in both headers: %s", body)
 }
 
 // mustRouter returns a kin-openapi router of doc.

@@ -51,8 +51,8 @@ func TestDocs_Head(t *testing.T) {
 	h := httpapi.NewServer(zerolog.Nop(), newBoltRepo(t), httpapi.Config{})
 	for _, path := range []string{"/docs/index.html", "/docs/swagger-ui.css", "/openapi.json"} {
 		get, head := httptest.NewRecorder(), httptest.NewRecorder()
-		h.ServeHTTP(get, httptest.NewRequest(http.MethodGet, path, nil))
-		h.ServeHTTP(head, httptest.NewRequest(http.MethodHead, path, nil))
+		h.ServeHTTP(get, httptest.NewRequest(http.MethodGet, "http://localhost"+path, nil))
+		h.ServeHTTP(head, httptest.NewRequest(http.MethodHead, "http://localhost"+path, nil))
 		assert.Equal(t, http.StatusOK, get.Code, path)
 		assert.Equal(t, get.Code, head.Code, path)
 		assert.Equal(t, get.Header().Get("Content-Type"), head.Header().Get("Content-Type"), path)

@@ -85,10 +85,12 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 // answeredBeforeBody are the statuses that can be answered before the
-// request's body was read: the key, the route, the size, the media type or
-// the load decide them.
+// request's body was read: the Host, the credentials, the key, the route,
+// the size, the media type or the load decide them (a 400 of a body that
+// could not be read closes the connection too: the rest of it is not worth
+// waiting for).
 var answeredBeforeBody = map[int]bool{
-	http.StatusUnauthorized: true, http.StatusForbidden: true, http.StatusNotFound: true,
+	http.StatusBadRequest: true, http.StatusMisdirectedRequest: true, http.StatusUnauthorized: true, http.StatusForbidden: true, http.StatusNotFound: true,
 	http.StatusMethodNotAllowed: true, http.StatusRequestEntityTooLarge: true,
 	http.StatusUnsupportedMediaType: true, http.StatusServiceUnavailable: true,
 }

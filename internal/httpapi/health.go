@@ -12,10 +12,11 @@ type status struct {
 }
 
 // handleHealthCheck handles "GET /health_check", the original service's
-// check: 200 "OK" when the store answers, else 503.
-func handleHealthCheck(repo bond.Repository) http.HandlerFunc {
+// check: 200 "OK" when the store answers (check, at most once a second),
+// else 503.
+func handleHealthCheck(check *storeCheck) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if err := ping(r, repo); err != nil {
+		if err := ping(r, check); err != nil {
 			writeError(w, r, err)
 			return
 		}
@@ -32,12 +33,12 @@ func handleHealthz() http.HandlerFunc {
 	}
 }
 
-// handleReadyz handles "GET /readyz", readiness: 200 when the store answers,
-// else 503, so that a load balancer sends no traffic to an instance whose
-// store is down.
-func handleReadyz(repo bond.Repository) http.HandlerFunc {
+// handleReadyz handles "GET /readyz", readiness: 200 when the store answers
+// (check, at most once a second), else 503, so that a load balancer sends
+// no traffic to an instance whose store is down.
+func handleReadyz(check *storeCheck) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if err := ping(r, repo); err != nil {
+		if err := ping(r, check); err != nil {
 			writeError(w, r, err)
 			return
 		}
@@ -45,10 +46,10 @@ func handleReadyz(repo bond.Repository) http.HandlerFunc {
 	}
 }
 
-// ping calls the store; any failure is "unavailable" (a 503), whatever its
-// kind, because that is what a health check reports.
-func ping(r *http.Request, repo bond.Repository) error {
-	err := repo.Ping(r.Context())
+// ping asks check whether the store answers; any failure is "unavailable"
+// (a 503), whatever its kind, because that is what a health check reports.
+func ping(r *http.Request, check *storeCheck) error {
+	err := check.Check(r.Context())
 	if err != nil && bond.KindOf(err) != bond.KindUnavailable {
 		err = bond.Unavailable("ping", err)
 	}

@@ -57,10 +57,10 @@ func exchange(t *testing.T, srv *httptest.Server, raw string) (statuses []int, c
 func TestProtocol_CloseAfterContentLengthAndTransferEncoding(t *testing.T) {
 	srv := httptest.NewServer(httpapi.NewServer(zerolog.Nop(), newBoltRepo(t), httpapi.Config{}))
 	t.Cleanup(srv.Close)
-	next := "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+	next := "GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n"
 
 	body := `{"sid":"u"}`
-	smuggle := "POST /bonds/B1/subscribers HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" +
+	smuggle := "POST /bonds/B1/subscribers HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n" +
 		"Content-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n" +
 		"b\r\n" + body + "\r\n0\r\n\r\n"
 	statuses, closed := exchange(t, srv, smuggle+next)
@@ -69,7 +69,7 @@ func TestProtocol_CloseAfterContentLengthAndTransferEncoding(t *testing.T) {
 
 	// Control: the same request framed by Content-Length alone keeps the
 	// connection, so the check above can fail.
-	plain := "POST /bonds/B1/subscribers HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" +
+	plain := "POST /bonds/B1/subscribers HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n" +
 		"Content-Length: 11\r\n\r\n" + body
 	statuses, _ = exchange(t, srv, plain+next)
 	assert.Equal(t, []int{http.StatusUnprocessableEntity, http.StatusOK}, statuses)
@@ -108,7 +108,7 @@ func TestProtocol_SlowBodyGetsItsAnswer(t *testing.T) {
 		conn, err := net.Dial("tcp", srv.Listener.Addr().String())
 		require.NoError(t, err)
 		require.NoError(t, conn.SetDeadline(time.Now().Add(5*time.Second)))
-		_, err = io.WriteString(conn, "POST /bonds HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{")
+		_, err = io.WriteString(conn, "POST /bonds HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{")
 		require.NoError(t, err)
 		res, err := http.ReadResponse(bufio.NewReader(conn), nil)
 		require.NoError(t, err, "round %d: an answer, not a closed connection", i)
@@ -179,7 +179,7 @@ func TestProtocol_BusyAnswersABodyAtOnce(t *testing.T) {
 	require.NoError(t, err)
 	defer conn.Close()
 	require.NoError(t, conn.SetDeadline(time.Now().Add(2*time.Second)))
-	_, err = io.WriteString(conn, "POST /bonds HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{")
+	_, err = io.WriteString(conn, "POST /bonds HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{")
 	require.NoError(t, err)
 	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
 	require.NoError(t, err, "the 503 comes before the body is complete")
@@ -267,7 +267,7 @@ func TestProtocol_EarlyErrorsComeBeforeTheBody(t *testing.T) {
 			require.NoError(t, err)
 			defer conn.Close()
 			require.NoError(t, conn.SetDeadline(time.Now().Add(2*time.Second)))
-			_, err = io.WriteString(conn, "POST /bonds HTTP/1.1\r\nHost: x\r\n"+tc.header+"Content-Length: 100\r\n\r\n{")
+			_, err = io.WriteString(conn, "POST /bonds HTTP/1.1\r\nHost: localhost\r\n"+tc.header+"Content-Length: 100\r\n\r\n{")
 			require.NoError(t, err)
 			res, err := http.ReadResponse(bufio.NewReader(conn), nil)
 			require.NoError(t, err, "the answer comes before the body is complete")

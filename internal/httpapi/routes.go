@@ -46,12 +46,13 @@ func newGuards(cfg Config) guards {
 // the scope its group names (when keys are configured). Every GET route also
 // answers HEAD (RFC 9110 §9.3.2), by the GetHead middleware of NewServer.
 func addRoutes(r *chi.Mux, repo bond.Repository, tokens tokenSigner, m *metrics.Metrics, g guards) {
-	r.Get("/health_check", handleHealthCheck(repo)) // 200 "OK" when the store answers, else 503
-	r.Get("/healthz", handleHealthz())              // liveness, no store call
-	r.Get("/readyz", handleReadyz(repo))            // readiness: 200 when the store answers, else 503
+	probe := newStoreCheck(repo)                     // one store check a second, shared by the two probes
+	r.Get("/health_check", handleHealthCheck(probe)) // 200 "OK" when the store answers, else 503
+	r.Get("/healthz", handleHealthz())               // liveness, no store call
+	r.Get("/readyz", handleReadyz(probe))            // readiness: 200 when the store answers, else 503
 
-	read := r.With(g.limit, g.read)   // bonds:read
-	write := r.With(g.limit, g.write) // bonds:write
+	read := r.With(personalData, g.limit, g.read)   // bonds:read; Cache-Control: private, no-cache
+	write := r.With(personalData, g.limit, g.write) // bonds:write; Cache-Control: private, no-cache
 
 	read.Get("/bonds", handleBondList(repo, tokens))         // list, filter, paginate (Link rel="next")
 	read.Get("/bonds/", handleBondList(repo, tokens))        //   same, trailing slash

@@ -44,8 +44,10 @@ type Config struct {
 	// APIKeys, when it holds keys, guards the bond and subscriber routes
 	// (scopes bonds:read and bonds:write, routes.go), and /metrics and the
 	// documents unless PublicMetrics and PublicDocs say otherwise. Nil or
-	// empty: no route asks for a key (cmd/bond-registry then listens on
-	// loopback only, unless told otherwise).
+	// empty: no route asks for a key, and the service answers local callers
+	// only: a request whose Host is not a loopback name or address is a 421
+	// (IsLoopbackHost; cmd/bond-registry then listens on loopback, unless
+	// told otherwise).
 	APIKeys *apikey.Set
 
 	// PublicMetrics serves GET /metrics without a key when APIKeys is set;
@@ -87,8 +89,12 @@ func NewServer(log zerolog.Logger, repo bond.Repository, cfg Config) http.Handle
 
 	r := chi.NewRouter()
 	r.Use(newLogMiddleware(log, cfg.Metrics)...)
+	r.Use(securityHeaders)
 	r.Use(recoverer)
 	r.Use(protocolGuard(cfg.MaxHeaderBytes))
+	if cfg.APIKeys.Len() == 0 {
+		r.Use(localCallersOnly) // no keys: local callers only, by Host too
+	}
 	r.Use(deadline(cfg.RequestTimeout))
 	r.Use(middleware.GetHead)
 	addRoutes(r, repo, newTokenSigner(cfg.TokenKey), cfg.Metrics, newGuards(cfg))
