@@ -20,10 +20,10 @@ COPY --from=build /out/bond-registry /bond-registry
 COPY --from=build --chown=65532:65532 /out/data /data
 VOLUME /data
 USER nonroot:nonroot
-ENV PORT=8080 \
+ENV PORT=5000 \
     BOLT_PATH=/data/bonds.db \
     LOG_FORMAT=json
-EXPOSE 8080
+EXPOSE 5000
 HEALTHCHECK --interval=10s --timeout=5s --start-period=5s --retries=3 \
     CMD ["/bond-registry", "healthcheck"]
 ENTRYPOINT ["/bond-registry"]

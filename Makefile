@@ -6,7 +6,6 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 BIN     := bin/bond-registry
 GOBIN   := $(CURDIR)/.cache/bin
 STATICCHECK := $(GOBIN)/staticcheck
-PORT    ?= 5000
 
 .PHONY: help build run test fuzz test-go lint clean init up down migrate post logs stack-check image-check compose-run bench bench-compare
 
@@ -18,9 +17,12 @@ help: ## list the targets
 build: ## build bin/bond-registry (static, version stamped)
 	CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=$(VERSION)" -o $(BIN) ./cmd/bond-registry
 
-run: build ## serve on 127.0.0.1:5000 with the embedded store, seeded on first start
+# run sets no PORT: it serves on the default (5000, internal/config), which
+# `bin/bond-registry healthcheck` probes too. `make run PORT=N` serves on N;
+# then `PORT=N bin/bond-registry healthcheck`.
+run: build ## serve on 127.0.0.1:$PORT (default 5000) with the embedded store, seeded on first start
 	@if [ ! -f "$${BOLT_PATH:-data/bonds.db}" ]; then $(BIN) seed localdb/02-load-data.json; fi
-	PORT=$(PORT) $(BIN) serve
+	$(BIN) serve
 
 test: ## every test: Go (-race) on both stores, docs page, stack checks
 	scripts/test.sh

@@ -50,9 +50,9 @@ podman import \
 	--change 'ENTRYPOINT ["/bond-registry"]' \
 	--change 'CMD ["serve"]' \
 	--change 'USER 65532:65532' \
-	--change 'ENV PORT=8080' \
+	--change 'ENV PORT=5000' \
 	--change 'ENV BOLT_PATH=/data/bonds.db' \
 	--change 'ENV LOG_FORMAT=json' \
-	--change 'EXPOSE 8080' \
+	--change 'EXPOSE 5000' \
 	"$WORK/rootfs.tar" "$IMAGE" >/dev/null
 rm -f "$WORK/rootfs.tar"

@@ -150,9 +150,9 @@ func TestListenAddr(t *testing.T) {
 		require.NoError(t, err)
 		return cfg
 	}
-	assert.Equal(t, "127.0.0.1:8080", listenAddr(load(nil)))
-	assert.Equal(t, ":8080", listenAddr(load(map[string]string{"ALLOW_UNAUTHENTICATED": "true"})))
-	assert.Equal(t, ":8080", listenAddr(load(map[string]string{"API_KEYS": "ci bonds:read " + strings.Repeat("ab", 32)})))
+	assert.Equal(t, "127.0.0.1:5000", listenAddr(load(nil)))
+	assert.Equal(t, ":5000", listenAddr(load(map[string]string{"ALLOW_UNAUTHENTICATED": "true"})))
+	assert.Equal(t, ":5000", listenAddr(load(map[string]string{"API_KEYS": "ci bonds:read " + strings.Repeat("ab", 32)})))
 }
 
 // With keys, the real server asks for them; the header cap answers a JSON

@@ -19,6 +19,11 @@ import (
 	"github.com/bondregistry/bond-registry/internal/apikey"
 )
 
+// DefaultPort is PORT's default: the port of `make run`, of the image and of
+// the compose stack, so that `bond-registry healthcheck` finds a server
+// started with no PORT set.
+const DefaultPort = 5000
+
 // Store names accepted by STORE / --store.
 const (
 	StoreBolt     = "bolt"
@@ -65,7 +70,7 @@ type setting struct {
 
 func settings() []setting {
 	return []setting{
-		{"PORT", "port", "8080", "TCP port to listen on (all interfaces with API keys or ALLOW_UNAUTHENTICATED, else 127.0.0.1 only)", func(c *Config, v string) (err error) {
+		{"PORT", "port", strconv.Itoa(DefaultPort), "TCP port to listen on (all interfaces with API keys or ALLOW_UNAUTHENTICATED, else 127.0.0.1 only)", func(c *Config, v string) (err error) {
 			c.Port, err = strconv.Atoi(v)
 			if err != nil || c.Port < 0 || c.Port > 65535 {
 				return fmt.Errorf("must be a port number 0-65535")

@@ -22,7 +22,8 @@ func env(kv map[string]string) func(string) string {
 func TestLoad_Defaults(t *testing.T) {
 	got, err := config.Load(nil, env(nil), io.Discard)
 	require.NoError(t, err)
-	assert.Equal(t, 8080, got.Port)
+	assert.Equal(t, 5000, got.Port)
+	assert.Equal(t, config.DefaultPort, got.Port)
 	assert.Equal(t, config.StoreBolt, got.Store)
 	assert.Equal(t, "data/bonds.db", got.BoltPath)
 	assert.Equal(t, zerolog.InfoLevel, got.LogLevel)

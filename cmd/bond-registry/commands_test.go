@@ -1,0 +1,43 @@
+package main
+
+import (
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"regexp"
+	"strconv"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/bondregistry/bond-registry/internal/config"
+)
+
+// healthcheck probes the port serve listens on, with or without PORT, so that
+// `make run` then `bin/bond-registry healthcheck` finds the server.
+func TestHealthcheck_ProbesThePortServeListensOn(t *testing.T) {
+	for _, env := range []map[string]string{nil, {"PORT": "5123"}, {"PORT": "5123", "ALLOW_UNAUTHENTICATED": "true"}} {
+		cfg, err := config.Load(nil, func(k string) string { return env[k] }, io.Discard)
+		require.NoError(t, err)
+		u, err := url.Parse(healthURL(cfg))
+		require.NoError(t, err)
+		_, servePort, err := net.SplitHostPort(listenAddr(cfg))
+		require.NoError(t, err)
+		assert.Equal(t, servePort, u.Port(), "env %v", env)
+		assert.Equal(t, "127.0.0.1", u.Hostname(), "serve always listens on loopback")
+	}
+}
+
+// make run sets no PORT of its own, so it serves on config.DefaultPort, the
+// port healthcheck probes when PORT is unset; its help line says which.
+func TestMakefile_RunServesOnTheDefaultPort(t *testing.T) {
+	mk, err := os.ReadFile("../../Makefile")
+	require.NoError(t, err)
+	recipe := regexp.MustCompile(`(?m)^run:.*\n((?:\t.*\n)+)`).FindSubmatch(mk)
+	require.NotNil(t, recipe, "Makefile has a run target")
+	assert.NotContains(t, string(recipe[1]), "PORT=", "make run must not choose a port healthcheck does not know")
+	assert.Regexp(t, `(?m)^run:.*## .*default `+strconv.Itoa(config.DefaultPort), string(mk))
+	assert.NotRegexp(t, `(?m)^PORT\s*[:?]?=`, string(mk))
+}
