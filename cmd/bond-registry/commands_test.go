@@ -1,8 +1,11 @@
 package main
 
 import (
+	"context"
 	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"regexp"
@@ -40,4 +43,17 @@ func TestMakefile_RunServesOnTheDefaultPort(t *testing.T) {
 	assert.NotContains(t, string(recipe[1]), "PORT=", "make run must not choose a port healthcheck does not know")
 	assert.Regexp(t, `(?m)^run:.*## .*default `+strconv.Itoa(config.DefaultPort), string(mk))
 	assert.NotRegexp(t, `(?m)^PORT\s*[:?]?=`, string(mk))
+}
+
+// migrate against an HTTP server that is not DynamoDB fails in one line
+// naming the endpoint and DYNAMODB_ENDPOINT.
+func TestMigrate_NotDynamoDBIsOneLine(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	defer srv.Close()
+	t.Setenv("AWS_ACCESS_KEY_ID", "local")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "local")
+	env := map[string]string{"STORE": "dynamodb", "DYNAMODB_ENDPOINT": srv.URL, "AWS_REGION": "us-east-1"}
+	err := run(context.Background(), []string{"bond-registry", "migrate"}, func(k string) string { return env[k] }, io.Discard, io.Discard)
+	require.Error(t, err)
+	assert.Equal(t, "migrate: "+srv.URL+"/ is not DynamoDB: DescribeTable got HTTP 404 (text/plain; charset=utf-8) that is not DynamoDB's JSON (DYNAMODB_ENDPOINT="+srv.URL+")", err.Error())
 }
