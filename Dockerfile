@@ -1,5 +1,5 @@
 # Bond Registry image: a static Go binary on distroless, run as non-root.
-#   docker build --build-arg VERSION=$(git describe --tags --always) -t bond-registry:local .
+#   docker build --build-arg VERSION=$(cat VERSION) -t bond-registry:local .
 # The final image holds only the binary (plus distroless' CA certificates,
 # tzdata and passwd entries); it is about the size of the binary.
 
@@ -10,7 +10,8 @@ COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
 ARG VERSION=dev
-RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=${VERSION}" \
+ARG COMMIT=
+RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=${VERSION} -X main.commit=${COMMIT}" \
         -o /out/bond-registry ./cmd/bond-registry \
     && mkdir -p /out/data
 

@@ -12,7 +12,7 @@
 #   WORKDIR  where the root filesystem is assembled (default .cache/local-image);
 #            WORKDIR/rootfs/bond-registry is the binary, left for inspection
 #
-# Environment: VERSION, stamped into the binary (default: git describe).
+# Environment: VERSION, stamped into the binary (default: the VERSION file).
 # It uses the podman CLI only; scripts/podman.sh install sets podman up.
 set -euo pipefail
 
@@ -23,7 +23,7 @@ cd "$ROOT"
 (($# >= 1)) || die "usage: scripts/local-image.sh IMAGE [WORKDIR]"
 IMAGE=$1
 WORK=${2:-$CACHE/local-image}
-VERSION="${VERSION:-$(git describe --tags --always --dirty 2>/dev/null || echo dev)}"
+VERSION="${VERSION:-$(<"$ROOT/VERSION")}"
 need_cmd podman "run 'scripts/podman.sh install' first"
 
 log "building the static binary (version $VERSION)"

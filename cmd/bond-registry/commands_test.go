@@ -8,8 +8,12 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"regexp"
+	"runtime/debug"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -56,4 +60,39 @@ func TestMigrate_NotDynamoDBIsOneLine(t *testing.T) {
 	err := run(context.Background(), []string{"bond-registry", "migrate"}, func(k string) string { return env[k] }, io.Discard, io.Discard)
 	require.Error(t, err)
 	assert.Equal(t, "migrate: "+srv.URL+"/ is not DynamoDB: DescribeTable got HTTP 404 (text/plain; charset=utf-8) that is not DynamoDB's JSON (DYNAMODB_ENDPOINT="+srv.URL+")", err.Error())
+}
+
+// version prints the release version stamped in and the commit of the VCS
+// stamp, and says when the tree had uncommitted changes or no stamp.
+func TestVersionLine(t *testing.T) {
+	old := version
+	t.Cleanup(func() { version = old })
+	version = "1.2.3"
+	assert.Empty(t, commit, "unstamped in tests")
+	rev := "0123456789abcdef0123456789abcdef01234567"
+	info := &debug.BuildInfo{Settings: []debug.BuildSetting{{Key: "vcs", Value: "git"}, {Key: "vcs.revision", Value: rev}, {Key: "vcs.modified", Value: "false"}}}
+	assert.Equal(t, "bond-registry 1.2.3, commit "+rev, versionLine(info, true))
+	info.Settings[2].Value = "true"
+	assert.Equal(t, "bond-registry 1.2.3, commit "+rev+" (modified)", versionLine(info, true))
+	assert.Equal(t, "bond-registry 1.2.3, commit unknown", versionLine(&debug.BuildInfo{}, true))
+	assert.Equal(t, "bond-registry 1.2.3, commit unknown", versionLine(nil, false))
+	commit = rev + "-modified"
+	t.Cleanup(func() { commit = "" })
+	assert.Equal(t, "bond-registry 1.2.3, commit "+rev+"-modified", versionLine(info, true), "make build's stamp first")
+}
+
+// make build stamps the VERSION file's release and the commit: the real
+// binary says both.
+func TestVersion_MakeBuild(t *testing.T) {
+	release, err := os.ReadFile("../../VERSION")
+	require.NoError(t, err)
+	bin := filepath.Join(t.TempDir(), "bond-registry")
+	build := exec.Command("make", "--no-print-directory", "-C", "../..", "build", "BIN="+bin)
+	out, err := build.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	head, err := exec.Command("git", "rev-parse", "HEAD").Output()
+	require.NoError(t, err)
+	out, err = exec.Command(bin, "version").Output()
+	require.NoError(t, err)
+	assert.Regexp(t, `^bond-registry `+regexp.QuoteMeta(strings.TrimSpace(string(release)))+`, commit `+strings.TrimSpace(string(head))+`(-modified)?\n$`, string(out))
 }
