@@ -66,7 +66,7 @@ func filledFile(t *testing.T) string {
 	return path
 }
 
-// Issue 10: a bbolt file truncated to half its size opened, /readyz said
+// A bbolt file truncated to half its size opened, /readyz said
 // 200, and the first full listing killed the process with SIGBUS. The real
 // program, as a child process, now refuses to start, in one line, and
 // `bond-registry check` exits 1.

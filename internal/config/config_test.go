@@ -85,7 +85,7 @@ func TestLoad_BadValueNamesTheVariable(t *testing.T) {
 	}
 }
 
-// Issue 10: a malformed PAGE_TOKEN_KEY was printed in full in the start-up
+// A malformed PAGE_TOKEN_KEY was printed in full in the start-up
 // error. A secret's error names the variable and the rule, never the value.
 func TestLoad_SecretErrorsDoNotEchoTheValue(t *testing.T) {
 	secret := "5ec2e7" + strings.Repeat("9f", 40) + "zz"
