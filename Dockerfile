@@ -1,5 +1,5 @@
 # Bond Registry image: a static Go binary on distroless, run as non-root.
-#   docker build --build-arg VERSION=$(git describe --tags --always) -t bond-registry:local .
+#   docker build --build-arg VERSION=$(cat VERSION) -t bond-registry:local .
 # The final image holds only the binary (plus distroless' CA certificates,
 # tzdata and passwd entries); it is about the size of the binary.
 
@@ -10,7 +10,8 @@ COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
 ARG VERSION=dev
-RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=${VERSION}" \
+ARG COMMIT=
+RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=${VERSION} -X main.commit=${COMMIT}" \
         -o /out/bond-registry ./cmd/bond-registry \
     && mkdir -p /out/data
 
@@ -24,10 +25,10 @@ USER nonroot:nonroot
 # port. Without API keys the service then refuses to start unless
 # ALLOW_UNAUTHENTICATED=true (or HOST=127.0.0.1 with the host's network).
 ENV HOST=0.0.0.0 \
-    PORT=8080 \
+    PORT=5000 \
     BOLT_PATH=/data/bonds.db \
     LOG_FORMAT=json
-EXPOSE 8080
+EXPOSE 5000
 HEALTHCHECK --interval=10s --timeout=5s --start-period=5s --retries=3 \
     CMD ["/bond-registry", "healthcheck"]
 ENTRYPOINT ["/bond-registry"]

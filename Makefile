@@ -2,11 +2,14 @@
 SHELL := /usr/bin/env bash
 .SHELLFLAGS := -euo pipefail -c
 
-VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+# The release version: the VERSION file, the one place it is written (the
+# OpenAPI info.version and CHANGELOG.md's latest release must equal it, a
+# test checks). COMMIT is the commit built, "-modified" when the tree differs.
+VERSION ?= $(shell cat VERSION)
+COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)$(shell git diff --quiet HEAD 2>/dev/null || echo -modified)
 BIN     := bin/bond-registry
 GOBIN   := $(CURDIR)/.cache/bin
 STATICCHECK := $(GOBIN)/staticcheck
-PORT    ?= 5000
 
 .PHONY: help build run test fuzz test-go lint clean init up down migrate post logs stack-check image-check compose-run bench bench-compare
 
@@ -15,12 +18,15 @@ COMPOSE ?= docker-compose
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 18
 
-build: ## build bin/bond-registry (static, version stamped)
-	CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=$(VERSION)" -o $(BIN) ./cmd/bond-registry
+build: ## build bin/bond-registry (static, version and commit stamped)
+	CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)" -o $(BIN) ./cmd/bond-registry
 
-run: build ## serve on 127.0.0.1:5000 with the embedded store, seeded on first start
+# run sets no PORT: it serves on the default (5000, internal/config), which
+# `bin/bond-registry healthcheck` probes too. `make run PORT=N` serves on N;
+# then `PORT=N bin/bond-registry healthcheck`.
+run: build ## serve on 127.0.0.1:$PORT (default 5000) with the embedded store, seeded on first start
 	@if [ ! -f "$${BOLT_PATH:-data/bonds.db}" ]; then $(BIN) seed localdb/02-load-data.json; fi
-	PORT=$(PORT) $(BIN) serve
+	$(BIN) serve
 
 test: ## every test: Go (-race) on both stores, docs page, stack checks
 	scripts/test.sh

@@ -3,7 +3,7 @@
 // page whose assets are all embedded in the binary (the page works offline).
 //
 // Edit openapi.yaml by hand; the tests in this package check that it is a
-// valid OpenAPI 3 document, and internal/contract checks that the service's
+// valid OpenAPI 3 document, and internal/openapicheck checks that the service's
 // responses match it.
 package api
 

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -40,7 +41,7 @@ func TestDocument_Validates(t *testing.T) {
 
 // TestDocument_Routes pins the routes of the README ("The API") and the status codes
 // each can answer with, so that dropping one from the document fails here too
-// (the contract check in internal/contract then fails on the live service).
+// (the contract check in internal/openapicheck then fails on the live service).
 func TestDocument_Routes(t *testing.T) {
 	doc := mustLoad(t, api.YAML())
 	tests := []struct {
@@ -309,4 +310,21 @@ func TestDocsHandler(t *testing.T) {
 		h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/docs/index.html", nil))
 		assert.Equal(t, http.StatusMethodNotAllowed, rec.Code)
 	})
+}
+
+// The release version is written once, in the VERSION file: the OpenAPI
+// document's info.version and CHANGELOG.md's latest release equal it.
+func TestDocument_VersionIsTheRelease(t *testing.T) {
+	b, err := os.ReadFile("../VERSION")
+	require.NoError(t, err)
+	release := strings.TrimSpace(string(b))
+	assert.Regexp(t, `^[0-9]+\.[0-9]+\.[0-9]+$`, release, "VERSION is a semantic version")
+	assert.Equal(t, release, mustLoad(t, api.YAML()).Info.Version, "api/openapi.yaml info.version")
+
+	changelog, err := os.ReadFile("../CHANGELOG.md")
+	require.NoError(t, err)
+	latest := regexp.MustCompile(`(?m)^## \[([0-9]+\.[0-9]+\.[0-9]+)\] - [0-9]{4}-[0-9]{2}-[0-9]{2}$`).FindSubmatch(changelog)
+	require.NotNil(t, latest, "CHANGELOG.md has a release heading")
+	assert.Equal(t, release, string(latest[1]), "CHANGELOG.md's latest release")
+	assert.Contains(t, string(changelog), "\n[Unreleased]: ", "the Unreleased link")
 }

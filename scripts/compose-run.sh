@@ -23,7 +23,7 @@
 # runs the compose file's own health check with `podman healthcheck run`.
 #
 # Needs root (podman as root) and ports 5000 and 8000 free on the host.
-# Environment: VERSION (image tag, default: git describe), PODMAN_SOCKET.
+# Environment: VERSION (image tag, default: the VERSION file), PODMAN_SOCKET.
 set -euo pipefail
 
 # shellcheck source=scripts/lib.sh
@@ -33,7 +33,7 @@ cd "$ROOT"
 PODMAN_SOCKET="${PODMAN_SOCKET:-/run/podman/podman.sock}"
 PROJECT=bond-registry-ci
 WORK="$CACHE/compose-run"
-VERSION="${VERSION:-$(git describe --tags --always --dirty 2>/dev/null || echo dev)}"
+VERSION="${VERSION:-$(<"$ROOT/VERSION")}"
 export VERSION DOCKER_HOST="unix://$PODMAN_SOCKET"
 compose() { docker-compose --project-directory "$ROOT" -f "$ROOT/docker-compose.yml" -p "$PROJECT" "$@"; }
 

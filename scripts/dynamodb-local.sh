@@ -6,13 +6,18 @@
 #
 #   install   fetch the package into .cache/dynamodb-local (skipped when present)
 #   start     install if needed, start DynamoDB Local in memory on 127.0.0.1,
-#             wait until it answers and print its endpoint on stdout
+#             wait until it answers and print its endpoint as the only line
+#             on stdout (everything else goes to stderr), so that
+#               export DYNAMODB_ENDPOINT=$(scripts/dynamodb-local.sh start)
+#             points the next commands at it
 #   stop      stop it (by the PID in .cache/dynamodb-local.pid) and wait
 #   status    say whether it runs (exit 0) or not (exit 3)
 #   endpoint  print the endpoint of the running instance (exit 3 when none)
 #
 # Environment:
-#   DYNAMODB_LOCAL_PORT     port (default 8000, or a free port when 8000 is taken)
+#   DYNAMODB_LOCAL_PORT     port; when it is taken, start fails with one line.
+#                           Unset: 8000, or, when 8000 is taken, a free port,
+#                           said on stderr (the endpoint on stdout has it)
 #   DYNAMODB_LOCAL_DB_PATH  persist tables in this directory instead of -inMemory
 #   DYNAMODB_LOCAL_TIMEOUT  seconds to wait for it to answer (default 60)
 #   JAVA                    java binary (default: java from PATH; Java 11+)
@@ -81,23 +86,34 @@ answers() {
 	curl -s -o /dev/null --max-time 2 "$1"
 }
 
+# start writes the endpoint on fd 3, the caller's stdout; everything else,
+# its own lines and those of the commands it runs, goes to stderr.
 start() {
+	exec 3>&1 1>&2
+	local want=${DYNAMODB_LOCAL_PORT:-}
+	[[ -z $want || $want =~ ^[0-9]+$ ]] || die "DYNAMODB_LOCAL_PORT=$want is not a port number"
 	if pid_alive "$PID_FILE" "$PID_PATTERN"; then
-		log "already running (pid $(<"$PID_FILE")) at $(<"$ENDPOINT_FILE")"
-		cat "$ENDPOINT_FILE"
+		local running
+		running=$(<"$ENDPOINT_FILE")
+		[[ -z $want || $running == *":$want" ]] ||
+			die "DynamoDB Local already runs at $running, not on DYNAMODB_LOCAL_PORT=$want: stop it first (scripts/dynamodb-local.sh stop)"
+		log "already running (pid $(<"$PID_FILE")) at $running"
+		echo "$running" >&3
 		return 0
+	fi
+	local port storage=(-inMemory)
+	if [[ -n $want ]]; then
+		port=$want
+		! port_in_use "$port" ||
+			die "port $port (DYNAMODB_LOCAL_PORT) is taken: choose another, e.g. DYNAMODB_LOCAL_PORT=$((port + 1)) scripts/dynamodb-local.sh start"
+	else
+		port=$(free_port 8000)
+		((port == 8000)) ||
+			log "port 8000 is taken: serving on $port instead (the endpoint printed on stdout has it; DYNAMODB_LOCAL_PORT chooses the port)"
 	fi
 	check_java
 	need_cmd curl "install curl (apt-get install -y curl)"
 	install
-
-	local port storage=(-inMemory)
-	if [[ -n ${DYNAMODB_LOCAL_PORT:-} ]]; then
-		port=$DYNAMODB_LOCAL_PORT
-		! port_in_use "$port" || die "port $port (DYNAMODB_LOCAL_PORT) is already in use"
-	else
-		port=$(free_port 8000)
-	fi
 	if [[ -n ${DYNAMODB_LOCAL_DB_PATH:-} ]]; then
 		mkdir -p "$DYNAMODB_LOCAL_DB_PATH"
 		storage=(-dbPath "$(cd "$DYNAMODB_LOCAL_DB_PATH" && pwd)")
@@ -111,7 +127,7 @@ start() {
 		cd "$EMULATOR"
 		exec setsid "$JAVA" -Djava.library.path=./DynamoDBLocal_lib -jar DynamoDBLocal.jar \
 			"${storage[@]}" -sharedDb -disableTelemetry -port "$port"
-	) </dev/null >"$LOG_FILE" 2>&1 &
+	) </dev/null >"$LOG_FILE" 2>&1 3>&- & # 3>&-: $(...start) waits for the end of stdout, not of Java
 	echo $! >"$PID_FILE"
 	echo "$endpoint" >"$ENDPOINT_FILE"
 
@@ -129,7 +145,7 @@ start() {
 		exit 1
 	fi
 	log "DynamoDB Local answers on $endpoint (pid $(<"$PID_FILE"), ready after $((SECONDS - t0))s)"
-	echo "$endpoint"
+	echo "$endpoint" >&3
 }
 
 stop() {

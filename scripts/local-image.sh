@@ -12,7 +12,7 @@
 #   WORKDIR  where the root filesystem is assembled (default .cache/local-image);
 #            WORKDIR/rootfs/bond-registry is the binary, left for inspection
 #
-# Environment: VERSION, stamped into the binary (default: git describe).
+# Environment: VERSION, stamped into the binary (default: the VERSION file).
 # It uses the podman CLI only; scripts/podman.sh install sets podman up.
 set -euo pipefail
 
@@ -23,7 +23,7 @@ cd "$ROOT"
 (($# >= 1)) || die "usage: scripts/local-image.sh IMAGE [WORKDIR]"
 IMAGE=$1
 WORK=${2:-$CACHE/local-image}
-VERSION="${VERSION:-$(git describe --tags --always --dirty 2>/dev/null || echo dev)}"
+VERSION="${VERSION:-$(<"$ROOT/VERSION")}"
 need_cmd podman "run 'scripts/podman.sh install' first"
 
 log "building the static binary (version $VERSION)"
@@ -51,9 +51,9 @@ podman import \
 	--change 'CMD ["serve"]' \
 	--change 'USER 65532:65532' \
 	--change 'ENV HOST=0.0.0.0' \
-	--change 'ENV PORT=8080' \
+	--change 'ENV PORT=5000' \
 	--change 'ENV BOLT_PATH=/data/bonds.db' \
 	--change 'ENV LOG_FORMAT=json' \
-	--change 'EXPOSE 8080' \
+	--change 'EXPOSE 5000' \
 	"$WORK/rootfs.tar" "$IMAGE" >/dev/null
 rm -f "$WORK/rootfs.tar"

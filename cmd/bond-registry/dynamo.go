@@ -51,6 +51,14 @@ func migrate(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 		return fmt.Errorf("dynamodb client: %w", err)
 	}
 	report, err := dynamostore.Migrate(ctx, client, cfg.DynamoTable, localdb.TableDefinition, log)
+	var ee *dynamostore.EndpointError
+	if errors.As(err, &ee) {
+		where := "DYNAMODB_ENDPOINT=" + cfg.DynamoEndpoint
+		if cfg.DynamoEndpoint == "" {
+			where = "DYNAMODB_ENDPOINT is unset: AWS's endpoint of the region"
+		}
+		return fmt.Errorf("migrate: %s (%s)", ee, where)
+	}
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}

@@ -66,7 +66,7 @@ func filledFile(t *testing.T) string {
 	return path
 }
 
-// Issue 10: a bbolt file truncated to half its size opened, /readyz said
+// A bbolt file truncated to half its size opened, /readyz said
 // 200, and the first full listing killed the process with SIGBUS. The real
 // program, as a child process, now refuses to start, in one line, and
 // `bond-registry check` exits 1.
@@ -158,14 +158,14 @@ func TestListenAddr(t *testing.T) {
 		addr   string
 		notice string
 	}{
-		{nil, "127.0.0.1:8080", "no API keys (API_KEYS_FILE, API_KEYS): serving local callers only"},
-		{map[string]string{"ALLOW_UNAUTHENTICATED": "true"}, "127.0.0.1:8080", "ALLOW_UNAUTHENTICATED=true changes nothing until HOST is set wider"},
-		{map[string]string{"API_KEYS": keys}, "127.0.0.1:8080", "keys do not widen the bind; set HOST=0.0.0.0"},
-		{map[string]string{"API_KEYS": keys, "HOST": "0.0.0.0"}, "0.0.0.0:8080", ""},
-		{map[string]string{"API_KEYS": keys, "HOST": "::"}, "[::]:8080", ""},
-		{map[string]string{"ALLOW_UNAUTHENTICATED": "true", "HOST": "0.0.0.0"}, "0.0.0.0:8080", "anyone who reaches the port and sends Host: localhost"},
-		{map[string]string{"HOST": "[::1]", "PORT": "5000"}, "[::1]:5000", "serving local callers only"},
-		{map[string]string{"HOST": "localhost"}, "localhost:8080", "serving local callers only"},
+		{nil, "127.0.0.1:5000", "no API keys (API_KEYS_FILE, API_KEYS): serving local callers only"},
+		{map[string]string{"ALLOW_UNAUTHENTICATED": "true"}, "127.0.0.1:5000", "ALLOW_UNAUTHENTICATED=true changes nothing until HOST is set wider"},
+		{map[string]string{"API_KEYS": keys}, "127.0.0.1:5000", "keys do not widen the bind; set HOST=0.0.0.0"},
+		{map[string]string{"API_KEYS": keys, "HOST": "0.0.0.0"}, "0.0.0.0:5000", ""},
+		{map[string]string{"API_KEYS": keys, "HOST": "::"}, "[::]:5000", ""},
+		{map[string]string{"ALLOW_UNAUTHENTICATED": "true", "HOST": "0.0.0.0"}, "0.0.0.0:5000", "anyone who reaches the port and sends Host: localhost"},
+		{map[string]string{"HOST": "[::1]", "PORT": "5001"}, "[::1]:5001", "serving local callers only"},
+		{map[string]string{"HOST": "localhost"}, "localhost:5000", "serving local callers only"},
 	} {
 		cfg := load(tc.env)
 		assert.Equal(t, tc.addr, listenAddr(cfg), "%v", tc.env)

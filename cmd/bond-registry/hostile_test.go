@@ -1,6 +1,6 @@
 package main
 
-// The hostile corpus (issue 10, item 7): requests as an attacker would send
+// The hostile corpus: requests as an attacker would send
 // them, written byte for byte on raw TCP connections to the real server
 // binary, a separate process, on each store. Every request must get the
 // answer the contract (README.md) gives it: a JSON {"detail": ...} 4xx, a
@@ -468,7 +468,7 @@ func unknownFields(n int) string {
 	return strings.Join(parts, ",")
 }
 
-// longKeyBody is issue 10's body: one subscriber key of keyLen characters
+// longKeyBody is the reported attack's body: one subscriber key of keyLen characters
 // holding n unknown fields.
 func longKeyBody(keyLen, n int) string {
 	return fmt.Sprintf(`{"bond_id":"LK","host_account_id":"H","sub_account_id":"S","host_cost_center":"c","sub_cost_center":"d","subscribers":{"%s":{%s}}}`,
@@ -603,7 +603,7 @@ func hostileCases(d corpusData) []hostileCase {
 		{name: "NUL in bond_id", wire: post("/bonds", bondBody("a\x00b", "")), status: 422, check: hasProblem("value_error.str.control_characters")},
 		{name: "raw control character inside a JSON string", wire: post("/bonds", `{"bond_id":"a`+"\x01"+`b"}`), status: 422, check: hasProblem("value_error.jsondecode")},
 		{name: "control character in a sid", wire: post("/bonds/B1/subscribers", `{"sid":"z\u0007","name":"n","email":"z@example.com"}`), status: 422, check: hasProblem("value_error.str.control_characters")},
-		{name: "invalid UTF-8 in a name (issue 10)", wire: post("/bonds/B1/subscribers", "{\"sid\":\"u1\",\"name\":\"Bad \xe9 Name\",\"email\":\"u1@example.com\"}"), status: 422, check: hasProblem("value_error.jsondecode")},
+		{name: "invalid UTF-8 in a name", wire: post("/bonds/B1/subscribers", "{\"sid\":\"u1\",\"name\":\"Bad \xe9 Name\",\"email\":\"u1@example.com\"}"), status: 422, check: hasProblem("value_error.jsondecode")},
 		{name: "invalid UTF-8 in a key", wire: post("/bonds", "{\"bond\xff_id\":\"X\"}"), status: 422, check: hasProblem("value_error.jsondecode")},
 		{name: "overlong UTF-8 in bond_id", wire: post("/bonds", strings.Replace(bondBody("UTF", ""), "UTF", "a\xc0\xafb", 1)), status: 422, check: hasProblem("value_error.jsondecode")},
 		{name: "UTF-16 surrogate bytes in bond_id", wire: post("/bonds", strings.Replace(bondBody("UTF", ""), "UTF", "a\xed\xa0\x80b", 1)), status: 422, check: hasProblem("value_error.jsondecode")},
@@ -613,7 +613,7 @@ func hostileCases(d corpusData) []hostileCase {
 		// Sizes.
 		{name: "bond_id of 10,000 characters", wire: post("/bonds", bondBody(long, "")), status: 422, check: hasProblem("value_error.any_str.max_length")},
 		{name: "1,000 unknown fields", wire: post("/bonds", `{`+unknownFields(1000)+`}`), status: 422, check: hasProblem("value_error.too_many_members")},
-		{name: "39,750-byte body: 32,000-character key, 1,000 unknown fields (issue 10)", wire: post("/bonds", longKeyBody(32_000, 1000)), status: 422, check: hasProblem("value_error.too_many_members")},
+		{name: "39,750-byte body: 32,000-character key, 1,000 unknown fields", wire: post("/bonds", longKeyBody(32_000, 1000)), status: 422, check: hasProblem("value_error.too_many_members")},
 		{name: "88 KB body: 32,000-character key, 6,000 unknown fields", wire: post("/bonds", longKeyBody(32_000, 6000)), status: 422, check: hasProblem("value_error.too_many_members")},
 		{name: "1 MiB body: 100,000-character key, 100,000 unknown fields", wire: post("/bonds", longKeyBody(100_000, (httpapi.MaxBodyBytes-100_200)/11)), status: 422, check: hasProblem("value_error.too_many_members")},
 		{name: "150 invalid subscribers: 100 problems listed, the rest counted", wire: post("/bonds", invalidSubscribersBody(150)), status: 422, check: hasProblem("value_error.problems_omitted")},
@@ -892,7 +892,7 @@ func roundTrips(t *testing.T, s *hostileServer, st *corpusStats) {
 	}
 }
 
-// methodFlood sends 1,000 random method tokens (issue 10: each became a
+// methodFlood sends 1,000 random method tokens (each once became a
 // metric label value) on two keep-alive connections, and then checks that
 // /metrics stayed small.
 func methodFlood(t *testing.T, s *hostileServer, st *corpusStats) {

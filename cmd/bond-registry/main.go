@@ -9,7 +9,7 @@
 //	bond-registry healthcheck [flags]  exit 0 when the local /healthz answers 200
 //	bond-registry check [flags]        verify the bolt store file; exit 1 when it is damaged
 //	bond-registry keygen NAME SCOPES   print a new API key and its API_KEYS_FILE line
-//	bond-registry version              print the version
+//	bond-registry version              print the release version and the commit
 //
 // Flags and environment variables are listed by `bond-registry -h` and in the
 // README; every setting has both.
@@ -23,6 +23,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 
@@ -34,8 +35,13 @@ import (
 	"github.com/bondregistry/bond-registry/internal/config"
 )
 
-// version is stamped in at build time: -ldflags "-X main.version=...".
+// version is the release version (the VERSION file), stamped in at build
+// time: -ldflags "-X main.version=...". Unstamped builds say "dev".
 var version = "dev"
+
+// commit is the commit built, stamped in by make build (-X main.commit=...);
+// empty: the Go toolchain's VCS stamp says, if there is one.
+var commit = ""
 
 // ecsLogger is the Elastic Common Schema logger every logger of the process
 // derives from: ecszerolog.New sets zerolog's process-wide field names
@@ -69,7 +75,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		cmd, rest = rest[0], rest[1:]
 	}
 	if cmd == "version" {
-		_, err := fmt.Fprintln(stdout, version)
+		_, err := fmt.Fprintln(stdout, versionLine(debug.ReadBuildInfo()))
 		return err
 	}
 	if cmd == "keygen" {
@@ -154,4 +160,31 @@ func newLogger(cfg config.Config, stdout io.Writer) zerolog.Logger {
 		Str("service.name", serviceName).
 		Str("service.version", version).
 		Logger()
+}
+
+// versionLine is what `bond-registry version` prints: the release version and
+// the commit it was built from: the commit stamp of make build, else the Go
+// toolchain's VCS stamp (vcs.revision, vcs.modified: a build with
+// uncommitted changes says so). A build with neither (go build outside a
+// git checkout, or with -buildvcs=false) says "commit unknown".
+func versionLine(info *debug.BuildInfo, ok bool) string {
+	if commit != "" {
+		return "bond-registry " + version + ", commit " + commit
+	}
+	commit, modified := "unknown", false
+	if ok {
+		for _, s := range info.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				commit = s.Value
+			case "vcs.modified":
+				modified = s.Value == "true"
+			}
+		}
+	}
+	line := "bond-registry " + version + ", commit " + commit
+	if modified {
+		line += " (modified)"
+	}
+	return line
 }

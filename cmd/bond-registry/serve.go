@@ -128,24 +128,31 @@ func openStore(ctx context.Context, cfg config.Config, log zerolog.Logger) (bond
 }
 
 // healthcheck asks the local server's /healthz, for container health checks
-// in images that have no curl.
+// in images that have no curl. It probes the port serve listens on with the
+// same configuration (PORT, default config.DefaultPort), on loopback, which
+// serve always listens on.
 func healthcheck(ctx context.Context, cfg config.Config) error {
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
-	url := "http://127.0.0.1:" + strconv.Itoa(cfg.Port) + "/healthz"
+	url := healthURL(cfg)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return err
 	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return fmt.Errorf("healthcheck: %w", err)
+		return fmt.Errorf("healthcheck: no answer on PORT %d: %w", cfg.Port, err)
 	}
 	res.Body.Close()
 	if res.StatusCode != http.StatusOK {
 		return fmt.Errorf("healthcheck: %s answered %s", url, res.Status)
 	}
 	return nil
+}
+
+// healthURL is the /healthz URL of a server serving with cfg.
+func healthURL(cfg config.Config) string {
+	return "http://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(cfg.Port)) + "/healthz"
 }
 
 // errorLogWriter sends net/http's own error lines (TLS, malformed requests)

@@ -77,7 +77,7 @@ func TestCheck_SoundFile(t *testing.T) {
 	assert.ErrorIs(t, err, os.ErrNotExist)
 }
 
-// Issue 10: a bbolt file truncated to half its size opened, /readyz said
+// A bbolt file truncated to half its size opened, /readyz said
 // 200, and the first full listing killed the process with SIGBUS. Open now
 // refuses it, with one line, without writing to it; Check says the same.
 func TestOpen_RefusesATruncatedFile(t *testing.T) {

@@ -20,6 +20,11 @@ import (
 	"github.com/bondregistry/bond-registry/internal/apikey"
 )
 
+// DefaultPort is PORT's default: the port of `make run`, of the image and of
+// the compose stack, so that `bond-registry healthcheck` finds a server
+// started with no PORT set.
+const DefaultPort = 5000
+
 // Store names accepted by STORE / --store.
 const (
 	StoreBolt     = "bolt"
@@ -77,7 +82,7 @@ func settings() []setting {
 			}
 			return nil
 		}, false},
-		{"PORT", "port", "8080", "TCP port to listen on", func(c *Config, v string) (err error) {
+		{"PORT", "port", strconv.Itoa(DefaultPort), "TCP port to listen on", func(c *Config, v string) (err error) {
 			c.Port, err = strconv.Atoi(v)
 			if err != nil || c.Port < 0 || c.Port > 65535 {
 				return fmt.Errorf("must be a port number 0-65535")

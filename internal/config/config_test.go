@@ -22,7 +22,8 @@ func env(kv map[string]string) func(string) string {
 func TestLoad_Defaults(t *testing.T) {
 	got, err := config.Load(nil, env(nil), io.Discard)
 	require.NoError(t, err)
-	assert.Equal(t, 8080, got.Port)
+	assert.Equal(t, 5000, got.Port)
+	assert.Equal(t, config.DefaultPort, got.Port)
 	assert.Equal(t, config.StoreBolt, got.Store)
 	assert.Equal(t, "data/bonds.db", got.BoltPath)
 	assert.Equal(t, zerolog.InfoLevel, got.LogLevel)
@@ -84,7 +85,7 @@ func TestLoad_BadValueNamesTheVariable(t *testing.T) {
 	}
 }
 
-// Issue 10: a malformed PAGE_TOKEN_KEY was printed in full in the start-up
+// A malformed PAGE_TOKEN_KEY was printed in full in the start-up
 // error. A secret's error names the variable and the rule, never the value.
 func TestLoad_SecretErrorsDoNotEchoTheValue(t *testing.T) {
 	secret := "brk_5ec2e7" + strings.Repeat("9f", 40) + "zz"

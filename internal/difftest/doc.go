@@ -1,5 +1,5 @@
 // Package difftest is the model-based differential test of the Bond
-// Registry (issue 9, item 6): random sequences of HTTP requests run against
+// Registry: random sequences of HTTP requests run against
 // a plain in-memory reference model of the API contract ([Model]) and
 // against the real service on each store, and every observable answer must
 // agree: status, ETag, bond bodies, Link presence, the set of bonds a page

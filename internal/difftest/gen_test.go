@@ -11,7 +11,7 @@ import (
 	"pgregory.net/rapid"
 )
 
-// The adversarial alphabet of identifiers (issue 9, item 6): multi-byte and
+// The adversarial alphabet of identifiers: multi-byte and
 // 4-byte characters, characters that mean something in paths, queries,
 // DynamoDB document paths and key encodings, and spaces inside.
 var idPieces = []string{

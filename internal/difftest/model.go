@@ -433,7 +433,7 @@ func (m *Model) subAdd(op Op) Expect {
 		return Expect{Status: http.StatusOK, ETag: b.etag(), Bond: &b}
 	}
 	if !had && len(b.Subscribers) >= maxSubscribers {
-		// The loc is not in the contract (it differed by store, issue 9).
+		// The loc is not in the contract (it differed by store).
 		return invalid([]Problem{{Type: "value_error.subscribers.max_items"}})
 	}
 	nb := b.clone()

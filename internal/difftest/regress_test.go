@@ -8,7 +8,7 @@ import (
 // Regression tests: each sequence the differential test found (shrunk by
 // rapid, then cut down by hand where an id's length or spelling did not
 // matter, and widened to the neighbouring routes of the same kind), and
-// the examples of issue 9 and of its target semantics, replayed on bolt and
+// the reported examples and their target semantics, replayed on bolt and
 // on DynamoDB Local against the model. "Found" says what the service
 // answered when rapid found it (2026-11-30, main at 606ee71); "Target"
 // marks a case written from the target semantics, with what it answered.
@@ -49,7 +49,7 @@ func TestRegressionSubRemoveBracketSIDMissingBond(t *testing.T) {
 	replay(t, Op{Kind: SubRemove, BondID: "a", SID: "["})
 }
 
-// Issue 9's examples: a subscriber "ops[eu]" added (DynamoDB 500), a
+// The reported examples: a subscriber "ops[eu]" added (DynamoDB 500), a
 // subscriber "team[1]" removed (DynamoDB 200 but still there), and the
 // other characters of a document path. Today DynamoDB answers 500 to the
 // first add.
@@ -85,7 +85,7 @@ func TestRegressionNoLinkWhenLimitMatchesExactly(t *testing.T) {
 
 // Found: If-Match lists answered 412 on both stores ("If-Match must be
 // "*" or one entity tag"); RFC 9110 §13.1.1 makes them lists, and an empty
-// member is allowed. Issue 9's example: If-Match: "0", "1" at version 1.
+// member is allowed. The reported example: If-Match: "0", "1" at version 1.
 func TestRegressionIfMatchList(t *testing.T) {
 	replay(t,
 		Op{Kind: Create, Body: bondA},

@@ -203,9 +203,14 @@ func backfillGuard(ctx context.Context, client Client, table, id, host, sub stri
 // and waits until it is ACTIVE. It reports whether it created the table.
 func ensureTable(ctx context.Context, client Client, table string, tableDef []byte) (bool, error) {
 	created := false
-	_, err := client.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: &table})
+	out, err := client.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: &table})
 	var nf *types.ResourceNotFoundException
+	if e := endpointError("DescribeTable", err); e != nil {
+		return false, e
+	}
 	switch {
+	case err == nil && out.Table == nil:
+		return false, &EndpointError{URL: "the endpoint", Problem: "is not DynamoDB: DescribeTable answered without a table"}
 	case errors.As(err, &nf):
 		in, err := localdb.ParseCreateTable(tableDef, table)
 		if err != nil {

@@ -9,8 +9,8 @@ import (
 
 	"github.com/bondregistry/bond-registry/internal/boltstore"
 	"github.com/bondregistry/bond-registry/internal/bond"
-	"github.com/bondregistry/bond-registry/internal/contract"
 	"github.com/bondregistry/bond-registry/internal/httpapi/apitest"
+	"github.com/bondregistry/bond-registry/internal/openapicheck"
 )
 
 // newBoltRepo opens a fresh bolt store in the test's temporary directory.
@@ -32,7 +32,7 @@ func TestAPI_Bolt(t *testing.T) {
 // api/openapi.yaml, as in the suite.
 func newClient(t *testing.T, h http.Handler) *apitest.Client {
 	t.Helper()
-	v := contract.New(t)
+	v := openapicheck.New(t)
 	return apitest.NewClient(t, h, apitest.WithCheck(
 		func(t *testing.T, req *http.Request, res *http.Response, body []byte) {
 			v.Check(t, req, res, body)

@@ -16,10 +16,10 @@ import (
 
 	"github.com/bondregistry/bond-registry/api"
 	"github.com/bondregistry/bond-registry/internal/apikey"
-	"github.com/bondregistry/bond-registry/internal/contract"
 	"github.com/bondregistry/bond-registry/internal/httpapi"
 	"github.com/bondregistry/bond-registry/internal/httpapi/apitest"
 	"github.com/bondregistry/bond-registry/internal/metrics"
+	"github.com/bondregistry/bond-registry/internal/openapicheck"
 )
 
 // testKeys makes a key set of a reader (bonds:read), a writer (bonds:write)
@@ -189,7 +189,7 @@ func TestAuth_OneCredential(t *testing.T) {
 	set, read, write, admin := testKeys(t)
 	srv := httptest.NewServer(httpapi.NewServer(zerolog.Nop(), newBoltRepo(t), httpapi.Config{APIKeys: set}))
 	t.Cleanup(srv.Close)
-	v := contract.New(t)
+	v := openapicheck.New(t)
 	send := func(t *testing.T, method, path string, lines [][2]string) (*http.Response, []byte) {
 		t.Helper()
 		return sendChecked(t, srv, v, method, path, "", func(req *http.Request) {

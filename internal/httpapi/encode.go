@@ -16,7 +16,7 @@ import (
 // bufs recycles response buffers; a bond's JSON is a few hundred bytes.
 // Only buffers of at most maxPooledBuffer bytes go back: one large list page
 // or 422 would otherwise hold its memory for as long as the pool keeps it
-// (issue 10: an 88 KB request left the process at 721 MB for minutes).
+// (an 88 KB request once left the process at 721 MB for minutes).
 var bufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // maxPooledBuffer is the capacity above which encode drops a buffer instead

@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-// Issue 10: large response buffers went back to the pool, so an 88 KB
+// Large response buffers went back to the pool, so an 88 KB
 // request left the process at 721 MB for minutes. A buffer larger than
 // maxPooledBuffer is dropped once its response is written.
 func TestEncode_PoolKeepsOnlySmallBuffers(t *testing.T) {

@@ -120,7 +120,7 @@ func classify(err error) (int, any) {
 }
 
 // Bounds of a 422 body, so that its size stays proportional to the request
-// whatever the request holds (issue 10: a 39,750-byte body once got a 32 MB
+// whatever the request holds (a 39,750-byte body once got a 32 MB
 // 422, each of its 1,000 problems repeating a 32,000-character key).
 const (
 	// MaxProblems is the most problems a 422 lists; when there are more, one

@@ -16,8 +16,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"pgregory.net/rapid"
 
-	"github.com/bondregistry/bond-registry/internal/contract"
 	"github.com/bondregistry/bond-registry/internal/httpapi"
+	"github.com/bondregistry/bond-registry/internal/openapicheck"
 )
 
 func TestIsLoopbackHost(t *testing.T) {
@@ -137,7 +137,7 @@ func TestServer_HostRule(t *testing.T) {
 func TestServer_RebindingHostIs421(t *testing.T) {
 	srv := httptest.NewServer(httpapi.NewServer(zerolog.Nop(), newBoltRepo(t), httpapi.Config{}))
 	t.Cleanup(srv.Close)
-	v := contract.New(t)
+	v := openapicheck.New(t)
 	send := func(method, path, host, body string) (int, string) {
 		res, data := sendChecked(t, srv, v, method, path, body, func(req *http.Request) { req.Host = host })
 		assert.Equal(t, "application/json", res.Header.Get("Content-Type"))
@@ -170,7 +170,7 @@ func TestServer_RebindingHostIs421(t *testing.T) {
 // sendChecked sends method path with body (as JSON when not empty) to srv,
 // after edit changes the request in ways apitest.Header cannot (repeated
 // lines, the Host), reads the answer, and holds it to the document with v.
-func sendChecked(t *testing.T, srv *httptest.Server, v *contract.Validator, method, path, body string, edit func(*http.Request)) (*http.Response, []byte) {
+func sendChecked(t *testing.T, srv *httptest.Server, v *openapicheck.Validator, method, path, body string, edit func(*http.Request)) (*http.Response, []byte) {
 	t.Helper()
 	req, err := http.NewRequestWithContext(t.Context(), method, srv.URL+path, strings.NewReader(body))
 	require.NoError(t, err)

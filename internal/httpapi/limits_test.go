@@ -26,7 +26,7 @@ func problems(t *testing.T, body []byte) []bond.Problem {
 	return v.Detail
 }
 
-// Issue 10: a 39,750-byte POST /bonds (one subscriber key of 32,000
+// A 39,750-byte POST /bonds (one subscriber key of 32,000
 // characters holding 1,000 unknown fields) got a 32 MB 422, every problem's
 // loc repeating the key. The 422 now lists at most MaxProblems problems, then
 // says how many were left out, and cuts every echoed value.
@@ -128,7 +128,7 @@ func TestServer_LoneSurrogateEscapeIs422(t *testing.T) {
 	}
 }
 
-// Issue 10: invalid UTF-8 in a body was stored with U+FFFD in place of each
+// Invalid UTF-8 in a body was stored with U+FFFD in place of each
 // bad byte; RFC 8259 section 8.1 says JSON text is UTF-8.
 func TestServer_InvalidUTF8Is422(t *testing.T) {
 	c := newClient(t, httpapi.NewServer(zerolog.Nop(), newBoltRepo(t), httpapi.Config{}))

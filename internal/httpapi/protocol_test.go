@@ -51,7 +51,7 @@ func exchange(t *testing.T, srv *httptest.Server, raw string) (statuses []int, c
 	}
 }
 
-// Issue 10: after a request with both Content-Length and Transfer-Encoding
+// After a request with both Content-Length and Transfer-Encoding
 // the connection stayed open and served the next request; RFC 9112 section
 // 6.1 says the server MUST close it.
 func TestProtocol_CloseAfterContentLengthAndTransferEncoding(t *testing.T) {
@@ -75,7 +75,7 @@ func TestProtocol_CloseAfterContentLengthAndTransferEncoding(t *testing.T) {
 	assert.Equal(t, []int{http.StatusUnprocessableEntity, http.StatusOK}, statuses)
 }
 
-// Issue 10: 1 MiB of headers per request were accepted (Go's default). Past
+// 1 MiB of headers per request were accepted (Go's default). Past
 // MaxHeaderBytes the answer is a JSON 431 and the connection is closed.
 func TestProtocol_HeaderCap(t *testing.T) {
 	c := apitest.NewClient(t, httpapi.NewServer(zerolog.Nop(), newBoltRepo(t), httpapi.Config{MaxHeaderBytes: 8 << 10}))
@@ -189,7 +189,7 @@ func TestProtocol_BusyAnswersABodyAtOnce(t *testing.T) {
 	assert.True(t, res.Close, "Connection: close: the connection is not reused")
 }
 
-// Issue 10: every method string became a metric label value. Through the
+// Every method string became a metric label value. Through the
 // server, 1,000 random methods add one series, not 1,000.
 func TestProtocol_MethodLabelsAreBounded(t *testing.T) {
 	m := metrics.New("test")

@@ -54,7 +54,7 @@ func TestMetrics_Observe(t *testing.T) {
 		assert.Equal(t, float64(2), got)
 	})
 
-	// Issue 10: any token sent as the method became a label value, so 1,000
+	// Any token sent as the method became a label value, so 1,000
 	// random methods added 15,000 series for good.
 	t.Run("UnknownMethodsAreOneLabelValue", func(t *testing.T) {
 		m := metrics.New("test")

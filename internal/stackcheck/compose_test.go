@@ -77,7 +77,7 @@ func TestCompose(t *testing.T) {
 
 	t.Run("ServicesOfTheREADME", func(t *testing.T) {
 		for name, port := range map[string]string{
-			"bond-registry":  "5000:8080",
+			"bond-registry":  "5000:5000",
 			"dynamodb-local": "8000:8000",
 			"elasticsearch":  "9200:9200",
 			"kibana":         "5601:5601",

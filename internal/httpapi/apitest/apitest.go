@@ -6,7 +6,7 @@
 //
 // Every request of the suite goes through one Client, and every
 // request/response pair is validated against api/openapi.yaml
-// (internal/contract). A test can add its own checks with WithCheck:
+// (internal/openapicheck). A test can add its own checks with WithCheck:
 //
 //	apitest.RunAPITests(t, newRepo, apitest.WithCheck(
 //		func(t *testing.T, req *http.Request, res *http.Response, body []byte) {
@@ -31,8 +31,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/bondregistry/bond-registry/internal/bond"
-	"github.com/bondregistry/bond-registry/internal/contract"
 	"github.com/bondregistry/bond-registry/internal/httpapi"
+	"github.com/bondregistry/bond-registry/internal/openapicheck"
 )
 
 // CheckFunc sees every request the suite sends and the response it got. req
@@ -61,7 +61,7 @@ func RunAPITests(t *testing.T, newRepo func(t *testing.T) bond.Repository, opts 
 	t.Helper()
 	// Every exchange of the suite, on every store, is checked against
 	// api/openapi.yaml: an undocumented status, header or field fails.
-	v := contract.New(t)
+	v := openapicheck.New(t)
 	opts = append([]Option{WithCheck(func(t *testing.T, req *http.Request, res *http.Response, body []byte) {
 		v.Check(t, req, res, body)
 	})}, opts...)

@@ -1,4 +1,4 @@
-// Package contract checks HTTP exchanges against the OpenAPI document
+// Package openapicheck checks HTTP exchanges against the OpenAPI document
 // (api/openapi.yaml), for tests: plug Validator.Check into a test client, and
 // every response the service gives is held to the document.
 //
@@ -9,7 +9,7 @@
 // fields included: the schemas forbid them). A request the service accepted
 // (2xx or 304) must also be valid by the document; requests it refused are
 // not checked, since tests send invalid requests on purpose.
-package contract
+package openapicheck
 
 import (
 	"context"
@@ -59,7 +59,7 @@ func New(t testing.TB) *Validator {
 	t.Helper()
 	v, err := newValidator(api.YAML())
 	if err != nil {
-		t.Fatalf("contract: %v", err)
+		t.Fatalf("openapicheck: %v", err)
 	}
 	return v
 }
@@ -107,7 +107,7 @@ func (v *Validator) Check(t testing.TB, req *http.Request, res *http.Response, b
 		if len(excerpt) > 500 {
 			excerpt = excerpt[:500] + "..."
 		}
-		t.Errorf("contract: %s %s -> %d breaks api/openapi.yaml:\n%v\nresponse body: %s",
+		t.Errorf("openapicheck: %s %s -> %d breaks api/openapi.yaml:\n%v\nresponse body: %s",
 			req.Method, req.URL.RequestURI(), res.StatusCode, err, excerpt)
 	}
 }

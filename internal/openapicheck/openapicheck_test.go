@@ -1,4 +1,4 @@
-package contract_test
+package openapicheck_test
 
 import (
 	"fmt"
@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/bondregistry/bond-registry/internal/contract"
+	"github.com/bondregistry/bond-registry/internal/openapicheck"
 )
 
 // recorder is a testing.TB that records failures instead of failing, to
@@ -80,7 +80,7 @@ func (e exchange) build(t *testing.T) (*http.Request, *http.Response, []byte) {
 }
 
 func TestValidator_Check(t *testing.T) {
-	v := contract.New(t)
+	v := openapicheck.New(t)
 	etag := map[string]string{"ETag": `"1"`}
 	tests := []struct {
 		name     string
@@ -169,7 +169,7 @@ func TestValidator_Check(t *testing.T) {
 // TestValidator_RealServer runs exchanges through a real server and client,
 // as the HTTP suite does, from several goroutines at once (run with -race).
 func TestValidator_RealServer(t *testing.T) {
-	v := contract.New(t)
+	v := openapicheck.New(t)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-Request-ID", "req-1")
 		w.Header().Set("Content-Type", "application/json")
