@@ -457,6 +457,11 @@ func TestMigrate(t *testing.T) {
 		assert.Equal(t, 1, r.GuardsConverted)
 		assert.Equal(t, 0, r.GuardsCreated, "A's guard existed, in the old form")
 		assert.ElementsMatch(t, []string{"NOPAIR", "WRONGTYPE"}, []string{r.Skipped[0].Key, r.Skipped[1].Key})
+		for _, sk := range r.Skipped {
+			if sk.Key == "NOPAIR" {
+				assert.Contains(t, sk.Reason, "(host_account_id: missing)", "the reads' own reason: one decoding path")
+			}
+		}
 		assert.Equal(t, []string{"A", "NOPAIR", "WRONGTYPE", dynamostore.GuardKey(host, sub)}, f.ids(t))
 
 		_, err = bond.Create(t.Context(), f.store, newBond("B", host, sub))

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/rs/zerolog"
 
+	"github.com/bondregistry/bond-registry/internal/bond"
 	"github.com/bondregistry/bond-registry/localdb"
 )
 
@@ -91,37 +92,37 @@ func Migrate(ctx context.Context, client Client, table string, tableDef []byte, 
 // one; anything it cannot read is reported in r.Skipped and left alone.
 // Only a failed DynamoDB call stops Migrate.
 func migrateItem(ctx context.Context, client Client, table string, item map[string]types.AttributeValue, r *MigrateReport) error {
-	var it struct {
-		BondID     string `dynamodbav:"bond_id"`
-		Host       string `dynamodbav:"host_account_id"`
-		Sub        string `dynamodbav:"sub_account_id"`
-		GuardOwner string `dynamodbav:"guard_owner"`
-		GuardHost  string `dynamodbav:"guard_host"`
-		GuardSub   string `dynamodbav:"guard_sub"`
-	}
-	if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-		r.Skipped = append(r.Skipped, Skipped{Key: it.BondID, Reason: "an attribute has the wrong type"})
-		return nil
-	}
 	if _, gone := item[attrGoneVersion]; gone {
 		return nil // the end of a deleted bond's life: nothing to migrate
 	}
-	if it.GuardOwner != "" {
-		return convertGuard(ctx, client, table, guardItem{BondID: it.BondID, GuardOwner: it.GuardOwner, Host: it.GuardHost, Sub: it.GuardSub}, r)
+	if _, guard := item[attrGuardOwner]; guard {
+		var g guardItem
+		if err := attributevalue.UnmarshalMap(item, &g); err != nil {
+			id, _ := readString(item, attrBondID)
+			r.Skipped = append(r.Skipped, Skipped{Key: id, Reason: "a guard item attribute has the wrong type"})
+			return nil
+		}
+		return convertGuard(ctx, client, table, g, r)
 	}
 	r.Bonds++
-	if it.BondID == "" || it.Host == "" || it.Sub == "" {
-		r.Skipped = append(r.Skipped, Skipped{Key: it.BondID, Reason: "no host_account_id or sub_account_id"})
+	b, _, err := decodeBond(item) // the one decoding path: the rules of a request
+	if err != nil {
+		id, _ := readString(item, attrBondID)
+		reason := err.Error()
+		if be, ok := errors.AsType[*bond.Error](err); ok {
+			reason = be.Message
+		}
+		r.Skipped = append(r.Skipped, Skipped{Key: id, Reason: reason})
 		return nil
 	}
-	holder, created, err := backfillGuard(ctx, client, table, it.BondID, it.Host, it.Sub)
+	holder, created, err := backfillGuard(ctx, client, table, b.BondID, b.HostAccountID, b.SubAccountID)
 	switch {
 	case err != nil:
 		return err
 	case created:
 		r.GuardsCreated++
-	case holder != it.BondID:
-		r.Duplicates = append(r.Duplicates, Duplicate{HostAccountID: it.Host, SubAccountID: it.Sub, Holder: holder, BondID: it.BondID})
+	case holder != b.BondID:
+		r.Duplicates = append(r.Duplicates, Duplicate{HostAccountID: b.HostAccountID, SubAccountID: b.SubAccountID, Holder: holder, BondID: b.BondID})
 	}
 	return nil
 }
