@@ -11,7 +11,8 @@ package bond
 // a field left out fails a test, never a request.
 //
 // Adding a field: add it to the struct (Bond and Update, or Subscriber), add
-// one entry below with its rule, and document it in api/openapi.yaml.
+// one entry below with its rule (Optional for a field that older items and
+// clients lack), and document it in api/openapi.yaml.
 
 // Field is one string field of a value of type T (Bond or Subscriber).
 type Field[T any] struct {
@@ -22,6 +23,9 @@ type Field[T any] struct {
 	Of func(v *T) *string
 	// Max is the longest value the field takes, in characters.
 	Max int
+	// Optional fields may be absent from a request body and from a stored
+	// item; absent reads as "" (which Check must then accept).
+	Optional bool
 	// Check returns the problems of a value of the field, at loc.
 	Check func(v string, loc ...string) []Problem
 	// InUpdate returns the field in an Update (bond fields only; nil for

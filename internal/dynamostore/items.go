@@ -169,6 +169,9 @@ func decodeBond(av map[string]types.AttributeValue) (b bond.Bond, ok bool, err e
 	}
 	b.BondID = id
 	for _, f := range bond.BondFields {
+		if _, present := av[f.Name]; !present && f.Optional {
+			continue
+		}
 		if *f.Of(&b), err = readString(av, f.Name); err != nil {
 			return bond.Bond{}, false, bond.ErrUnreadable(id, err.Error())
 		}
@@ -254,6 +257,9 @@ func decodeSubscriber(av types.AttributeValue) (bond.Subscriber, error) {
 	}
 	var s bond.Subscriber
 	for _, f := range bond.SubscriberFields {
+		if _, present := m.Value[f.Name]; !present && f.Optional {
+			continue
+		}
 		v, err := readString(m.Value, f.Name)
 		if err != nil {
 			return bond.Subscriber{}, errors.New("." + err.Error())

@@ -82,7 +82,11 @@ func (s *Store) patch(ctx context.Context, op, id, sid string, update expression
 // subscriber was written (README, "Items written outside the service").
 func (s *Store) patchInput(id, sid string, update expression.UpdateBuilder, cond expression.ConditionBuilder, ifVersion int64) (*dynamodb.UpdateItemInput, error) {
 	for _, f := range bond.BondFields {
-		cond = expression.And(cond, expression.AttributeType(expression.Name(f.Name), expression.String))
+		typed := expression.AttributeType(expression.Name(f.Name), expression.String)
+		if f.Optional {
+			typed = expression.Or(expression.AttributeNotExists(expression.Name(f.Name)), typed)
+		}
+		cond = expression.And(cond, typed)
 	}
 	version := expression.Name(attrVersion)
 	cond = expression.And(cond, expression.Or(expression.AttributeNotExists(version),

@@ -34,7 +34,7 @@ func decodeBond(data []byte) (bond.Bond, error) {
 	}
 	d.str(bond.BondID.Of(&b), bond.BondID.Name, true)
 	for _, f := range bond.BondFields {
-		d.str(f.Of(&b), f.Name, true)
+		d.str(f.Of(&b), f.Name, !f.Optional)
 	}
 	b.Subscribers, _ = d.subscribers()
 	return b, d.finish(b.Validate)
@@ -470,7 +470,7 @@ func (d *objectDecoder) subscribers() (map[string]bond.Subscriber, bool) {
 
 func (d *objectDecoder) subscriber(s *bond.Subscriber) {
 	for _, f := range bond.SubscriberFields {
-		d.str(f.Of(s), f.Name, true)
+		d.str(f.Of(s), f.Name, !f.Optional)
 	}
 }
 
