@@ -41,6 +41,15 @@ func RunRepositoryTests(t *testing.T, newRepo func(t *testing.T) bond.Repository
 	})
 }
 
+// RunConcurrencyTests runs the parts of the suite about concurrent writers
+// (Contention, Lives), for a repository that is more than one instance of a
+// store on shared storage: two servers on one DynamoDB table, say.
+func RunConcurrencyTests(t *testing.T, newRepo func(t *testing.T) bond.Repository) {
+	t.Helper()
+	t.Run("Contention", func(t *testing.T) { testContention(t, newRepo) })
+	t.Run("Lives", func(t *testing.T) { testLives(t, newRepo) })
+}
+
 // run starts a parallel subtest with a fresh repository.
 func run(t *testing.T, name string, newRepo func(t *testing.T) bond.Repository, f func(t *testing.T, ctx context.Context, repo bond.Repository)) {
 	t.Helper()
