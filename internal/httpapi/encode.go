@@ -5,6 +5,7 @@ package httpapi
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"net/http"
 	"strconv"
 	"sync"
@@ -33,18 +34,29 @@ func encode(w http.ResponseWriter, status int, v any) {
 		}
 	}()
 	buf.Reset()
-	enc := json.NewEncoder(buf)
-	enc.SetEscapeHTML(false) // programs read these bodies, not HTML pages
-	if err := enc.Encode(v); err != nil {
+	if err := newEncoder(buf).Encode(v); err != nil {
 		buf.Reset()
 		buf.WriteString(`{"detail":"` + msgInternal + `"}` + "\n")
 		status = http.StatusInternalServerError
 	}
+	writeJSON(w, status, buf.Bytes())
+}
+
+// newEncoder is the JSON encoder of every response body: programs read
+// these bodies, not HTML pages, so '<', '>' and '&' are sent as they are.
+func newEncoder(w io.Writer) *json.Encoder {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return enc
+}
+
+// writeJSON sends body, a JSON text, with the given status and its length.
+func writeJSON(w http.ResponseWriter, status int, body []byte) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
-	h.Set("Content-Length", strconv.Itoa(buf.Len()))
+	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes()) // a failed write means the client left
+	_, _ = w.Write(body) // a failed write means the client left
 }
 
 // shown returns b as responses show it: subscribers is {} when the bond
