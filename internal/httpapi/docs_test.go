@@ -58,3 +58,25 @@ func TestDocs_Head(t *testing.T) {
 		assert.Equal(t, get.Header().Get("Content-Type"), head.Header().Get("Content-Type"), path)
 	}
 }
+
+// Nothing under /docs is a library error: http-swagger answered a name
+// that is not UTF-8 (a%FFb) with a 500, and doc.json below /docs/ too
+// (it reads an empty registry there). The fuzz target FuzzRequestLine
+// searches for more.
+func TestDocs_NoLibraryErrors(t *testing.T) {
+	h := httpapi.NewServer(zerolog.Nop(), newBoltRepo(t), httpapi.Config{})
+	for path, want := range map[string]int{
+		"/docs/a%FFb":          http.StatusNotFound,
+		"/docs/a:b":            http.StatusNotFound, // was the directory listing of the UI's files
+		"/docs/nope.js":        http.StatusNotFound,
+		"/docs/x/doc.json":     http.StatusOK,
+		"/docs/swagger-ui.css": http.StatusOK,
+	} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+		assert.Equal(t, want, rec.Code, path)
+		if want >= 400 {
+			assert.Equal(t, "application/json", rec.Header().Get("Content-Type"), path)
+		}
+	}
+}
