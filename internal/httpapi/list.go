@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -112,8 +114,13 @@ func (p *pageBody) bytes(n int) []byte {
 	return p.buf.Bytes()
 }
 
+// listParams are the query parameters of GET /bonds; any other is a 422
+// (value_error.extra at ["query", name]), so that a misspelt filter
+// (host_cost_center=olive) is not taken for no filter and every bond listed.
+var listParams = []string{"cost_center_id", "account_id", "by_host", "limit", "next_token"}
+
 // parseListQuery parses and checks every parameter, reporting all problems
-// at once. Unknown parameters are ignored; of a repeated one, the first
+// at once: unknown parameters among them. Of a repeated one, the first
 // counts.
 func parseListQuery(rawQuery string, tokens tokenSigner) (listQuery, error) {
 	lq := listQuery{filter: bond.Filter{ByHost: true}, limit: bond.DefaultPageLimit}
@@ -123,6 +130,12 @@ func parseListQuery(rawQuery string, tokens tokenSigner) (listQuery, error) {
 			Msg: "the query string is not valid URL encoding", Type: "value_error.query"})
 	}
 	var ps []bond.Problem
+	for _, name := range slices.Sorted(maps.Keys(values)) {
+		if !slices.Contains(listParams, name) {
+			ps = append(ps, bond.Problem{Loc: []string{"query", name}, Type: "value_error.extra",
+				Msg: "unknown query parameter (GET /bonds takes " + strings.Join(listParams, ", ") + ")"})
+		}
+	}
 	get := func(name string) (string, bool) {
 		v, ok := values[name]
 		if !ok {
