@@ -123,9 +123,9 @@ func (w *jsonErrorWriter) Write(p []byte) (int, error) {
 	return w.ResponseWriter.Write(p)
 }
 
-// DefaultPageBytesInFlight is the page budget of the zero Config: 32 list
+// DefaultPageBytesInFlight is the page budget of the zero Config: 16 list
 // pages of bond.MaxPageBytes being built or sent at once.
-const DefaultPageBytesInFlight = 32 * bond.MaxPageBytes
+const DefaultPageBytesInFlight = 16 * bond.MaxPageBytes
 
 // pageBudget bounds the bytes of list pages being built or sent at once. A
 // list request reserves a whole page (bond.MaxPageBytes) before it reads
