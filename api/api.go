@@ -12,10 +12,14 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"net/http"
+	"net/url"
+	"path"
 	"strings"
 	"sync"
 
+	swaggerFiles "github.com/swaggo/files/v2"
 	httpSwagger "github.com/swaggo/http-swagger/v2"
 	"go.yaml.in/yaml/v3"
 )
@@ -80,10 +84,17 @@ func DocsHandler() http.Handler {
 		case !strings.HasPrefix(p, DocsPrefix+"/"):
 			http.NotFound(w, r)
 			return
-		case p == DocsPrefix+"/doc.json":
-			// http-swagger would read swag's registry here, which is empty.
+		case path.Base(r.URL.EscapedPath()) == "doc.json":
+			// http-swagger would read swag's registry here (at any depth),
+			// which is empty: a 500.
 			w.Header().Set("Content-Type", "application/json")
 			_, _ = w.Write(JSON())
+			return
+		case !uiFile(r.URL.EscapedPath()):
+			// http-swagger answers any error of opening a file but "not
+			// found" with a 500 (a name that is not valid UTF-8, a%FFb):
+			// it gets only the names of its files.
+			http.NotFound(w, r)
 			return
 		}
 		// http-swagger picks the file from RequestURI's last segment; give it
@@ -98,6 +109,27 @@ func DocsHandler() http.Handler {
 		}
 		ui.ServeHTTP(w, r2)
 	})
+}
+
+// uiFile reports whether http-swagger, given the escaped request path p,
+// serves a page of its own (index.html, or a redirect for an empty last
+// segment) or a regular file of its embedded Swagger UI files: it serves
+// the last segment of the path, unescaped, from swaggerFiles.FS.
+func uiFile(p string) bool {
+	seg := p[strings.LastIndex(p, "/")+1:]
+	if seg == "" || seg == "index.html" {
+		return true
+	}
+	u, err := url.Parse(seg) // as http-swagger reads it
+	if err != nil {
+		return false
+	}
+	name := strings.TrimPrefix(path.Clean("/"+u.Path), "/")
+	if !fs.ValidPath(name) {
+		return false
+	}
+	fi, err := fs.Stat(swaggerFiles.FS, name)
+	return err == nil && fi.Mode().IsRegular()
 }
 
 // yamlToJSON converts a YAML document to JSON, keeping the order of mapping

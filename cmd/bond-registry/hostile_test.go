@@ -450,6 +450,21 @@ func largestSubscriber(i int) string {
 // bond.ItemSize.
 const largestSubscriberBytes = 1 + bond.MaxIDLen + 3 + 1 + 3 + bond.MaxIDLen + 1 + 4 + bond.MaxNameLen + 1 + 5 + bond.MaxEmailLen
 
+// The largest pages of the corpus: wideBonds bonds of wideSubscribers
+// wideSubscriber each, listed by widePage.
+const (
+	wideBonds       = 4
+	wideSubscribers = 300
+	widePage        = "/bonds?cost_center_id=wide&limit=1000"
+)
+
+// wideSubscriber is a largest subscriber whose name takes twice its length
+// in JSON (256 backslashes).
+func wideSubscriber(i int) string {
+	sid := fmt.Sprintf("%05d", i) + strings.Repeat("w", bond.MaxIDLen-5)
+	return subscriberJSON(sid, strings.Repeat(`\`, bond.MaxNameLen), sid[:60]+"@example.com")
+}
+
 // subscribers returns n members of a subscribers map made by one.
 func subscribers(n int, one func(i int) string) string {
 	parts := make([]string, n)
@@ -457,6 +472,15 @@ func subscribers(n int, one func(i int) string) string {
 		parts[i] = one(i)
 	}
 	return strings.Join(parts, ",")
+}
+
+// distinctParams returns n query parameters p0=1&p1=1&...
+func distinctParams(n int) string {
+	parts := make([]string, n)
+	for i := range parts {
+		parts[i] = fmt.Sprintf("p%d=1", i)
+	}
+	return strings.Join(parts, "&")
 }
 
 // unknownFields returns n members "fNNNN":0.
@@ -510,7 +534,24 @@ func setUpCorpus(t *testing.T, s *hostileServer) corpusData {
 	require.LessOrEqual(t, n, bond.MaxSubscribers)
 	create("/bonds", bondBody("BIG", subscribers(n, largestSubscriber)), http.StatusCreated)
 
-	r := s.exchange(hostileCase{wire: rawRequest(http.MethodGet, "/bonds?cost_center_id=cc&limit=2", nil, "")})
+	// WIDE1-4: the largest pages. Each name is 256 backslashes, 2 bytes
+	// each in JSON, so that a page is larger sent than stored: four bonds
+	// fit in 1 MB of stored size but not in 1 MiB of JSON.
+	for i := 1; i <= wideBonds; i++ {
+		id := "WIDE" + strconv.Itoa(i)
+		body := strings.Replace(bondBody(id, subscribers(wideSubscribers, wideSubscriber)), `"host_cost_center":"cc"`, `"host_cost_center":"wide"`, 1)
+		create("/bonds", body, http.StatusCreated)
+	}
+	r := s.exchange(hostileCase{wire: rawRequest(http.MethodGet, widePage, nil, "")})
+	require.Equal(t, http.StatusOK, r.status)
+	var page []json.RawMessage
+	require.NoError(t, json.Unmarshal(r.body, &page))
+	t.Logf("the largest page: %d bonds, %d bytes of JSON", len(page), len(r.body))
+	require.Less(t, len(page), wideBonds, "the page is cut by its size")
+	require.LessOrEqual(t, len(r.body), bond.MaxPageBytes, "a page is at most 1 MiB as sent")
+	require.NotEmpty(t, r.header.Get("Link"))
+
+	r = s.exchange(hostileCase{wire: rawRequest(http.MethodGet, "/bonds?cost_center_id=cc&limit=2", nil, "")})
 	require.Equal(t, http.StatusOK, r.status)
 	m := regexp.MustCompile(`next_token=([A-Za-z0-9_%-]+)>`).FindStringSubmatch(r.header.Get("Link"))
 	require.Len(t, m, 2, "a Link rel=next: %q", r.header.Get("Link"))
@@ -661,7 +702,9 @@ func hostileCases(d corpusData) []hostileCase {
 		{name: "by_host garbage", wire: get("/bonds?by_host=maybe"), status: 422, check: hasProblem("type_error.bool")},
 		{name: "bad escape in the query", wire: get("/bonds?cost_center_id=%zz"), status: 422, check: hasProblem("value_error.query")},
 		{name: "cost_center_id of 10,000 characters", wire: get("/bonds?cost_center_id=" + long), status: 422},
-		{name: "5,000 query parameters", wire: get("/bonds?" + strings.Repeat("a=1&", 5000)), status: 200},
+		{name: "5,000 query parameters", wire: get("/bonds?" + strings.Repeat("a=1&", 5000)), status: 422, check: hasProblem("value_error.extra")},
+		{name: "3,000 unknown query parameters", wire: get("/bonds?" + distinctParams(3000)), status: 422, check: hasProblem(httpapi.ProblemsOmittedType)},
+		{name: "a body field name as a filter (host_cost_center=cc)", wire: get("/bonds?host_cost_center=cc"), status: 422, check: hasProblem("value_error.extra")},
 		{name: "next_token garbage", wire: get("/bonds?next_token=garbage"), status: 422, check: hasProblem("value_error.next_token")},
 		{name: "next_token empty", wire: get("/bonds?next_token="), status: 422, check: hasProblem("value_error.next_token")},
 		{name: "next_token forged (zero MAC)", wire: get("/bonds?cost_center_id=cc&limit=2&next_token=" + forged), status: 422, check: hasProblem("value_error.next_token")},
@@ -809,6 +852,7 @@ func runCorpus(t *testing.T, bin string, storeEnv func(name string) []string) {
 	methodFlood(t, s, st)
 	slow.Wait()
 	inFlight(t, s, st)
+	slowReaders(t, s, st)
 
 	keyed(t, bin, storeEnv("keyed"), st)
 
@@ -1039,6 +1083,53 @@ func inFlight(t *testing.T, s *hostileServer, st *corpusStats) {
 	st.add(h.name, hr)
 	logCase(t, h.name, hr)
 	t.Run(h.name, func(t *testing.T) { checkAnswer(t, h, hr) })
+}
+
+// slowReaders sends MAX_IN_FLIGHT requests for the largest page and reads
+// nothing (a 1 KiB receive buffer, so that the kernel does not take the
+// page off the server's hands) until the server's write timeout
+// (REQUEST_TIMEOUT + 5 s) has ended each response; then it reads what came.
+// Every request was answered 200 or 503 with Retry-After (the page budget),
+// and the server's peak RSS stays bounded (runCorpus). The issue it
+// reproduces: 120 such clients of 5 MB pages took the process to 1.4 GiB.
+func slowReaders(t *testing.T, s *hostileServer, st *corpusStats) {
+	before, _, _ := s.memory(t)
+	conns := make([]*net.TCPConn, corpusMaxInFlight)
+	for i := range conns {
+		conn, err := net.DialTimeout("tcp", s.addr, 5*time.Second)
+		require.NoError(t, err)
+		tcp := conn.(*net.TCPConn)
+		require.NoError(t, tcp.SetReadBuffer(1024))
+		defer func() { _ = tcp.Close() }()
+		_, err = io.WriteString(tcp, rawRequest(http.MethodGet, widePage, nil, ""))
+		require.NoError(t, err)
+		conns[i] = tcp
+	}
+	h := hostileCase{name: "/healthz while slow readers hold the largest pages", wire: rawRequest(http.MethodGet, "/healthz", nil, ""), status: 200}
+	hr := s.exchange(h)
+	st.add(h.name, hr)
+	t.Run(h.name, func(t *testing.T) { checkAnswer(t, h, hr) })
+	time.Sleep(corpusRequestTimeout + 6*time.Second) // the server's write timeout, and a second
+	statuses := map[int]int{}
+	for _, conn := range conns {
+		_ = conn.SetReadDeadline(time.Now().Add(hangTimeout))
+		cr := &countingReader{r: conn}
+		res, err := http.ReadResponse(bufio.NewReader(cr), nil)
+		require.NoError(t, err, "a status line and headers")
+		// To the end of the body, or as far as it came before the server
+		// gave up on the client.
+		_, _ = io.Copy(io.Discard, res.Body)
+		statuses[res.StatusCode]++
+		if res.StatusCode == http.StatusServiceUnavailable {
+			assert.Equal(t, "1", res.Header.Get("Retry-After"))
+		} else {
+			assert.Equal(t, http.StatusOK, res.StatusCode)
+		}
+		st.add("slow reader of the largest page", hostileResult{status: res.StatusCode, bytes: int(cr.n.Load())})
+	}
+	peak, now, _ := s.memory(t)
+	t.Logf("%d slow readers of %s: statuses %v; peak RSS (VmHWM) %.1f MiB before, %.1f MiB after, RSS now %.1f MiB",
+		len(conns), widePage, statuses, mib(before), mib(peak), mib(now))
 }
 
 // keyed runs the access cases on a second server of the same store that

@@ -69,6 +69,21 @@ func TestValidate_Rules(t *testing.T) {
 	assert.Equal(t, []string{"subscribers.b.name value_error.any_str.min_length", "subscribers.b.email value_error.email"}, types)
 }
 
+// A subscriber's name and email refuse control characters (C0, DEL, C1), as
+// identifiers do; other characters of any category are kept.
+func TestValidate_SubscriberControlCharacters(t *testing.T) {
+	for _, c := range []string{"\x00", "\x01", "\t", "\n", "\x1f", "\x7f", "\u0085", "\u009f"} {
+		s := bond.Subscriber{SID: "b", Name: "Bob" + c + "Smith", Email: "b" + c + "@example.com"}
+		var types []string
+		for _, p := range s.Validate() {
+			types = append(types, strings.Join(p.Loc, ".")+" "+p.Type)
+		}
+		assert.Equal(t, []string{"name value_error.str.control_characters", "email value_error.str.control_characters"}, types, "%q", c)
+	}
+	ok := bond.Subscriber{SID: "b", Name: "Zoë <&> \u2028 \u200b \U0001F600", Email: "b@example.com"}
+	assert.Empty(t, ok.Validate())
+}
+
 func TestPrecondition_SingleVersion(t *testing.T) {
 	for _, tc := range []struct {
 		p    bond.Precondition

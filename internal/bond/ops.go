@@ -13,8 +13,9 @@ import (
 
 // Listing limits: a page holds at most limit bonds (1 to MaxPageLimit,
 // DefaultPageLimit when not given) and stops early once it holds
-// MaxPageBytes of bonds, measured by ItemSize (as DynamoDB cuts a Query or
-// Scan at 1 MB), so that no request builds an unbounded response.
+// MaxPageBytes of bonds, measured in the form that is sent (ListPageMeasured;
+// ListPage measures by ItemSize, as DynamoDB cuts a Query or Scan at 1 MB),
+// so that no request builds an unbounded response.
 const (
 	DefaultPageLimit = 100
 	MaxPageLimit     = 1000
@@ -169,25 +170,39 @@ func notFoundAs(err error, notFound *Error) error {
 
 // ListPage returns the page of bonds matching f that starts after cursor
 // (empty for the first): at most limit bonds, and fewer when they reach
-// MaxPageBytes (a page always holds at least one bond when any is left).
-// Next is set only when another matching bond exists, so a client that
-// follows it never gets an empty page. KindInvalid for a limit out of range
-// (loc ["limit"]) or a cursor the store did not make (ErrBadCursor).
+// MaxPageBytes by ItemSize (a page always holds at least one bond when any
+// is left). Next is set only when another matching bond exists, so a client
+// that follows it never gets an empty page. KindInvalid for a limit out of
+// range (loc ["limit"]) or a cursor the store did not make (ErrBadCursor).
 func ListPage(ctx context.Context, repo Repository, f Filter, limit int, cursor string) (Page, error) {
+	return ListPageMeasured(ctx, repo, f, limit, cursor, ItemSize, MaxPageBytes)
+}
+
+// ListPageMeasured is ListPage with the page's bytes counted by size, which
+// returns the bytes bond b adds to the page in the form that is sent, and
+// bounded by maxBytes: the caller that sends the page (the HTTP layer, in
+// JSON) measures it in the unit it produces. size is called once per bond,
+// in order, for every bond the page takes and at most one more (the first
+// bond left out).
+func ListPageMeasured(ctx context.Context, repo Repository, f Filter, limit int, cursor string, size func(Bond) int, maxBytes int) (Page, error) {
 	if limit < 1 || limit > MaxPageLimit {
 		return Page{}, ErrLimitRange()
 	}
 	page := Page{Bonds: make([]Bond, 0, min(limit, 128))}
-	size := 0
+	total := 0
 	var last func() string
 	err := repo.List(ctx, f, cursor, limit+1, func(b Bond, resume func() string) bool {
-		n := ItemSize(b)
-		if len(page.Bonds) == limit || (len(page.Bonds) > 0 && size+n > MaxPageBytes) {
+		if len(page.Bonds) == limit {
 			page.Next = last() // b is left for the next page
 			return false
 		}
+		n := size(b)
+		if len(page.Bonds) > 0 && total+n > maxBytes {
+			page.Next = last()
+			return false
+		}
 		page.Bonds = append(page.Bonds, b)
-		size += n
+		total += n
 		last = resume
 		return true
 	})

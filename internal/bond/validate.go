@@ -130,13 +130,21 @@ func checkID(v string, loc ...string) []Problem {
 	if v == "." || v == ".." {
 		ps = append(ps, Problem{Loc: loc, Type: "value_error.str.dot_segment", Msg: `must not be "." or ".."`})
 	}
-	if strings.ContainsFunc(v, unicode.IsControl) {
-		ps = append(ps, Problem{Loc: loc, Type: "value_error.str.control_characters", Msg: "must not contain control characters"})
-	}
+	ps = append(ps, checkControl(v, loc...)...)
 	if v != strings.TrimSpace(v) {
 		ps = append(ps, Problem{Loc: loc, Type: "value_error.str.whitespace", Msg: "must not start or end with whitespace"})
 	}
 	return ps
+}
+
+// checkControl refuses control characters (Unicode category Cc: C0, DEL,
+// C1) in an identifier, a subscriber's name or email: they are invisible,
+// take 6 bytes each in JSON (\u0001), and have no place in these values.
+func checkControl(v string, loc ...string) []Problem {
+	if strings.ContainsFunc(v, unicode.IsControl) {
+		return []Problem{{Loc: loc, Type: "value_error.str.control_characters", Msg: "must not contain control characters"}}
+	}
+	return nil
 }
 
 func checkText(v string, minLen, maxLen int, loc ...string) []Problem {
@@ -156,10 +164,18 @@ func checkText(v string, minLen, maxLen int, loc ...string) []Problem {
 	return nil
 }
 
-func checkName(v string, loc ...string) []Problem { return checkText(v, 1, MaxNameLen, loc...) }
+func checkName(v string, loc ...string) []Problem {
+	if ps := checkText(v, 1, MaxNameLen, loc...); ps != nil {
+		return ps
+	}
+	return checkControl(v, loc...)
+}
 
 func checkEmail(v string, loc ...string) []Problem {
 	if ps := checkText(v, 1, MaxEmailLen, loc...); ps != nil {
+		return ps
+	}
+	if ps := checkControl(v, loc...); ps != nil {
 		return ps
 	}
 	a, err := mail.ParseAddress(v)

@@ -370,6 +370,9 @@ func listQuery(t *rapid.T, p pools) string {
 		}
 		kvs = append(kvs, [2]string{"limit", l})
 	}
+	if chance(t, "unknownParam", 30) { // a body field's name, a case variant, or a misspelling
+		kvs = append(kvs, [2]string{rapid.SampledFrom([]string{"host_cost_center", "Limit", "cost_center", "colour"}).Draw(t, "unknownName"), "x"})
+	}
 	if chance(t, "badToken", 30) {
 		kvs = append(kvs, [2]string{"next_token", rapid.SampledFrom([]string{"", "garbage", "AAAA"}).Draw(t, "token")})
 	}

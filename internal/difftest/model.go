@@ -472,14 +472,22 @@ func (m *Model) subRemove(op Op) Expect {
 // list answers GET /bonds (README "Listing and pagination"): by_host true
 // (default), false, 1, 0; account_id and cost_center_id on the host side
 // with by_host, else on the subscriber side; limit 1-1000, default 100.
-// The query must not hold next_token except as the harness's bad-token
-// probe ("next_token=<garbage>"), which is a 422.
+// Any other parameter is a 422 naming it (value_error.extra). The query
+// must not hold next_token except as the harness's bad-token probe
+// ("next_token=<garbage>"), which is a 422.
 func (m *Model) list(op Op) Expect {
 	q, err := url.ParseQuery(op.Query)
 	if err != nil {
 		return invalid([]Problem{{Loc: []string{"query"}}})
 	}
 	var ps []Problem
+	for name := range q {
+		switch name {
+		case "cost_center_id", "account_id", "by_host", "limit", "next_token":
+		default:
+			ps = append(ps, Problem{Loc: []string{"query", name}, Type: "value_error.extra"})
+		}
+	}
 	first := func(name string) (string, bool) {
 		v, ok := q[name]
 		if !ok {

@@ -39,19 +39,24 @@ func encode(w http.ResponseWriter, status int, v any) {
 		buf.WriteString(`{"detail":"` + msgInternal + `"}` + "\n")
 		status = http.StatusInternalServerError
 	}
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Content-Length", strconv.Itoa(buf.Len()))
-	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes()) // a failed write means the client left
+	writeJSON(w, status, buf.Bytes())
 }
 
-// newEncoder is the JSON encoder of every body: programs read these bodies,
-// not HTML pages, so <, > and & are not escaped.
+// newEncoder is the JSON encoder of every response body: programs read
+// these bodies, not HTML pages, so '<', '>' and '&' are sent as they are.
 func newEncoder(w io.Writer) *json.Encoder {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	return enc
+}
+
+// writeJSON sends body, a JSON text, with the given status and its length.
+func writeJSON(w http.ResponseWriter, status int, body []byte) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(status)
+	_, _ = w.Write(body) // a failed write means the client left
 }
 
 // WriteRepresentation writes the representation of b, the body GET

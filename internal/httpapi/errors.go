@@ -127,8 +127,8 @@ const (
 	// last problem of type ProblemsOmittedType says how many were left out.
 	MaxProblems = 100
 	// MaxEchoBytes is the most bytes of a loc element or a msg that a 422
-	// echoes; a longer one is cut, on a character boundary, and ends with
-	// TruncatedMarker.
+	// echoes, as sent (in JSON); a longer one is cut, on a character
+	// boundary, and ends with TruncatedMarker.
 	MaxEchoBytes = 256
 	// TruncatedMarker ends every loc element or msg that was cut.
 	TruncatedMarker = "…[truncated]"
@@ -163,16 +163,40 @@ func problemsOf(e *bond.Error) []bond.Problem {
 	return out
 }
 
-// truncate returns s when it is at most MaxEchoBytes long, else its first
-// MaxEchoBytes bytes, backed off to a UTF-8 character boundary, followed by
-// TruncatedMarker.
+// truncate returns s when its JSON string (as newEncoder writes it, quotes
+// aside) is at most MaxEchoBytes long, else its longest prefix of whole
+// characters whose JSON takes at most MaxEchoBytes, followed by
+// TruncatedMarker: the bound is in the bytes sent, where a control
+// character takes 6 (\u0001) and a byte that is not UTF-8 6 (\ufffd).
 func truncate(s string) string {
-	if len(s) <= MaxEchoBytes {
+	n, cut := 0, -1
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		n += jsonRuneLen(r, size)
+		if n > MaxEchoBytes && cut < 0 {
+			cut = i
+			break
+		}
+		i += size
+	}
+	if cut < 0 {
 		return s
 	}
-	cut := MaxEchoBytes
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
 	return s[:cut] + TruncatedMarker
+}
+
+// jsonRuneLen is the length of rune r (size bytes of its string; RuneError
+// of size 1 for a byte that is not UTF-8) inside a JSON string written by
+// newEncoder (encoding/json without HTML escaping). A test compares it with
+// the encoder for every rune.
+func jsonRuneLen(r rune, size int) int {
+	switch {
+	case r == utf8.RuneError && size == 1:
+		return len(`\ufffd`)
+	case r == '"' || r == '\\' || r == '\b' || r == '\f' || r == '\n' || r == '\r' || r == '\t':
+		return 2
+	case r < 0x20 || r == '\u2028' || r == '\u2029':
+		return len(`\u0000`)
+	}
+	return size
 }

@@ -92,6 +92,7 @@ func FuzzListQuery(f *testing.F) {
 		"", "cost_center_id=olive&limit=2", "account_id=H&by_host=false&limit=1000",
 		"limit=0", "limit=-1", "limit=99999999999999999999", "by_host=maybe", "next_token=abc",
 		"cost_center_id=%E5%B8%B3&account_id=a+b", "cost_center_id=..", "%zz", "limit=1&limit=2",
+		"host_cost_center=olive", "Limit=2", "cost_center_id=a&colour=red",
 	} {
 		f.Add(s)
 	}
@@ -106,6 +107,12 @@ func FuzzListQuery(f *testing.F) {
 		}
 		if q.limit < 1 || q.limit > bond.MaxPageLimit {
 			t.Fatalf("query %q: limit %d out of range", raw, q.limit)
+		}
+		values, _ := url.ParseQuery(raw)
+		for name := range values {
+			if !slices.Contains(listParams, name) {
+				t.Fatalf("query %q: accepted the unknown parameter %q", raw, name)
+			}
 		}
 		for _, v := range []string{q.filter.Account, q.filter.CostCenter} {
 			if v != "" && len(bond.ValidateID(v)) > 0 {

@@ -1,8 +1,13 @@
 package httpapi
 
 import (
+	"context"
 	"net/http"
 	"strconv"
+
+	"golang.org/x/sync/semaphore"
+
+	"github.com/bondregistry/bond-registry/internal/bond"
 )
 
 // DefaultMaxHeaderBytes is the header cap of the zero Config: 32 KiB of
@@ -116,4 +121,38 @@ func (w *jsonErrorWriter) Write(p []byte) (int, error) {
 		return len(p), nil // the handler's own error text
 	}
 	return w.ResponseWriter.Write(p)
+}
+
+// DefaultPageBytesInFlight is the page budget of the zero Config: 16 list
+// pages of bond.MaxPageBytes being built or sent at once.
+const DefaultPageBytesInFlight = 16 * bond.MaxPageBytes
+
+// pageBudget bounds the bytes of list pages being built or sent at once. A
+// list request reserves a whole page (bond.MaxPageBytes) before it reads
+// the store, gives back what its page did not use once it is encoded, and
+// the rest once it is sent: a client that does not read holds its page's
+// bytes until the server's write timeout ends the response. A request that
+// cannot reserve before its deadline is a 503 with Retry-After. So the
+// memory of pages in flight stays under the budget whatever the clients do
+// (the decoded bonds of a page being built are a small multiple of it).
+type pageBudget struct{ sem *semaphore.Weighted }
+
+func newPageBudget(n int) *pageBudget {
+	if n <= 0 {
+		n = DefaultPageBytesInFlight
+	}
+	return &pageBudget{sem: semaphore.NewWeighted(int64(max(n, bond.MaxPageBytes)))}
+}
+
+// reserve waits for a whole page of the budget until ctx ends, and reports
+// whether it got one.
+func (b *pageBudget) reserve(ctx context.Context) bool {
+	return b.sem.Acquire(ctx, bond.MaxPageBytes) == nil
+}
+
+// release gives n reserved bytes back.
+func (b *pageBudget) release(n int64) {
+	if n > 0 {
+		b.sem.Release(n)
+	}
 }

@@ -1,9 +1,13 @@
 package httpapi
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -21,15 +25,27 @@ type listQuery struct {
 }
 
 // handleBondList handles "GET /bonds": a JSON array of the matching bonds, at
-// most limit of them, with a Link rel="next" header when more exist.
-func handleBondList(repo bond.Repository, tokens tokenSigner) http.HandlerFunc {
+// most limit of them and at most bond.MaxPageBytes as sent (or one bond,
+// when one alone is larger), with a Link rel="next" header when more exist.
+// Each page is built and sent under budget (pageBudget).
+func handleBondList(repo bond.Repository, tokens tokenSigner, budget *pageBudget) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		q, err := parseListQuery(r.URL.RawQuery, tokens)
 		if err != nil {
 			writeError(w, r, err)
 			return
 		}
-		page, err := bond.ListPage(r.Context(), repo, q.filter, q.limit, q.cursor)
+		if !budget.reserve(r.Context()) {
+			writeError(w, r, errBusy)
+			return
+		}
+		held := int64(bond.MaxPageBytes)
+		defer func() { budget.release(held) }()
+		body := newPageBody()
+		page, err := bond.ListPageMeasured(r.Context(), repo, q.filter, q.limit, q.cursor, body.add, body.maxBonds())
+		if err == nil {
+			err = body.err
+		}
 		if err != nil {
 			if bond.KindOf(err) == bond.KindInvalid { // a signed cursor the store cannot read
 				err = bond.Invalid(badToken())
@@ -40,15 +56,71 @@ func handleBondList(repo bond.Repository, tokens tokenSigner) http.HandlerFunc {
 		if page.Next != "" {
 			w.Header().Set("Link", nextLink(q, tokens.sign(q.filter, page.Next)))
 		}
-		for i, b := range page.Bonds {
-			page.Bonds[i] = shown(b)
-		}
-		encode(w, http.StatusOK, page.Bonds) // [] when empty (ListPage makes a non-nil slice)
+		out := body.bytes(len(page.Bonds))
+		budget.release(held - int64(len(out))) // the rest is held while it is sent: a slow client holds its page
+		held = int64(len(out))
+		writeJSON(w, http.StatusOK, out)
 	}
 }
 
+// pageBody is the JSON array of a list page, encoded as ListPageMeasured
+// takes each bond, by the encoder of every response, so that the bytes
+// measured are the bytes sent.
+type pageBody struct {
+	buf  bytes.Buffer
+	enc  *json.Encoder
+	ends []int // buf.Len() after each bond added
+	err  error
+}
+
+// pageClose ends the array of a non-empty page: "]" and the encoder's
+// newline. Each bond adds its own '[' or ','.
+const pageClose = "]\n"
+
+func newPageBody() *pageBody {
+	p := &pageBody{}
+	p.enc = newEncoder(&p.buf)
+	return p
+}
+
+// maxBonds is the bound of ListPageMeasured: the bytes the bonds of a page
+// may add, so that with pageClose the body is at most bond.MaxPageBytes.
+func (p *pageBody) maxBonds() int { return bond.MaxPageBytes - len(pageClose) }
+
+// add encodes b, as responses show it, after a '[' (the first bond) or a
+// ',', and returns the bytes it added.
+func (p *pageBody) add(b bond.Bond) int {
+	start := p.buf.Len()
+	sep := byte(',')
+	if start == 0 {
+		sep = '['
+	}
+	p.buf.WriteByte(sep)
+	if err := p.enc.Encode(shown(b)); err != nil && p.err == nil {
+		p.err = err
+	}
+	p.buf.Truncate(p.buf.Len() - 1) // Encode's newline (or the separator, on an error)
+	p.ends = append(p.ends, p.buf.Len())
+	return p.buf.Len() - start
+}
+
+// bytes returns the body of the page of the first n bonds added.
+func (p *pageBody) bytes(n int) []byte {
+	if n == 0 {
+		return []byte("[]\n")
+	}
+	p.buf.Truncate(p.ends[n-1])
+	p.buf.WriteString(pageClose)
+	return p.buf.Bytes()
+}
+
+// listParams are the query parameters of GET /bonds; any other is a 422
+// (value_error.extra at ["query", name]), so that a misspelt filter
+// (host_cost_center=olive) is not taken for no filter and every bond listed.
+var listParams = []string{"cost_center_id", "account_id", "by_host", "limit", "next_token"}
+
 // parseListQuery parses and checks every parameter, reporting all problems
-// at once. Unknown parameters are ignored; of a repeated one, the first
+// at once: unknown parameters among them. Of a repeated one, the first
 // counts.
 func parseListQuery(rawQuery string, tokens tokenSigner) (listQuery, error) {
 	lq := listQuery{filter: bond.Filter{ByHost: true}, limit: bond.DefaultPageLimit}
@@ -58,6 +130,12 @@ func parseListQuery(rawQuery string, tokens tokenSigner) (listQuery, error) {
 			Msg: "the query string is not valid URL encoding", Type: "value_error.query"})
 	}
 	var ps []bond.Problem
+	for _, name := range slices.Sorted(maps.Keys(values)) {
+		if !slices.Contains(listParams, name) {
+			ps = append(ps, bond.Problem{Loc: []string{"query", name}, Type: "value_error.extra",
+				Msg: "unknown query parameter (GET /bonds takes " + strings.Join(listParams, ", ") + ")"})
+		}
+	}
 	get := func(name string) (string, bool) {
 		v, ok := values[name]
 		if !ok {

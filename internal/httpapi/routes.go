@@ -18,6 +18,7 @@ type guards struct {
 	read, write   func(http.Handler) http.Handler // need bonds:read, bonds:write
 	metrics, docs func(http.Handler) http.Handler // open, or need bonds:read (Config)
 	limit         func(http.Handler) http.Handler // Config.MaxInFlight
+	pages         *pageBudget                     // Config.PageBytesInFlight
 }
 
 // newGuards returns the guards cfg asks for.
@@ -29,6 +30,7 @@ func newGuards(cfg Config) guards {
 		metrics: auth.require(apikey.ScopeRead),
 		docs:    auth.require(apikey.ScopeRead),
 		limit:   limitInFlight(cfg.MaxInFlight),
+		pages:   newPageBudget(cfg.PageBytesInFlight),
 	}
 	if cfg.PublicMetrics {
 		g.metrics = open
@@ -54,13 +56,13 @@ func addRoutes(r *chi.Mux, repo bond.Repository, tokens tokenSigner, m *metrics.
 	read := r.With(personalData, g.limit, g.read)   // bonds:read; Cache-Control: private, no-cache
 	write := r.With(personalData, g.limit, g.write) // bonds:write; Cache-Control: private, no-cache
 
-	read.Get("/bonds", handleBondList(repo, tokens))         // list, filter, paginate (Link rel="next")
-	read.Get("/bonds/", handleBondList(repo, tokens))        //   same, trailing slash
-	write.Post("/bonds", handleBondCreate(repo))             // create: 201, Location, ETag
-	write.Post("/bonds/", handleBondCreate(repo))            //   same, trailing slash
-	read.Get("/bonds/{bond_id}", handleBondGet(repo))        // one bond, ETag; If-Match, If-None-Match (304)
-	write.Put("/bonds/{bond_id}", handleBondUpdate(repo))    // partial update; If-Match, If-None-Match
-	write.Delete("/bonds/{bond_id}", handleBondDelete(repo)) // 204, If-Match
+	read.Get("/bonds", handleBondList(repo, tokens, g.pages))  // list, filter, paginate (Link rel="next"); pages under Config.PageBytesInFlight
+	read.Get("/bonds/", handleBondList(repo, tokens, g.pages)) //   same, trailing slash
+	write.Post("/bonds", handleBondCreate(repo))               // create: 201, Location, ETag
+	write.Post("/bonds/", handleBondCreate(repo))              //   same, trailing slash
+	read.Get("/bonds/{bond_id}", handleBondGet(repo))          // one bond, ETag; If-Match, If-None-Match (304)
+	write.Put("/bonds/{bond_id}", handleBondUpdate(repo))      // partial update; If-Match, If-None-Match
+	write.Delete("/bonds/{bond_id}", handleBondDelete(repo))   // 204, If-Match
 
 	read.Get("/bonds/{bond_id}/subscribers", handleSubscriberList(repo))             // the subscribers map
 	read.Get("/bonds/{bond_id}/subscribers/", handleSubscriberList(repo))            //   same, trailing slash

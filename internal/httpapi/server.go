@@ -62,6 +62,11 @@ type Config struct {
 	// excepted; one more is a 503 with Retry-After. Zero: no bound.
 	MaxInFlight int
 
+	// PageBytesInFlight bounds the bytes of list pages being built or sent
+	// at once (pageBudget); a list request that finds it spent until its
+	// deadline is a 503 with Retry-After. Zero: DefaultPageBytesInFlight.
+	PageBytesInFlight int
+
 	// MaxHeaderBytes bounds a request's request line and header fields; a
 	// larger one is a JSON 431. Zero: DefaultMaxHeaderBytes. The http.Server
 	// should set its own MaxHeaderBytes above it (net/http answers past that

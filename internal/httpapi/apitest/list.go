@@ -79,7 +79,11 @@ func listCases() []testCase {
 		{name: "list-200-sub-side-no-host-match", seed: seed, path: "/bonds?by_host=false&account_id=HOST1", status: http.StatusOK, check: ids()},
 		{name: "list-200-escaped-filter", seed: []bond.Bond{with(b1(), func(b *bond.Bond) { b.HostCostCenter = "a b&c=d ü" })},
 			path: "/bonds?cost_center_id=" + url.QueryEscape("a b&c=d ü"), status: http.StatusOK, check: ids("B1")},
-		{name: "list-200-unknown-param-ignored", seed: seed, path: "/bonds?colour=red", status: http.StatusOK, check: ids("B1", "B2", "B3")},
+		{name: "list-422-unknown-param", seed: seed, path: "/bonds?colour=red", status: http.StatusUnprocessableEntity, problems: bad("colour", "value_error.extra")},
+		{name: "list-422-body-field-name-as-filter", seed: seed, path: "/bonds?host_cost_center=olive&limit=2", status: http.StatusUnprocessableEntity,
+			problems: bad("host_cost_center", "value_error.extra")},
+		{name: "list-422-parameter-names-are-case-sensitive", path: "/bonds?Limit=2&cost_center_id=teal", status: http.StatusUnprocessableEntity,
+			problems: bad("Limit", "value_error.extra")},
 		{name: "list-200-limit-1000", seed: seed, path: "/bonds?limit=1000", status: http.StatusOK, check: ids("B1", "B2", "B3")},
 
 		{name: "list-422-limit-not-integer", path: "/bonds?limit=ten", status: http.StatusUnprocessableEntity, problems: bad("limit", "type_error.integer")},
