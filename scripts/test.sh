@@ -8,7 +8,8 @@
 #      Local image locally);
 #   3. go test -race over every package: both stores (DynamoDB through the
 #      container where an engine answers, else the endpoint), the OpenAPI
-#      contract checks;
+#      contract checks, the HTTP suite through Prism's validation proxy
+#      (installed by scripts/prism.sh);
 #   4. localdb/init.sh with the real AWS CLI, then the API serving bond FOO
 #      from that table;
 #   5. the /docs page in headless Chromium (screenshot in build/browser/);
@@ -85,6 +86,11 @@ elif is_ci; then
 else
 	echo "no Docker-compatible engine: the testcontainers tests will skip (one line each)"
 fi
+
+step "Prism (the contract proxy of TestAPI_Prism)"
+PRISM=$(scripts/prism.sh install)
+export PRISM
+echo "PRISM=$PRISM"
 
 step "go test -race ./..."
 go test -race -count=1 -timeout 30m ./...

@@ -45,11 +45,24 @@ var commit = ""
 
 // ecsLogger is the Elastic Common Schema logger every logger of the process
 // derives from: ecszerolog.New sets zerolog's process-wide field names
-// (@timestamp in UTC with milliseconds, log.level, message, error.message,
-// error.stack_trace) and adds ecs.version. It is built once, at package
-// initialisation, so that those settings are made before any line is logged
-// and never again (setting them while lines are written would be a data race).
-var ecsLogger = ecszerolog.New(io.Discard)
+// (@timestamp in UTC, log.level, message, error.message, error.stack_trace)
+// and adds ecs.version. It is built once, at package initialisation, so that
+// those settings are made before any line is logged and never again (setting
+// them while lines are written would be a data race).
+var ecsLogger = newECSLogger()
+
+// timeFormat is the layout of @timestamp (and of any time field): RFC 3339
+// in UTC with exactly three fraction digits, so that every line has the same
+// width and lines sort as text. ecszerolog's own layout (".999") drops
+// trailing zeros: 2026-12-01T21:52:00.25Z, and 00.000 as no fraction at all.
+const timeFormat = "2006-01-02T15:04:05.000Z07:00"
+
+// newECSLogger is ecszerolog.New with timeFormat in place of its layout.
+func newECSLogger() zerolog.Logger {
+	l := ecszerolog.New(io.Discard)
+	zerolog.TimeFieldFormat = timeFormat
+	return l
+}
 
 // serviceName is the ECS service.name of every log line (also the
 // container_name in docker-compose.yml).

@@ -165,3 +165,29 @@ func TestServer_LogTraceID(t *testing.T) {
 		assert.NotContains(t, l, "trace.id", "invalid traceparent %d", i+1)
 	}
 }
+
+// TestServer_LogHeadBodyBytes: the access line of a HEAD reports the body
+// bytes sent, 0, not the size of the GET's body that net/http dropped.
+func TestServer_LogHeadBodyBytes(t *testing.T) {
+	var logs syncBuffer
+	c := newClient(t, httpapi.NewServer(newECSLogger(&logs), newBoltRepo(t), httpapi.Config{}))
+	create := c.Do(t, http.MethodPost, "/bonds", `{"bond_id": "FOO", "host_account_id": "H", "sub_account_id": "S",
+		"host_cost_center": "olive", "sub_cost_center": "blue"}`, nil)
+	require.Equal(t, http.StatusCreated, create.Status)
+	for _, path := range []string{"/bonds/FOO", "/bonds", "/bonds/FOO/subscribers", "/bonds/NOPE", "/healthz"} {
+		get := c.Do(t, http.MethodGet, path, "", nil)
+		require.NotEmpty(t, get.Body, "GET %s has a body", path)
+		head := c.Do(t, http.MethodHead, path, "", nil)
+		require.Equal(t, get.Status, head.Status, "HEAD %s", path)
+		require.Empty(t, head.Body, "HEAD %s", path)
+	}
+	lines := waitLines(t, &logs, 11)
+	for _, l := range lines[1:] {
+		want := 0.0
+		if l["http.request.method"] == http.MethodGet {
+			assert.Greater(t, l["http.response.body.bytes"], want, "GET %s", l["url.path"])
+			continue
+		}
+		assert.Equal(t, want, l["http.response.body.bytes"], "%s %s: body bytes sent", l["http.request.method"], l["url.path"])
+	}
+}

@@ -34,7 +34,8 @@ const maxRequestIDLen = 128
 // The access line's fields are ECS 8 names (https://www.elastic.co/guide/en/ecs/current/ecs-http.html):
 // http.request.method, http.route (the chi route pattern, as OpenTelemetry's
 // semantic conventions name it), url.path, http.response.status_code,
-// http.response.body.bytes and event.duration (nanoseconds, as ECS says);
+// http.response.body.bytes (the body bytes sent: 0 on a HEAD) and
+// event.duration (nanoseconds, as ECS says);
 // message is "request".
 func newLogMiddleware(log zerolog.Logger, m *metrics.Metrics) []func(http.Handler) http.Handler {
 	return []func(http.Handler) http.Handler{
@@ -43,6 +44,9 @@ func newLogMiddleware(log zerolog.Logger, m *metrics.Metrics) []func(http.Handle
 		hlog.AccessHandler(func(r *http.Request, status, size int, d time.Duration) {
 			if status == 0 {
 				status = http.StatusOK // the handler wrote nothing
+			}
+			if r.Method == http.MethodHead {
+				size = 0 // net/http drops a HEAD's body, but counts it as written
 			}
 			route := ""
 			if rctx := chi.RouteContext(r.Context()); rctx != nil {
