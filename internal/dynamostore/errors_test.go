@@ -49,6 +49,10 @@ func (f *fakeClient) PutItem(context.Context, *dynamodb.PutItemInput, ...func(*d
 	return nil, f.fail("PutItem")
 }
 
+func (f *fakeClient) DeleteItem(context.Context, *dynamodb.DeleteItemInput, ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error) {
+	return nil, f.fail("DeleteItem")
+}
+
 func (f *fakeClient) UpdateItem(context.Context, *dynamodb.UpdateItemInput, ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
 	return nil, f.fail("UpdateItem")
 }

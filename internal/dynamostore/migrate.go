@@ -95,6 +95,9 @@ func migrateItem(ctx context.Context, client Client, table string, item map[stri
 	if _, gone := item[attrGoneVersion]; gone {
 		return nil // the end of a deleted bond's life: nothing to migrate
 	}
+	if _, idem := item[attrIdemState]; idem {
+		return nil // an idempotency record (idempotency.go): nothing to migrate
+	}
 	if _, guard := item[attrGuardOwner]; guard {
 		var g guardItem
 		if err := attributevalue.UnmarshalMap(item, &g); err != nil {

@@ -1,6 +1,7 @@
 package apitest
 
 import (
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -30,6 +31,11 @@ func idempotencyCases() []testCase {
 		replayCase("idempotency-create-201-replayed", http.MethodPost, "/bonds", newBondJSON, key, nil,
 			func(t *testing.T, c *Client) {
 				assert.Equal(t, created, getBond(t, c, "/bonds/NEW"), "one bond, as created")
+				res := c.Do(t, http.MethodGet, "/bonds", "", nil) // a Scan on DynamoDB: records are left out
+				require.Equal(t, http.StatusOK, res.Status, "%s", res.Body)
+				var listed []bond.Bond
+				require.NoError(t, json.Unmarshal(res.Body, &listed), "%s", res.Body)
+				assert.Len(t, listed, 2, "B1 and NEW, and no record: %s", res.Body)
 			}),
 		// Whatever happened to the bond since, the retry gets the first
 		// answer and writes nothing.
