@@ -68,12 +68,15 @@ func parseIdempotencyKey(v string) (key string, ok bool) {
 		return "", false
 	}
 	if v[0] != '"' {
+		if len(v) > idempotency.MaxKeyLen {
+			return "", false
+		}
 		for i := 0; i < len(v); i++ {
 			if !isTchar(v[i]) && v[i] != ':' && v[i] != '/' {
 				return "", false
 			}
 		}
-		return v, len(v) <= idempotency.MaxKeyLen
+		return v, true
 	}
 	var b []byte
 	for i := 1; i < len(v); i++ {
