@@ -21,9 +21,9 @@ import (
 	"github.com/bondregistry/bond-registry/internal/bond"
 	"github.com/bondregistry/bond-registry/internal/dynamostore"
 	"github.com/bondregistry/bond-registry/internal/dynamotest"
-	"github.com/bondregistry/bond-registry/internal/idempotency"
 	"github.com/bondregistry/bond-registry/internal/httpapi"
 	"github.com/bondregistry/bond-registry/internal/httpapi/apitest"
+	"github.com/bondregistry/bond-registry/internal/idempotency"
 	"github.com/bondregistry/bond-registry/localdb"
 )
 
