@@ -62,7 +62,7 @@ func migrate(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	log.Info().Str("table", cfg.DynamoTable).Bool("table_created", report.TableCreated).Int("bonds", report.Bonds).
+	log.Info().Str("table", cfg.DynamoTable).Bool("table_created", report.TableCreated).Bool("ttl_enabled", report.TTLEnabled).Int("bonds", report.Bonds).
 		Int("guards_created", report.GuardsCreated).Int("guards_converted", report.GuardsConverted).
 		Int("duplicate_pairs", len(report.Duplicates)).Int("skipped", len(report.Skipped)).Msg("migrated")
 	for _, d := range report.Duplicates {

@@ -17,6 +17,7 @@ import (
 	"github.com/bondregistry/bond-registry/internal/bond"
 	"github.com/bondregistry/bond-registry/internal/config"
 	"github.com/bondregistry/bond-registry/internal/httpapi"
+	"github.com/bondregistry/bond-registry/internal/idempotency"
 	"github.com/bondregistry/bond-registry/internal/metrics"
 )
 
@@ -36,6 +37,10 @@ func serve(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 	}()
 
 	m := metrics.New(version)
+	var records idempotency.Store
+	if p, ok := repo.(idempotency.Provider); ok {
+		records = p.Idempotency()
+	}
 	handler := httpapi.NewServer(log, m.Instrument(repo), httpapi.Config{
 		RequestTimeout: cfg.RequestTimeout,
 		TokenKey:       cfg.PageTokenKey,
@@ -45,6 +50,8 @@ func serve(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 		PublicDocs:     cfg.PublicDocs,
 		MaxInFlight:    cfg.MaxInFlight,
 		MaxHeaderBytes: cfg.MaxHeaderBytes,
+		Idempotency:    records,
+		IdempotencyTTL: cfg.IdempotencyTTL,
 	})
 	srv := &http.Server{
 		Handler: handler,

@@ -58,6 +58,8 @@ type Config struct {
 	MaxInFlight          int  // MAX_IN_FLIGHT: requests served at once, probes excepted
 	MaxHeaderBytes       int  // MAX_HEADER_BYTES: request line and header fields of a request
 
+	IdempotencyTTL time.Duration // IDEMPOTENCY_TTL: how long the first answer to an Idempotency-Key answers its retries
+
 	apiKeys []apikey.Key // the keys read so far, for APIKeys
 }
 
@@ -184,6 +186,13 @@ func settings() []setting {
 			}
 			return nil
 		}, false},
+		{"IDEMPOTENCY_TTL", "idempotency-ttl", "24h", "how long the first answer to an Idempotency-Key answers its retries (at least 1m); after it the key is new again", func(c *Config, v string) (err error) {
+			c.IdempotencyTTL, err = positiveDuration(v)
+			if err == nil && c.IdempotencyTTL < time.Minute {
+				return fmt.Errorf("must be at least 1m")
+			}
+			return err
+		}, false},
 		{"MAX_HEADER_BYTES", "max-header-bytes", "32768", "bytes of request line and header fields; past it 431", func(c *Config, v string) (err error) {
 			c.MaxHeaderBytes, err = strconv.Atoi(v)
 			if err != nil || c.MaxHeaderBytes < 1<<10 || c.MaxHeaderBytes > 1<<20 {
@@ -263,10 +272,10 @@ func (c Config) String() string {
 	}
 	return fmt.Sprintf("host=%s port=%d store=%s bolt_path=%s log_level=%s log_format=%s request_timeout=%s "+
 		"shutdown_timeout=%s dynamodb_endpoint=%q dynamodb_table=%s aws_region=%q page_token_key=%s "+
-		"api_keys=%d allow_unauthenticated=%t public_metrics=%t public_docs=%t max_in_flight=%d max_header_bytes=%d",
+		"api_keys=%d allow_unauthenticated=%t public_metrics=%t public_docs=%t max_in_flight=%d max_header_bytes=%d idempotency_ttl=%s",
 		c.Host, c.Port, c.Store, c.BoltPath, c.LogLevel, c.LogFormat, c.RequestTimeout,
 		c.ShutdownTimeout, c.DynamoEndpoint, c.DynamoTable, region, key,
-		c.APIKeys.Len(), c.AllowUnauthenticated, c.PublicMetrics, c.PublicDocs, c.MaxInFlight, c.MaxHeaderBytes)
+		c.APIKeys.Len(), c.AllowUnauthenticated, c.PublicMetrics, c.PublicDocs, c.MaxInFlight, c.MaxHeaderBytes, c.IdempotencyTTL)
 }
 
 // maxKeysFileBytes bounds API_KEYS_FILE: a few thousand key lines.

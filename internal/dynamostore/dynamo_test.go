@@ -23,6 +23,7 @@ import (
 	"github.com/bondregistry/bond-registry/internal/dynamotest"
 	"github.com/bondregistry/bond-registry/internal/httpapi"
 	"github.com/bondregistry/bond-registry/internal/httpapi/apitest"
+	"github.com/bondregistry/bond-registry/internal/idempotency"
 	"github.com/bondregistry/bond-registry/localdb"
 )
 
@@ -433,6 +434,10 @@ func TestMigrate(t *testing.T) {
 		r, err := dynamostore.Migrate(t.Context(), client, table, localdb.TableDefinition, zerolog.Nop())
 		require.NoError(t, err)
 		assert.True(t, r.TableCreated)
+		assert.True(t, r.TTLEnabled, "Time to Live turned on for the idempotency records")
+		ttl, err := client.DescribeTimeToLive(t.Context(), &dynamodb.DescribeTimeToLiveInput{TableName: &table})
+		require.NoError(t, err)
+		assert.Equal(t, dynamostore.IdempotencyTTLAttribute, aws.ToString(ttl.TimeToLiveDescription.AttributeName))
 		out, err := client.DescribeTable(t.Context(), &dynamodb.DescribeTableInput{TableName: &table})
 		require.NoError(t, err)
 		assert.Equal(t, types.TableStatusActive, out.Table.TableStatus)
@@ -441,6 +446,21 @@ func TestMigrate(t *testing.T) {
 		r, err = dynamostore.Migrate(t.Context(), client, table, localdb.TableDefinition, zerolog.Nop())
 		require.NoError(t, err)
 		assert.Equal(t, dynamostore.MigrateReport{}, r, "second run: nothing to do")
+	})
+	t.Run("leaves idempotency records alone", func(t *testing.T) {
+		t.Parallel()
+		f := newFixture(t)
+		_, err := bond.Create(t.Context(), f.store, newBond("A", "H", "S"))
+		require.NoError(t, err)
+		now := time.Now()
+		_, started, err := f.store.Idempotency().Begin(t.Context(), idempotency.Record{Key: idempotency.Key{Scope: "anonymous", Value: "k"},
+			Token: "t", LeaseEnd: now.Add(time.Minute), Expires: now.Add(time.Hour)}, now)
+		require.NoError(t, err)
+		require.True(t, started)
+		r, err := dynamostore.Migrate(t.Context(), f.client, f.table, localdb.TableDefinition, zerolog.Nop())
+		require.NoError(t, err)
+		assert.Equal(t, 1, r.Bonds, "the record is no bond")
+		assert.Empty(t, r.Skipped)
 	})
 	t.Run("converts old guard keys and reports what it cannot handle", func(t *testing.T) {
 		t.Parallel()

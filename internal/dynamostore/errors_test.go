@@ -49,6 +49,18 @@ func (f *fakeClient) PutItem(context.Context, *dynamodb.PutItemInput, ...func(*d
 	return nil, f.fail("PutItem")
 }
 
+func (f *fakeClient) DescribeTimeToLive(context.Context, *dynamodb.DescribeTimeToLiveInput, ...func(*dynamodb.Options)) (*dynamodb.DescribeTimeToLiveOutput, error) {
+	return nil, f.fail("DescribeTimeToLive")
+}
+
+func (f *fakeClient) UpdateTimeToLive(context.Context, *dynamodb.UpdateTimeToLiveInput, ...func(*dynamodb.Options)) (*dynamodb.UpdateTimeToLiveOutput, error) {
+	return nil, f.fail("UpdateTimeToLive")
+}
+
+func (f *fakeClient) DeleteItem(context.Context, *dynamodb.DeleteItemInput, ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error) {
+	return nil, f.fail("DeleteItem")
+}
+
 func (f *fakeClient) UpdateItem(context.Context, *dynamodb.UpdateItemInput, ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
 	return nil, f.fail("UpdateItem")
 }

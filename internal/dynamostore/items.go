@@ -146,7 +146,8 @@ func goneVersion(item map[string]types.AttributeValue) int64 {
 	return v
 }
 
-// decodeBond reads a bond item; ok is false for a guard or gone item. The
+// decodeBond reads a bond item; ok is false for a guard, gone or
+// idempotency record item. The
 // item is held to the domain's rules (bond.CheckStored) as a request body
 // is: an attribute missing or of the wrong type, or a value the rules
 // refuse, makes it bond.ErrUnreadable, naming the bond and the attribute,
@@ -161,6 +162,9 @@ func decodeBond(av map[string]types.AttributeValue) (b bond.Bond, ok bool, err e
 		return bond.Bond{}, false, nil
 	}
 	if _, gone := av[attrGoneVersion]; gone {
+		return bond.Bond{}, false, nil
+	}
+	if _, idem := av[attrIdemState]; idem {
 		return bond.Bond{}, false, nil
 	}
 	id, err := readString(av, bond.BondID.Name)

@@ -39,10 +39,12 @@ func planFor(f bond.Filter) listPlan {
 	case f.CostCenter != "":
 		return listPlan{keyAttr: ccAttr, keyValue: f.CostCenter}
 	}
-	// Guard items have a guard_owner, gone items a gone_version; bonds never
-	// do. Neither has the attributes the indexes are keyed on.
+	// Guard items have a guard_owner, gone items a gone_version,
+	// idempotency records an idem_state; bonds never do. None has the
+	// attributes the indexes are keyed on.
 	c := expression.And(expression.AttributeNotExists(expression.Name(attrGuardOwner)),
-		expression.AttributeNotExists(expression.Name(attrGoneVersion)))
+		expression.AttributeNotExists(expression.Name(attrGoneVersion)),
+		expression.AttributeNotExists(expression.Name(attrIdemState)))
 	return listPlan{filter: &c}
 }
 

@@ -25,6 +25,7 @@ const (
 // MigrateReport says what Migrate did.
 type MigrateReport struct {
 	TableCreated    bool
+	TTLEnabled      bool        // Time to Live was turned on for the idempotency records now (ensureTTL)
 	Bonds           int         // bonds scanned
 	GuardsCreated   int         // guard items written (0 on a second run)
 	GuardsConverted int         // guard items moved from the old key form (0 on a second run)
@@ -68,6 +69,9 @@ func Migrate(ctx context.Context, client Client, table string, tableDef []byte, 
 		return r, err
 	}
 	r.TableCreated = created
+	if r.TTLEnabled, err = ensureTTL(ctx, client, table); err != nil {
+		return r, err
+	}
 
 	in := &dynamodb.ScanInput{TableName: &table, ConsistentRead: aws.Bool(true)}
 	for p := dynamodb.NewScanPaginator(client, in); p.HasMorePages(); {
@@ -94,6 +98,9 @@ func Migrate(ctx context.Context, client Client, table string, tableDef []byte, 
 func migrateItem(ctx context.Context, client Client, table string, item map[string]types.AttributeValue, r *MigrateReport) error {
 	if _, gone := item[attrGoneVersion]; gone {
 		return nil // the end of a deleted bond's life: nothing to migrate
+	}
+	if _, idem := item[attrIdemState]; idem {
+		return nil // an idempotency record (idempotency.go): nothing to migrate
 	}
 	if _, guard := item[attrGuardOwner]; guard {
 		var g guardItem
@@ -244,4 +251,27 @@ func ensureTable(ctx context.Context, client Client, table string, tableDef []by
 		return created, translate("migrate: describe table "+table, err)
 	}
 	return created, nil
+}
+
+// ensureTTL turns on DynamoDB's Time to Live on IdempotencyTTLAttribute,
+// so that expired idempotency records are deleted; it reports whether it
+// did now. A table whose TTL is on another attribute is an error: a table
+// has one TTL attribute, and the records would never be deleted.
+func ensureTTL(ctx context.Context, client Client, table string) (bool, error) {
+	out, err := client.DescribeTimeToLive(ctx, &dynamodb.DescribeTimeToLiveInput{TableName: &table})
+	if err != nil {
+		return false, translate("migrate: describe time to live of "+table, err)
+	}
+	if d := out.TimeToLiveDescription; d != nil && d.TimeToLiveStatus != types.TimeToLiveStatusDisabled && d.TimeToLiveStatus != "" {
+		if attr := aws.ToString(d.AttributeName); attr != IdempotencyTTLAttribute {
+			return false, &TableError{Table: table, Reason: fmt.Sprintf("Time to Live is on attribute %s; the idempotency records need it on %s", attr, IdempotencyTTLAttribute)}
+		}
+		return false, nil
+	}
+	_, err = client.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{TableName: &table,
+		TimeToLiveSpecification: &types.TimeToLiveSpecification{AttributeName: aws.String(IdempotencyTTLAttribute), Enabled: aws.Bool(true)}})
+	if err != nil {
+		return false, translate("migrate: enable time to live on "+table, err)
+	}
+	return true, nil
 }

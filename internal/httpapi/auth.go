@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"net/http"
 	"strings"
 
@@ -70,7 +71,7 @@ func (a authenticator) require(scope string) func(http.Handler) http.Handler {
 				writeError(w, r, forbidden(scope))
 				return
 			}
-			next.ServeHTTP(w, r)
+			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), callerKey{}, key.Name)))
 		})
 	}
 }
@@ -105,4 +106,17 @@ func (a authenticator) authenticate(r *http.Request) (apikey.Key, error) {
 		return apikey.Key{}, errUnknownKey
 	}
 	return key, nil
+}
+
+// callerKey is the context key of the name of the API key a request
+// presented (set by the guards of require).
+type callerKey struct{}
+
+// callerOf returns the name of the API key r presented, or "anonymous" when
+// no keys are configured: the scope of its Idempotency-Key.
+func callerOf(r *http.Request) string {
+	if name, ok := r.Context().Value(callerKey{}).(string); ok {
+		return name
+	}
+	return anonymousScope
 }

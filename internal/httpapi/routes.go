@@ -19,18 +19,20 @@ type guards struct {
 	metrics, docs func(http.Handler) http.Handler // open, or need bonds:read (Config)
 	limit         func(http.Handler) http.Handler // Config.MaxInFlight
 	pages         *pageBudget                     // Config.PageBytesInFlight
+	idempotent    func(http.Handler) http.Handler // Idempotency-Key (Config.Idempotency)
 }
 
 // newGuards returns the guards cfg asks for.
 func newGuards(cfg Config) guards {
 	auth := authenticator{keys: cfg.APIKeys}
 	g := guards{
-		read:    auth.require(apikey.ScopeRead),
-		write:   auth.require(apikey.ScopeWrite),
-		metrics: auth.require(apikey.ScopeRead),
-		docs:    auth.require(apikey.ScopeRead),
-		limit:   limitInFlight(cfg.MaxInFlight),
-		pages:   newPageBudget(cfg.PageBytesInFlight),
+		read:       auth.require(apikey.ScopeRead),
+		write:      auth.require(apikey.ScopeWrite),
+		metrics:    auth.require(apikey.ScopeRead),
+		docs:       auth.require(apikey.ScopeRead),
+		limit:      limitInFlight(cfg.MaxInFlight),
+		pages:      newPageBudget(cfg.PageBytesInFlight),
+		idempotent: idempotent(cfg.Idempotency, cfg.IdempotencyTTL),
 	}
 	if cfg.PublicMetrics {
 		g.metrics = open
@@ -45,7 +47,8 @@ func newGuards(cfg Config) guards {
 // its guards. Collection routes are listed with and without their trailing
 // slash. The probes are open and outside the in-flight limit, so that they
 // answer under load; every other route counts against the limit and needs
-// the scope its group names (when keys are configured). Every GET route also
+// the scope its group names (when keys are configured). Every POST route
+// takes an Idempotency-Key (idempotency.go). Every GET route also
 // answers HEAD (RFC 9110 §9.3.2), by the GetHead middleware of NewServer.
 func addRoutes(r *chi.Mux, repo bond.Repository, tokens tokenSigner, m *metrics.Metrics, g guards) {
 	probe := newStoreCheck(repo)                     // one store check a second, shared by the two probes
@@ -55,19 +58,20 @@ func addRoutes(r *chi.Mux, repo bond.Repository, tokens tokenSigner, m *metrics.
 
 	read := r.With(personalData, g.limit, g.read)   // bonds:read; Cache-Control: private, no-cache
 	write := r.With(personalData, g.limit, g.write) // bonds:write; Cache-Control: private, no-cache
+	post := write.With(g.idempotent)                // and a retry with the same Idempotency-Key gets the first answer
 
 	read.Get("/bonds", handleBondList(repo, tokens, g.pages))  // list, filter, paginate (Link rel="next"); pages under Config.PageBytesInFlight
 	read.Get("/bonds/", handleBondList(repo, tokens, g.pages)) //   same, trailing slash
-	write.Post("/bonds", handleBondCreate(repo))               // create: 201, Location, ETag
-	write.Post("/bonds/", handleBondCreate(repo))              //   same, trailing slash
+	post.Post("/bonds", handleBondCreate(repo))                // create: 201, Location, ETag
+	post.Post("/bonds/", handleBondCreate(repo))               //   same, trailing slash
 	read.Get("/bonds/{bond_id}", handleBondGet(repo))          // one bond, ETag; If-Match, If-None-Match (304)
 	write.Put("/bonds/{bond_id}", handleBondUpdate(repo))      // partial update; If-Match, If-None-Match
 	write.Delete("/bonds/{bond_id}", handleBondDelete(repo))   // 204, If-Match
 
 	read.Get("/bonds/{bond_id}/subscribers", handleSubscriberList(repo))             // the subscribers map
 	read.Get("/bonds/{bond_id}/subscribers/", handleSubscriberList(repo))            //   same, trailing slash
-	write.Post("/bonds/{bond_id}/subscribers", handleSubscriberAdd(repo))            // add or replace one, atomically, If-Match
-	write.Post("/bonds/{bond_id}/subscribers/", handleSubscriberAdd(repo))           //   same, trailing slash
+	post.Post("/bonds/{bond_id}/subscribers", handleSubscriberAdd(repo))             // add or replace one, atomically, If-Match
+	post.Post("/bonds/{bond_id}/subscribers/", handleSubscriberAdd(repo))            //   same, trailing slash
 	read.Get("/bonds/{bond_id}/subscribers/{sid}", handleSubscriberGet(repo))        // one subscriber
 	write.Delete("/bonds/{bond_id}/subscribers/{sid}", handleSubscriberRemove(repo)) // remove one (no-op when absent), If-Match
 

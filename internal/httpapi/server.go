@@ -19,6 +19,7 @@ import (
 
 	"github.com/bondregistry/bond-registry/internal/apikey"
 	"github.com/bondregistry/bond-registry/internal/bond"
+	"github.com/bondregistry/bond-registry/internal/idempotency"
 	"github.com/bondregistry/bond-registry/internal/metrics"
 )
 
@@ -72,6 +73,15 @@ type Config struct {
 	// should set its own MaxHeaderBytes above it (net/http answers past that
 	// itself, in plain text).
 	MaxHeaderBytes int
+
+	// Idempotency, when set, keeps the records of Idempotency-Key
+	// (idempotency.go) on the POST routes that routes.go names; nil: the
+	// header is ignored.
+	Idempotency idempotency.Store
+
+	// IdempotencyTTL is how long a completed record answers retries; an
+	// older one is as good as absent. Zero: DefaultIdempotencyTTL.
+	IdempotencyTTL time.Duration
 }
 
 // NewServer returns the handler of the whole API. log receives one access

@@ -32,6 +32,7 @@ import (
 
 	"github.com/bondregistry/bond-registry/internal/bond"
 	"github.com/bondregistry/bond-registry/internal/httpapi"
+	"github.com/bondregistry/bond-registry/internal/idempotency"
 	"github.com/bondregistry/bond-registry/internal/openapicheck"
 )
 
@@ -95,6 +96,7 @@ func RunAPITests(t *testing.T, newRepo func(t *testing.T) bond.Repository, opts 
 	t.Run("Conditional", func(t *testing.T) { s.run(t, conditionalCases()) })
 	t.Run("Attack", func(t *testing.T) { s.run(t, attackCases()) })
 	t.Run("ConcurrentSubscriberAdds", s.testConcurrentAdds)
+	t.Run("Idempotency", func(t *testing.T) { s.run(t, idempotencyCases()) })
 }
 
 // NewClient serves h on 127.0.0.1 for the length of the test and returns a
@@ -204,7 +206,11 @@ var prismSkips = map[string]string{
 func (s suite) env(t *testing.T) (bond.Repository, *Client) {
 	t.Helper()
 	repo := s.newRepo(t)
-	h := httpapi.NewServer(zerolog.Nop(), repo, httpapi.Config{RequestTimeout: 10 * time.Second})
+	cfg := httpapi.Config{RequestTimeout: 10 * time.Second}
+	if p, ok := repo.(idempotency.Provider); ok {
+		cfg.Idempotency = p.Idempotency()
+	}
+	h := httpapi.NewServer(zerolog.Nop(), repo, cfg)
 	return repo, NewClient(t, h, s.opts...)
 }
 

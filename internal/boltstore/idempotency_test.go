@@ -1,0 +1,12 @@
+package boltstore_test
+
+import (
+	"testing"
+
+	"github.com/bondregistry/bond-registry/internal/idempotency"
+	"github.com/bondregistry/bond-registry/internal/idempotency/idemtest"
+)
+
+func TestIdempotencyStore(t *testing.T) {
+	idemtest.RunStoreTests(t, func(t *testing.T) idempotency.Store { return mustOpen(t).Idempotency() })
+}

@@ -1,0 +1,310 @@
+package httpapi
+
+// Safe retries of POST: the Idempotency-Key request header
+// (draft-ietf-httpapi-idempotency-key-header-07). The records and their
+// store contract are package idempotency's; here are the header, the
+// policy of which answers are kept, and the replay.
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"errors"
+	"io"
+	"math"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/rs/zerolog/hlog"
+
+	"github.com/bondregistry/bond-registry/internal/bond"
+	"github.com/bondregistry/bond-registry/internal/idempotency"
+)
+
+// IdempotencyKeyHeader is the request header that makes a POST safe to
+// retry.
+const IdempotencyKeyHeader = "Idempotency-Key"
+
+// ReplayedHeader is set ("true") on an answer that is a replay of the
+// first answer to the same key, as Stripe's API does.
+const ReplayedHeader = "Idempotent-Replayed"
+
+// DefaultIdempotencyTTL is how long a completed record answers retries when
+// Config.IdempotencyTTL is zero.
+const DefaultIdempotencyTTL = 24 * time.Hour
+
+// anonymousScope is the scope of the keys of callers without an API key
+// (no keys are configured).
+const anonymousScope = "anonymous"
+
+// leaseGrace is added to the request's deadline to make the lease of an
+// in-flight record: the executor's store calls end at the deadline, and the
+// grace covers the clock difference of two instances and the final write.
+const leaseGrace = time.Second
+
+// completeTimeout bounds the final write of a record, which runs after the
+// handler, when the request's own deadline may have passed.
+const completeTimeout = 2 * time.Second
+
+// The answers of a key that cannot be used as it is.
+var (
+	errKeyInvalid = &httpError{http.StatusBadRequest, "Idempotency-Key must be a string of 1-255 characters, " +
+		`as a Structured Field string ("8e03978e-40d5-43e8-bc93-6894a57f9324") or a token.`}
+	errKeyTwice     = &httpError{http.StatusBadRequest, "Send Idempotency-Key once."}
+	errKeyInFlight  = &httpError{http.StatusConflict, "A request with this Idempotency-Key is still being processed. Retry later."}
+	errKeyUnusable  = &httpError{http.StatusConflict, "The stored record of this Idempotency-Key cannot be read; send the request with another key."}
+	errKeyReusedMsg = "this Idempotency-Key was used for another request (method, path or body differ); use a new key for a new request"
+)
+
+// parseIdempotencyKey returns the key of a header value: an RFC 8941
+// sf-string (a quoted string of printable ASCII, with \" and \\ as its
+// only escapes), or, as Stripe's clients send it, an unquoted token of
+// RFC 9110 tchar and the ':' and '/' an sf-token may hold (a UUID, which
+// may start with a digit, is one). The key is 1-MaxKeyLen characters;
+// parameters are not taken. ok is false for anything else.
+func parseIdempotencyKey(v string) (key string, ok bool) {
+	if v == "" {
+		return "", false
+	}
+	if v[0] != '"' {
+		if len(v) > idempotency.MaxKeyLen {
+			return "", false
+		}
+		for i := 0; i < len(v); i++ {
+			if !isTchar(v[i]) && v[i] != ':' && v[i] != '/' {
+				return "", false
+			}
+		}
+		return v, true
+	}
+	var b []byte
+	for i := 1; i < len(v); i++ {
+		c := v[i]
+		switch {
+		case c == '\\':
+			i++
+			if i == len(v) || (v[i] != '"' && v[i] != '\\') {
+				return "", false
+			}
+			b = append(b, v[i])
+		case c == '"':
+			if i != len(v)-1 || len(b) == 0 || len(b) > idempotency.MaxKeyLen {
+				return "", false
+			}
+			return string(b), true
+		case c < 0x20 || c > 0x7e:
+			return "", false
+		default:
+			b = append(b, c)
+		}
+	}
+	return "", false // no closing quote
+}
+
+// isTchar reports whether c is an RFC 9110 tchar (section 5.6.2).
+func isTchar(c byte) bool {
+	switch {
+	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		return true
+	}
+	switch c {
+	case '!', '#', '$', '%', '&', '\'', '*', '+', '-', '.', '^', '_', '`', '|', '~':
+		return true
+	}
+	return false
+}
+
+// kept reports whether the answer of an executed request is kept for its
+// retries. The draft leaves the choice to the server; the rule here is:
+// every 2xx (the request was applied, or was a no-op under the rules) is
+// kept, and nothing else is. Every 4xx of the service means the request
+// wrote nothing (README, Errors): those that depend on the request alone
+// (400, 413, 415, 422) come out the same when it executes again, so
+// keeping them would buy nothing and would stop a client from fixing its
+// body under the same key; those that depend on the stored state (404,
+// 409, 412, and the 422 of a bond that would grow too large) must answer
+// from the state the retry meets. A 5xx or a 503 is never kept: whether
+// the change happened is unknown to the client, and the retry executes
+// again.
+func kept(status int) bool { return status >= 200 && status <= 299 }
+
+// idempotent is the middleware of the POST routes: a request without an
+// Idempotency-Key passes as it is; with one, the first request of the key
+// (in the caller's scope) executes, and its answer, when kept, answers every
+// later request with the same key and fingerprint, which writes nothing.
+// Another fingerprint is a 422; a request while the first is in flight is a
+// 409 with Retry-After. A nil store takes no keys: the header is ignored.
+func idempotent(store idempotency.Store, ttl time.Duration) func(http.Handler) http.Handler {
+	if store == nil {
+		return open
+	}
+	if ttl <= 0 {
+		ttl = DefaultIdempotencyTTL
+	}
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			values := r.Header.Values(IdempotencyKeyHeader)
+			if len(values) == 0 {
+				next.ServeHTTP(w, r)
+				return
+			}
+			if len(values) > 1 {
+				writeError(w, r, errKeyTwice)
+				return
+			}
+			value, ok := parseIdempotencyKey(values[0])
+			if !ok {
+				writeError(w, r, errKeyInvalid)
+				return
+			}
+			body, err := readBody(w, r)
+			if err != nil {
+				writeError(w, r, err) // 413, 415, 400: nothing executed, nothing kept
+				return
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
+
+			now := time.Now()
+			lease := now.Add(DefaultRequestTimeout)
+			if d, ok := r.Context().Deadline(); ok {
+				lease = d
+			}
+			rec := idempotency.Record{
+				Key:         idempotency.Key{Scope: callerOf(r), Value: value},
+				Fingerprint: idempotency.FingerprintOf(r.Method, r.URL.EscapedPath(), body),
+				Token:       rand.Text(),
+				LeaseEnd:    lease.Add(leaseGrace),
+				Expires:     now.Add(ttl),
+			}
+			cur, started, err := store.Begin(r.Context(), rec, now)
+			switch {
+			case errors.Is(err, idempotency.ErrUnreadable):
+				writeError(w, r, errKeyUnusable)
+				return
+			case err != nil:
+				writeError(w, r, err)
+				return
+			case !started:
+				answerExisting(w, r, cur, rec.Fingerprint, now)
+				return
+			}
+
+			rw := &answerRecorder{ResponseWriter: w, status: http.StatusOK}
+			next.ServeHTTP(rw, r)
+			finish(w, r, store, rec, rw)
+		})
+	}
+}
+
+// answerExisting answers a request whose key a live record holds.
+func answerExisting(w http.ResponseWriter, r *http.Request, cur idempotency.Record, fp idempotency.Fingerprint, now time.Time) {
+	if cur.Fingerprint != fp {
+		writeError(w, r, bond.Invalid(bond.Problem{Loc: []string{"header", IdempotencyKeyHeader},
+			Msg: errKeyReusedMsg, Type: "value_error.idempotency_key_reused"}))
+		return
+	}
+	if !cur.Done {
+		wait := max(1, int(math.Ceil(cur.LeaseEnd.Sub(now).Seconds())))
+		w.Header().Set("Retry-After", strconv.Itoa(wait))
+		writeError(w, r, errKeyInFlight)
+		return
+	}
+	body, err := idempotency.UnpackBody(cur.Answer.Body)
+	if err != nil {
+		writeError(w, r, errKeyUnusable)
+		return
+	}
+	h := w.Header()
+	for name, v := range map[string]string{"Location": cur.Answer.Location, "ETag": cur.Answer.ETag, "Content-Type": cur.Answer.ContentType} {
+		if v != "" {
+			h.Set(name, v)
+		}
+	}
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	h.Set(ReplayedHeader, "true")
+	w.WriteHeader(cur.Answer.Status)
+	_, _ = w.Write(body)
+}
+
+// finish keeps the answer rw recorded (when kept says so and it packs
+// within the bounds), or releases the key, and then sends the answer. The
+// answer goes out after the record is written, so that a client that saw
+// it finds it on a retry.
+func finish(w http.ResponseWriter, r *http.Request, store idempotency.Store, rec idempotency.Record, rw *answerRecorder) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), completeTimeout)
+	defer cancel()
+	log := hlog.FromRequest(r)
+	var packed []byte
+	keep := kept(rw.status) && !rw.overflow
+	if keep {
+		packed, keep = idempotency.PackBody(rw.body.Bytes())
+	}
+	if keep {
+		h := w.Header()
+		rec.Done = true
+		rec.Answer = idempotency.Answer{Status: rw.status, Location: h.Get("Location"), ETag: h.Get("ETag"),
+			ContentType: h.Get("Content-Type"), Body: packed}
+		if err := store.Complete(ctx, rec); err != nil {
+			// The change is made; the client gets its answer. A retry
+			// meets the record in flight until its lease ends (or the
+			// executor that took it over).
+			log.Warn().Err(err).Msg("idempotency record not completed")
+		}
+	} else if err := store.Release(ctx, rec.Key, rec.Token); err != nil {
+		log.Warn().Err(err).Msg("idempotency record not released")
+	}
+	rw.flush()
+}
+
+// answerRecorder holds a handler's answer until the record of its key is
+// written. Headers go straight to the real writer's map; the status and at
+// most idempotency.MaxAnswerBytes of body are held (past that, what was held
+// and the rest go out as they come, and the answer is not kept).
+type answerRecorder struct {
+	http.ResponseWriter
+	status   int
+	body     bytes.Buffer
+	overflow bool
+	wrote    bool // WriteHeader was called on the real writer
+}
+
+func (a *answerRecorder) WriteHeader(status int) {
+	if !a.overflow {
+		a.status = status
+	}
+}
+
+func (a *answerRecorder) Write(p []byte) (int, error) {
+	if !a.overflow && a.body.Len()+len(p) <= idempotency.MaxAnswerBytes {
+		return a.body.Write(p)
+	}
+	a.overflow = true
+	a.flushHeader()
+	if a.body.Len() > 0 {
+		if _, err := a.ResponseWriter.Write(a.body.Bytes()); err != nil {
+			return 0, err
+		}
+		a.body.Reset()
+	}
+	return a.ResponseWriter.Write(p)
+}
+
+// flushHeader sends the status once.
+func (a *answerRecorder) flushHeader() {
+	if !a.wrote {
+		a.wrote = true
+		a.ResponseWriter.WriteHeader(a.status)
+	}
+}
+
+// flush sends what is held.
+func (a *answerRecorder) flush() {
+	a.flushHeader()
+	if a.body.Len() > 0 {
+		_, _ = a.ResponseWriter.Write(a.body.Bytes()) // a failed write means the client left
+	}
+}
+
+// Unwrap lets http.ResponseController reach the real writer.
+func (a *answerRecorder) Unwrap() http.ResponseWriter { return a.ResponseWriter }

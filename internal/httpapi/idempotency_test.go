@@ -1,0 +1,133 @@
+package httpapi_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/bondregistry/bond-registry/internal/boltstore"
+	"github.com/bondregistry/bond-registry/internal/bond"
+	"github.com/bondregistry/bond-registry/internal/bond/bondfake"
+	"github.com/bondregistry/bond-registry/internal/httpapi"
+	"github.com/bondregistry/bond-registry/internal/httpapi/apitest"
+)
+
+const createNEW = `{"bond_id": "NEW", "host_account_id": "HNEW", "sub_account_id": "SNEW",
+	"host_cost_center": "teal", "sub_cost_center": "yellow"}`
+
+// keyedServer serves repo with the idempotency records of the bolt store
+// under it.
+func keyedServer(t *testing.T, repo bond.Repository, records *boltstore.Store, cfg httpapi.Config) *apitest.Client {
+	t.Helper()
+	cfg.Idempotency = records.Idempotency()
+	return newClient(t, httpapi.NewServer(zerolog.Nop(), repo, cfg))
+}
+
+// TestIdempotency_InFlight: while the first request of a key executes, a
+// second is 409 with Retry-After and executes nothing; once the first is
+// done, the retry gets its answer.
+func TestIdempotency_InFlight(t *testing.T) {
+	store := newBoltRepo(t).(*boltstore.Store)
+	entered, release := make(chan struct{}), make(chan struct{})
+	var creates atomic.Int32
+	repo := &bondfake.Repo{Repository: store, CreateFn: func(ctx context.Context, b bond.Bond, prev int64) error {
+		creates.Add(1)
+		close(entered)
+		<-release
+		return store.Create(ctx, b, prev)
+	}}
+	c := keyedServer(t, repo, store, httpapi.Config{RequestTimeout: 30 * time.Second})
+	key := apitest.Header{httpapi.IdempotencyKeyHeader: `"k1"`}
+
+	first := make(chan apitest.Response, 1)
+	go func() {
+		res, err := c.Send(t, http.MethodPost, "/bonds", createNEW, key)
+		assert.NoError(t, err)
+		first <- res
+	}()
+	<-entered
+	res := c.Do(t, http.MethodPost, "/bonds", createNEW, key)
+	require.Equal(t, http.StatusConflict, res.Status, "%s", res.Body)
+	wait, err := strconv.Atoi(res.Header.Get("Retry-After"))
+	require.NoError(t, err, "Retry-After %q", res.Header.Get("Retry-After"))
+	assert.True(t, wait >= 1 && wait <= 31, "Retry-After %d: until the lease ends", wait)
+
+	close(release)
+	got := <-first
+	require.Equal(t, http.StatusCreated, got.Status, "%s", got.Body)
+	res = c.Do(t, http.MethodPost, "/bonds", createNEW, key)
+	require.Equal(t, http.StatusCreated, res.Status, "%s", res.Body)
+	assert.Equal(t, string(got.Body), string(res.Body))
+	assert.Equal(t, int32(1), creates.Load(), "executed once")
+}
+
+// TestIdempotency_StoreDown: a 503 is not kept; the retry executes again.
+func TestIdempotency_StoreDown(t *testing.T) {
+	store := newBoltRepo(t).(*boltstore.Store)
+	var down atomic.Bool
+	down.Store(true)
+	repo := &bondfake.Repo{Repository: store, CreateFn: func(ctx context.Context, b bond.Bond, prev int64) error {
+		if down.Load() {
+			return bond.Unavailable("create", context.DeadlineExceeded)
+		}
+		return store.Create(ctx, b, prev)
+	}}
+	c := keyedServer(t, repo, store, httpapi.Config{})
+	key := apitest.Header{httpapi.IdempotencyKeyHeader: "k1"}
+	res := c.Do(t, http.MethodPost, "/bonds", createNEW, key)
+	require.Equal(t, http.StatusServiceUnavailable, res.Status, "%s", res.Body)
+	down.Store(false)
+	res = c.Do(t, http.MethodPost, "/bonds", createNEW, key)
+	require.Equal(t, http.StatusCreated, res.Status, "%s", res.Body)
+	assert.Empty(t, res.Header.Get(httpapi.ReplayedHeader))
+}
+
+// TestIdempotency_TwoLines: the header is one item, sent once.
+func TestIdempotency_TwoLines(t *testing.T) {
+	store := newBoltRepo(t).(*boltstore.Store)
+	srv := httpapi.NewServer(zerolog.Nop(), store, httpapi.Config{Idempotency: store.Idempotency()})
+	for _, values := range [][]string{{`"a"`, `"a"`}, {`"a"`, `"b"`}} {
+		req, err := http.NewRequest(http.MethodPost, "/bonds", strings.NewReader(createNEW))
+		require.NoError(t, err)
+		req.Host = "localhost"
+		req.Header.Set("Content-Type", "application/json")
+		for _, v := range values {
+			req.Header.Add(httpapi.IdempotencyKeyHeader, v)
+		}
+		rec := httptest.NewRecorder()
+		srv.ServeHTTP(rec, req)
+		assert.Equal(t, http.StatusBadRequest, rec.Code, "%v: %s", values, rec.Body)
+		assert.Contains(t, rec.Body.String(), `"detail"`)
+	}
+	_, found, err := store.Read(t.Context(), "NEW")
+	require.NoError(t, err)
+	assert.False(t, found, "nothing created")
+}
+
+// TestIdempotency_ScopedByCaller: two API keys never share an
+// Idempotency-Key: the second caller's request executes (and meets the
+// first caller's bond).
+func TestIdempotency_ScopedByCaller(t *testing.T) {
+	set, _, write, admin := testKeys(t)
+	store := newBoltRepo(t).(*boltstore.Store)
+	c := keyedServer(t, store, store, httpapi.Config{APIKeys: set})
+	h := func(key string) apitest.Header {
+		return apitest.Header{"Authorization": "Bearer " + key, httpapi.IdempotencyKeyHeader: `"shared"`}
+	}
+	res := c.Do(t, http.MethodPost, "/bonds", createNEW, h(write))
+	require.Equal(t, http.StatusCreated, res.Status, "%s", res.Body)
+	res = c.Do(t, http.MethodPost, "/bonds", createNEW, h(admin))
+	require.Equal(t, http.StatusConflict, res.Status, "another caller's key is another key: %s", res.Body)
+	res = c.Do(t, http.MethodPost, "/bonds", createNEW, h(write))
+	require.Equal(t, http.StatusCreated, res.Status, "the first caller's retry is replayed: %s", res.Body)
+	assert.Equal(t, "true", res.Header.Get(httpapi.ReplayedHeader))
+}

@@ -1,0 +1,220 @@
+// Package idempotency holds the records that make a retried POST safe
+// (draft-ietf-httpapi-idempotency-key-header-07): what a record is, the
+// store contract that keeps them (Store, implemented by each bond store
+// beside its bonds), and the rules every store shares: when a record still
+// holds its key (Live), its storage key, its bounds and the packing of an
+// answer's body. The HTTP side (parsing the header, which answers are kept,
+// replaying) is internal/httpapi's.
+//
+// A record goes through two states, as in AWS Lambda Powertools'
+// idempotency utility: in flight (an executor holds a lease on the key
+// until LeaseEnd; its Token fences every later write of it), then
+// completed (the answer is kept until Expires). Past Expires a record is
+// as good as absent: the key is new again.
+package idempotency
+
+import (
+	"bytes"
+	"compress/flate"
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+)
+
+// Bounds of a record, so that memory and storage per key are bounded.
+const (
+	// MaxKeyLen is the longest key accepted, in bytes (the draft leaves the
+	// length to the server; 255 holds any UUID, ULID or hash form).
+	MaxKeyLen = 255
+
+	// MaxAnswerBytes is the largest answer body a record keeps, as the
+	// service sends it. A bond's representation is at most about twice its
+	// stored size (escapes), so every answer the service gives fits.
+	MaxAnswerBytes = 1 << 20
+
+	// MaxPackedBytes is the largest body a record holds once packed
+	// (PackBody): with the rest of the record it stays under DynamoDB's
+	// 400 KB item limit. An answer that does not pack under it is not kept.
+	MaxPackedBytes = 350_000
+
+	// packAbove is the body size from which PackBody compresses: smaller
+	// bodies are kept as they are (a flate writer costs more than it
+	// saves on a bond of a few hundred bytes).
+	packAbove = 16 << 10
+)
+
+// Key names a record: the caller's scope (an API key's name, or
+// "anonymous") and the key it sent. Two callers never share a record.
+type Key struct {
+	Scope string
+	Value string
+}
+
+// StorageKey is the key a store files the record under: the hex SHA-256 of
+// the length-prefixed scope and the key, 64 characters whatever they hold,
+// so that no scope and key can be mistaken for another pair.
+func (k Key) StorageKey() string {
+	h := sha256.New()
+	h.Write(binary.AppendUvarint(nil, uint64(len(k.Scope))))
+	h.Write([]byte(k.Scope))
+	h.Write([]byte(k.Value))
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// Fingerprint identifies a request: a record answers a retry only when the
+// retry has the same fingerprint.
+type Fingerprint [sha256.Size]byte
+
+// FingerprintOf returns the fingerprint of a request: the SHA-256 of its
+// method, its path and the SHA-256 of its body, each length-prefixed.
+func FingerprintOf(method, path string, body []byte) Fingerprint {
+	digest := sha256.Sum256(body)
+	h := sha256.New()
+	for _, s := range []string{method, path} {
+		h.Write(binary.AppendUvarint(nil, uint64(len(s))))
+		h.Write([]byte(s))
+	}
+	h.Write(digest[:])
+	var f Fingerprint
+	h.Sum(f[:0])
+	return f
+}
+
+// Answer is the final answer of an executed request, as a retry gets it
+// again: the status, the headers that describe the result, and the body.
+type Answer struct {
+	Status      int
+	Location    string
+	ETag        string
+	ContentType string
+	Body        []byte // packed (PackBody): stores keep it as it is
+}
+
+// Record is the state of one key.
+type Record struct {
+	Key         Key
+	Fingerprint Fingerprint
+	Token       string    // the lease token of the executor that holds or held the key
+	Done        bool      // completed: Answer is kept; else in flight
+	LeaseEnd    time.Time // in flight: after it, another executor may take the key over
+	Expires     time.Time // after it, the record counts as absent
+	Answer      Answer    // when Done
+}
+
+// Live reports whether rec still holds its key at now: a completed record
+// until it expires, an in-flight one until its lease ends (then a retry
+// executes again, as after a crash of the executor). Every store's Begin
+// applies this rule.
+func (rec Record) Live(now time.Time) bool {
+	if !now.Before(rec.Expires) {
+		return false
+	}
+	return rec.Done || now.Before(rec.LeaseEnd)
+}
+
+// Check applies the rules of a record read back from a store, as a request
+// body gets them: an answer must be a 2xx whose packed body is at most
+// MaxPackedBytes (UnpackBody checks the rest). A record that breaks them
+// is ErrUnreadable.
+func (rec Record) Check() error {
+	if rec.Token == "" {
+		return fmt.Errorf("%w: no lease token", ErrUnreadable)
+	}
+	if rec.Done && (rec.Answer.Status < 200 || rec.Answer.Status > 299 || len(rec.Answer.Body) > MaxPackedBytes) {
+		return fmt.Errorf("%w: answer status %d, %d bytes", ErrUnreadable, rec.Answer.Status, len(rec.Answer.Body))
+	}
+	return nil
+}
+
+// Store keeps records. Each method is one atomic step of the store; errors
+// other than those named are the store's own (a *bond.Error of
+// KindUnavailable when it does not answer in time).
+type Store interface {
+	// Begin stores rec, in flight, unless a record that is Live at now holds
+	// its key; that record is returned with started false. An expired
+	// record, or an in-flight one whose lease ended, is replaced.
+	// ErrUnreadable when the stored record breaks the rules (Check).
+	Begin(ctx context.Context, rec Record, now time.Time) (cur Record, started bool, err error)
+
+	// Complete stores rec (Done, with its answer) on the condition that the
+	// stored record is still in flight under rec.Token: an executor whose
+	// lease was taken over can never complete. ErrLeaseLost otherwise.
+	Complete(ctx context.Context, rec Record) error
+
+	// Release deletes the record of k on the condition that it is still in
+	// flight under token (else it does nothing), so that a retry executes
+	// again at once.
+	Release(ctx context.Context, k Key, token string) error
+}
+
+// Provider is a bond store that keeps idempotency records beside its bonds.
+type Provider interface {
+	Idempotency() Store
+}
+
+// Errors of a Store.
+var (
+	// ErrLeaseLost: the record is no longer in flight under the caller's
+	// token (its lease ended and another executor took the key over).
+	ErrLeaseLost = errors.New("idempotency: the lease on the key was taken over")
+	// ErrUnreadable: a stored record breaks the rules of this package.
+	ErrUnreadable = errors.New("idempotency: the stored record cannot be read")
+)
+
+// Body packings, the first byte of a packed body.
+const (
+	packedRaw   = 0
+	packedFlate = 1
+)
+
+// PackBody returns body as a record stores it: a byte that says how, then
+// the body as it is, or compressed (DEFLATE) when it is large. ok is false
+// when the packed body would be over MaxPackedBytes: the answer is then not
+// kept.
+func PackBody(body []byte) (packed []byte, ok bool) {
+	if len(body) <= packAbove {
+		return append([]byte{packedRaw}, body...), true
+	}
+	var buf bytes.Buffer
+	buf.WriteByte(packedFlate)
+	w, _ := flate.NewWriter(&buf, flate.BestSpeed) // the level is valid
+	_, _ = w.Write(body)                           // a bytes.Buffer does not fail
+	_ = w.Close()
+	if buf.Len() > MaxPackedBytes {
+		return nil, false
+	}
+	return buf.Bytes(), true
+}
+
+// UnpackBody returns the body PackBody packed. A packing it does not know,
+// a stream that does not inflate, or a body over MaxAnswerBytes is
+// ErrUnreadable: stored data gets the checks of a request.
+func UnpackBody(packed []byte) ([]byte, error) {
+	if len(packed) == 0 {
+		return nil, fmt.Errorf("%w: empty body", ErrUnreadable)
+	}
+	switch packed[0] {
+	case packedRaw:
+		if len(packed)-1 > MaxAnswerBytes {
+			return nil, fmt.Errorf("%w: body over %d bytes", ErrUnreadable, MaxAnswerBytes)
+		}
+		return packed[1:], nil
+	case packedFlate:
+		r := flate.NewReader(bytes.NewReader(packed[1:]))
+		defer r.Close()
+		body, err := io.ReadAll(io.LimitReader(r, MaxAnswerBytes+1))
+		if err != nil {
+			return nil, fmt.Errorf("%w: body: %w", ErrUnreadable, err)
+		}
+		if len(body) > MaxAnswerBytes {
+			return nil, fmt.Errorf("%w: body over %d bytes", ErrUnreadable, MaxAnswerBytes)
+		}
+		return body, nil
+	}
+	return nil, fmt.Errorf("%w: unknown body packing %d", ErrUnreadable, packed[0])
+}
