@@ -70,13 +70,13 @@ func newSubscriber(sid string) bond.Subscriber {
 
 func ptr[T any](v T) *T { return &v }
 
-// mustCreate creates b and checks the result is b at version 1.
+// mustCreate creates b and checks the result is b at version 1, revision 1.
 func mustCreate(t *testing.T, repo bond.Repository, b bond.Bond) bond.Bond {
 	t.Helper()
 	got, err := bond.Create(t.Context(), repo, b)
 	require.NoError(t, err, "create %s", b.BondID)
 	want := b
-	want.Version = 1
+	want.Version, want.Revision = 1, 1
 	if want.Subscribers == nil {
 		want.Subscribers = map[string]bond.Subscriber{}
 	}
