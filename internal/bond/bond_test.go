@@ -69,7 +69,6 @@ func TestValidate_Rules(t *testing.T) {
 	assert.Equal(t, []string{"subscribers.b.name value_error.any_str.min_length", "subscribers.b.email value_error.email"}, types)
 }
 
-
 func TestErrors(t *testing.T) {
 	_, err := bond.ListPage(t.Context(), nil, bond.Filter{}, 0, "")
 	assert.Equal(t, bond.KindInvalid, bond.KindOf(err), "limit 0")

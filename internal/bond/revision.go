@@ -35,7 +35,7 @@ const MaxRevision = MaxVersion
 // of GET /bonds/{bond_id}/revisions/{revision}.
 type Revision struct {
 	// Revision is the entry's number: 1, 2, 3, ... per bond id.
-	Revision int64 `json:"revision"`
+	Revision int64  `json:"revision"`
 	BondID   string `json:"bond_id"`
 	// Operation is one of the Op constants.
 	Operation string `json:"operation"`
@@ -112,7 +112,9 @@ var now = time.Now
 // delete, the bond (its id that of the revision) by CheckStored. It returns
 // ErrUnreadable naming the bond, or nil.
 func CheckRevision(r Revision) error {
-	bad := func(what string) error { return ErrUnreadable(r.BondID, fmt.Sprintf("revision %d: %s", r.Revision, what)) }
+	bad := func(what string) error {
+		return ErrUnreadable(r.BondID, fmt.Sprintf("revision %d: %s", r.Revision, what))
+	}
 	switch {
 	case r.Revision < 1 || r.Revision > MaxRevision:
 		return bad("revision: out of range")

@@ -122,7 +122,7 @@ func BenchmarkGetProduction(b *testing.B) {
 	}
 	defer repo.Close()
 	m := metrics.New("bench")
-	if err := repo.Create(context.Background(), benchBond(3), 0); err != nil {
+	if _, err := bond.Create(context.Background(), repo, benchBond(3)); err != nil {
 		b.Fatal(err)
 	}
 	log := zerolog.New(io.Discard).With().Timestamp().Logger()

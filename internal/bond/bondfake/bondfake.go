@@ -23,9 +23,9 @@ type Repo struct {
 
 	ReadRevisionFn  func(ctx context.Context, id string, n int64) (bond.Revision, bool, error)
 	ListRevisionsFn func(ctx context.Context, id string, below int64, batch int, yield func(bond.Revision) bool) error
-	ListFn    func(ctx context.Context, f bond.Filter, cursor string, batch int, yield func(bond.Bond, func() string) bool) error
-	PingFn    func(ctx context.Context) error
-	CloseFn   func() error
+	ListFn          func(ctx context.Context, f bond.Filter, cursor string, batch int, yield func(bond.Bond, func() string) bool) error
+	PingFn          func(ctx context.Context) error
+	CloseFn         func() error
 }
 
 var _ bond.Repository = (*Repo)(nil)
