@@ -33,6 +33,7 @@ func RunRepositoryTests(t *testing.T, newRepo func(t *testing.T) bond.Repository
 	t.Run("Regressions", func(t *testing.T) { testRegressions(t, newRepo) })
 	t.Run("Contention", func(t *testing.T) { testContention(t, newRepo) })
 	t.Run("Lives", func(t *testing.T) { testLives(t, newRepo) })
+	t.Run("History", func(t *testing.T) { testHistory(t, newRepo) })
 	testRoundTrip(t, newRepo)
 	t.Run("Ping", func(t *testing.T) {
 		t.Parallel()
