@@ -94,13 +94,13 @@ func (s *Store) journalItems(j bond.Journal) ([]types.TransactWriteItem, error) 
 	expires := r.Time.Add(s.retention)
 	item := revisionKey(r.BondID, r.Revision)
 	var items []types.TransactWriteItem
-	if z.Len() <= maxInline {
+	if z.Len() <= s.inline {
 		item[attrData] = &types.AttributeValueMemberB{Value: z.Bytes()}
 	} else {
 		zb := z.Bytes()
 		n := 0
 		for ; len(zb) > 0; n++ {
-			part := zb[:min(maxInline, len(zb))]
+			part := zb[:min(s.inline, len(zb))]
 			zb = zb[len(part):]
 			chunk := revisionKey(chunkKey(r.BondID, r.Revision), int64(n))
 			chunk[attrData] = &types.AttributeValueMemberB{Value: part}

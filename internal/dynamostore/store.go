@@ -51,6 +51,7 @@ type Store struct {
 	table     string
 	revTable  string        // RevisionsTable(table)
 	retention time.Duration // of revisions; 0 keeps them forever
+	inline    int           // maxInline, but for tests
 	check     tableCheck    // the table rules, checked before the first call that uses the table
 }
 
@@ -68,7 +69,7 @@ var _ bond.Repository = (*Store)(nil)
 // New returns a store on table, which must exist (see Migrate). Every
 // method first checks the table against the table rules (CheckTable).
 func New(client Client, table string, opts ...Option) *Store {
-	s := &Store{client: client, table: table, revTable: RevisionsTable(table)}
+	s := &Store{client: client, table: table, revTable: RevisionsTable(table), inline: maxInline}
 	for _, o := range opts {
 		o(s)
 	}

@@ -2,6 +2,7 @@ package dynamostore_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
@@ -26,6 +27,19 @@ func newRepoOn(client *dynamodb.Client) func(t *testing.T) bond.Repository {
 func TestStore(t *testing.T) {
 	t.Parallel()
 	bondtest.RunRepositoryTests(t, newRepoOn(serviceClient(t)))
+}
+
+// TestStore_ChunkedRevisions runs the suite with small chunks (so that the
+// revisions of large bonds are split into chunk items) and a retention (so
+// that every write's transaction updates the previous revision's expiry).
+func TestStore_ChunkedRevisions(t *testing.T) {
+	t.Parallel()
+	client := serviceClient(t)
+	bondtest.RunRepositoryTests(t, func(t *testing.T) bond.Repository {
+		s := dynamostore.New(client, dynamotest.NewTable(t, client), dynamostore.WithRetention(time.Hour))
+		dynamostore.SetInline(s, 64_000) // the bond at the size limit takes several chunks
+		return s
+	})
 }
 
 func TestAPI(t *testing.T) {
