@@ -39,16 +39,23 @@ step "endpoint $ENDPOINT, region $REGION"
 AWS_MAX_ATTEMPTS=1 ddb list-tables --output text >/dev/null ||
 	{ echo "init.sh: DynamoDB does not answer on $ENDPOINT (start it: scripts/dynamodb-local.sh start)" >&2; exit 1; }
 
-if ddb describe-table --table-name "$TABLE" >/dev/null 2>&1; then
-	step "delete-table $TABLE"
-	ddb delete-table --table-name "$TABLE" --query 'TableDescription.TableStatus' --output text
-	ddb wait table-not-exists --table-name "$TABLE"
-fi
+for t in "$TABLE" "${TABLE}_revisions"; do
+	if ddb describe-table --table-name "$t" >/dev/null 2>&1; then
+		step "delete-table $t"
+		ddb delete-table --table-name "$t" --query 'TableDescription.TableStatus' --output text
+		ddb wait table-not-exists --table-name "$t"
+	fi
+done
 
 step "create-table --cli-input-json file://01-create-table.json"
 ddb create-table --cli-input-json file://01-create-table.json \
 	--query 'TableDescription.[TableName, TableStatus]' --output text
 ddb wait table-exists --table-name "$TABLE"
+
+step "create-table --cli-input-json file://03-create-revisions-table.json"
+ddb create-table --cli-input-json file://03-create-revisions-table.json \
+	--query 'TableDescription.[TableName, TableStatus]' --output text
+ddb wait table-exists --table-name "${TABLE}_revisions"
 
 step "batch-write-item --request-items file://02-load-data.json"
 unprocessed=$(ddb batch-write-item --request-items file://02-load-data.json \

@@ -1,5 +1,6 @@
-// Package localdb holds the DynamoDB table definition of the service,
-// 01-create-table.json, in the AWS CLI `create-table --cli-input-json`
+// Package localdb holds the DynamoDB table definitions of the service,
+// 01-create-table.json (the bonds) and 03-create-revisions-table.json (their
+// revisions), in the AWS CLI `create-table --cli-input-json`
 // format, so that the AWS CLI (localdb/init.sh), `bond-registry migrate` and
 // the tests all create the very same table.
 package localdb
@@ -20,6 +21,18 @@ import (
 //
 //go:embed 01-create-table.json
 var TableDefinition []byte
+
+// RevisionsTableDefinition is the content of 03-create-revisions-table.json:
+// the table of the bonds' revisions (hash key bond_id, range key revision).
+// Callers must not modify it.
+//
+//go:embed 03-create-revisions-table.json
+var RevisionsTableDefinition []byte
+
+// RevisionsTableInput is CreateTableInput for RevisionsTableDefinition.
+func RevisionsTableInput(table string) (*dynamodb.CreateTableInput, error) {
+	return ParseCreateTable(RevisionsTableDefinition, table)
+}
 
 // CreateTableInput parses TableDefinition into a CreateTableInput and, when
 // table is not empty, replaces its TableName with table (tests use a unique

@@ -31,7 +31,7 @@ func openDynamo(ctx context.Context, cfg config.Config, log zerolog.Logger) (bon
 	if err != nil {
 		return nil, fmt.Errorf("dynamodb client: %w", err)
 	}
-	store := dynamostore.New(client, cfg.DynamoTable)
+	store := dynamostore.New(client, cfg.DynamoTable, dynamostore.WithRetention(cfg.HistoryRetention))
 	checkCtx, cancel := context.WithTimeout(ctx, startCheckTimeout)
 	defer cancel()
 	if err := store.CheckTable(checkCtx); err != nil {

@@ -130,7 +130,7 @@ func openStore(ctx context.Context, cfg config.Config, log zerolog.Logger) (bond
 	case config.StoreDynamoDB:
 		return openDynamo(ctx, cfg, log)
 	default:
-		return boltstore.Open(cfg.BoltPath)
+		return boltstore.Open(cfg.BoltPath, boltstore.WithRetention(cfg.HistoryRetention))
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/bondregistry/bond-registry/internal/bond"
 	"github.com/bondregistry/bond-registry/internal/config"
 	"github.com/bondregistry/bond-registry/internal/transfer"
 )
@@ -36,7 +37,11 @@ func importFile(ctx context.Context, cfg config.Config, log zerolog.Logger, cmd,
 			err = fmt.Errorf("%s %s: %w", cmd, path, cerr)
 		}
 	}()
-	rep, err := transfer.Import(ctx, repo, in)
+	actor := bond.ImportActor
+	if cmd == "seed" {
+		actor = bond.SeedActor
+	}
+	rep, err := transfer.Import(bond.WithAudit(ctx, actor, ""), repo, in)
 	for _, s := range rep.Skipped {
 		log.Info().Str("file", path).Int("line", s.Line).Str("bond_id", s.BondID).Str("reason", s.Reason).Msg("skipped")
 	}

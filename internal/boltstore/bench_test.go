@@ -39,7 +39,7 @@ func load(b *testing.B, s *boltstore.Store, n int) {
 	for range 64 {
 		wg.Go(func() {
 			for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
-				if err := s.Create(b.Context(), benchBond(i), 0); err != nil {
+				if _, err := bond.Create(b.Context(), s, benchBond(i)); err != nil {
 					errs <- err
 					return
 				}
@@ -71,7 +71,7 @@ func BenchmarkCreate(b *testing.B) {
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
-		if err := s.Create(b.Context(), benchBond(i), 0); err != nil {
+		if _, err := bond.Create(b.Context(), s, benchBond(i)); err != nil {
 			b.Fatal(err)
 		}
 		i++
@@ -85,7 +85,7 @@ func BenchmarkCreateParallel(b *testing.B) {
 	var next atomic.Int64
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			if err := s.Create(b.Context(), benchBond(int(next.Add(1))), 0); err != nil {
+			if _, err := bond.Create(b.Context(), s, benchBond(int(next.Add(1)))); err != nil {
 				b.Error(err)
 				return
 			}

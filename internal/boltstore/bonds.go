@@ -10,8 +10,9 @@ import (
 	"github.com/bondregistry/bond-registry/internal/bond"
 )
 
-// Read returns the stored bond id, or (found false) the last version of its
-// previous life from the gone bucket (see bond.Repository.Read).
+// Read returns the stored bond id, or (found false) the last version and
+// revision of its previous life from the gone bucket (see
+// bond.Repository.Read).
 // KindUnreadable.
 func (s *Store) Read(ctx context.Context, id string) (b bond.Bond, found bool, err error) {
 	err = s.view(ctx, "read bond "+id, func(tx *bolt.Tx) error {
@@ -21,38 +22,46 @@ func (s *Store) Read(ctx context.Context, id string) (b bond.Bond, found bool, e
 	return b, found, err
 }
 
-// Create stores b where no bond has its id and the id's last life ended at
-// prev. KindExists, bond.ErrRace, KindPairTaken.
-func (s *Store) Create(ctx context.Context, b bond.Bond, prev int64) error {
+// Create stores b and j where no bond has its id and the id's last life
+// ended at prev (and, when j appends a revision, at revision b.Revision-1).
+// KindExists, bond.ErrRace, KindPairTaken.
+func (s *Store) Create(ctx context.Context, b bond.Bond, prev int64, j bond.Journal) error {
 	return s.write(ctx, "create bond "+b.BondID, func(tx *bolt.Tx) error {
 		if tx.Bucket(bucketBonds).Get([]byte(b.BondID)) != nil {
 			return bond.ErrExists(b.BondID)
 		}
-		if lastVersion(tx, b.BondID) != prev {
+		if v, r := lastLife(tx, b.BondID); v != prev || (j.Revision != nil && r != b.Revision-1) {
 			return bond.ErrRace
 		}
 		if err := putBond(tx, nil, b); err != nil {
 			return err
 		}
-		return tx.Bucket(bucketGone).Delete([]byte(b.BondID))
+		if err := tx.Bucket(bucketGone).Delete([]byte(b.BondID)); err != nil {
+			return fmt.Errorf("delete gone version: %w", err)
+		}
+		return s.putJournal(tx, j)
 	})
 }
 
-// Replace stores next over old when the stored bond is still at old's
-// version. bond.ErrRace, KindPairTaken.
-func (s *Store) Replace(ctx context.Context, old, next bond.Bond) error {
+// Replace stores next over old, and j, when the stored bond is still at
+// old's version. bond.ErrRace, KindPairTaken.
+func (s *Store) Replace(ctx context.Context, old, next bond.Bond, j bond.Journal) error {
 	return s.write(ctx, "replace bond "+old.BondID, func(tx *bolt.Tx) error {
 		cur, err := current(tx, old)
 		if err != nil {
 			return err
 		}
-		return putBond(tx, &cur, next)
+		if err := putBond(tx, &cur, next); err != nil {
+			return err
+		}
+		return s.putJournal(tx, j)
 	})
 }
 
-// Remove deletes old when the stored bond is still at old's version, and
-// keeps that version in the gone bucket. bond.ErrRace.
-func (s *Store) Remove(ctx context.Context, old bond.Bond) error {
+// Remove deletes old and stores j when the stored bond is still at old's
+// version, and keeps that version and the last revision in the gone
+// bucket. bond.ErrRace.
+func (s *Store) Remove(ctx context.Context, old bond.Bond, j bond.Journal) error {
 	return s.write(ctx, "remove bond "+old.BondID, func(tx *bolt.Tx) error {
 		cur, err := current(tx, old)
 		if err != nil {
@@ -61,10 +70,11 @@ func (s *Store) Remove(ctx context.Context, old bond.Bond) error {
 		if err := deleteBond(tx, cur); err != nil {
 			return err
 		}
-		if err := tx.Bucket(bucketGone).Put([]byte(old.BondID), binary.AppendUvarint(nil, uint64(old.Version))); err != nil {
+		gone := binary.AppendUvarint(binary.AppendUvarint(nil, uint64(old.Version)), uint64(j.LastRevision(old.Revision)))
+		if err := tx.Bucket(bucketGone).Put([]byte(old.BondID), gone); err != nil {
 			return fmt.Errorf("put gone version: %w", err)
 		}
-		return nil
+		return s.putJournal(tx, j)
 	})
 }
 
@@ -81,19 +91,28 @@ func current(tx *bolt.Tx, old bond.Bond) (bond.Bond, error) {
 	return cur, nil
 }
 
-// lastVersion returns the last version of id's previous life, 0 when it
-// had none. A value that does not decode counts as the largest version, so
-// that a damaged entry can never let a version repeat.
-func lastVersion(tx *bolt.Tx, id string) int64 {
+// lastLife returns the last version and revision of id's previous life, 0
+// when it had none: the gone bucket holds the uvarint version, then the
+// uvarint revision (absent in an entry written before history, read as 0).
+// A value that does not decode counts as the largest, so that a damaged
+// entry can never let a version or a revision repeat.
+func lastLife(tx *bolt.Tx, id string) (version, revision int64) {
 	v := tx.Bucket(bucketGone).Get([]byte(id))
 	if v == nil {
-		return 0
+		return 0, 0
 	}
 	n, w := binary.Uvarint(v)
 	if w <= 0 || n > bond.MaxVersion {
-		return bond.MaxVersion
+		return bond.MaxVersion, bond.MaxRevision
 	}
-	return int64(n)
+	if len(v) == w {
+		return int64(n), 0
+	}
+	r, w2 := binary.Uvarint(v[w:])
+	if w2 <= 0 || w+w2 != len(v) || r > bond.MaxRevision {
+		return bond.MaxVersion, bond.MaxRevision
+	}
+	return int64(n), int64(r)
 }
 
 // getBond reads bond id; ok is false when it does not exist, and b.Version
@@ -101,7 +120,8 @@ func lastVersion(tx *bolt.Tx, id string) int64 {
 func getBond(tx *bolt.Tx, id string) (b bond.Bond, ok bool, err error) {
 	data := tx.Bucket(bucketBonds).Get([]byte(id))
 	if data == nil {
-		return bond.Bond{Version: lastVersion(tx, id)}, false, nil
+		v, r := lastLife(tx, id)
+		return bond.Bond{Version: v, Revision: r}, false, nil
 	}
 	b, err = decodeRecord(id, data)
 	return b, err == nil, err

@@ -13,20 +13,22 @@ import (
 // derived from the declaration of a bond's fields (bond.BondFields,
 // bond.SubscriberFields):
 //
-//	format byte (2) | version uvarint | field count uvarint | the bond's
+//	format byte (3) | version uvarint | revision uvarint | field count
+//	uvarint | the bond's
 //	fields | subscriber count uvarint | per subscriber, by key: key, field
 //	count uvarint, the subscriber's fields
 //
 // where each string is a uvarint length and its bytes, and the fields are in
 // the order of their declaration. A record with fewer fields than this build
 // declares (written before a field was added) reads them as empty, which
-// the rules then judge; one with more is unreadable. Format 1 (the four
-// account and cost center fields and three subscriber fields, no counts) is
-// still read. The id is the bucket key and is not repeated. It is kept over
+// the rules then judge; one with more is unreadable. Format 2 (no
+// revision, read as 0) and format 1 (no revision, the four account and cost
+// center fields and three subscriber fields, no counts) are still read. The id is the bucket key and is not repeated. It is kept over
 // encoding/json because it pays for itself end to end (README, Performance);
 // BenchmarkCodec measures size and speed of the two codecs.
 const (
-	recordFormat   = 2
+	recordFormat   = 3
+	recordFormatV2 = 2
 	recordFormatV1 = 1
 )
 
@@ -48,6 +50,7 @@ func encodeRecord(b bond.Bond) []byte {
 	buf := make([]byte, 0, n)
 	buf = append(buf, recordFormat)
 	buf = binary.AppendUvarint(buf, uint64(b.Version))
+	buf = binary.AppendUvarint(buf, uint64(b.Revision))
 	buf = binary.AppendUvarint(buf, uint64(len(bond.BondFields)))
 	for _, f := range bond.BondFields {
 		buf = appendLP(buf, f.Get(b))
@@ -87,16 +90,23 @@ func decodeRecord(id string, data []byte) (bond.Bond, error) {
 func decodeFields(id string, data []byte) (bond.Bond, error) {
 	d := recordDecoder{s: string(data)}
 	format := d.byte()
-	if d.err == nil && format != recordFormat && format != recordFormatV1 {
-		return bond.Bond{}, fmt.Errorf("record format %d, this build reads %d and %d", format, recordFormatV1, recordFormat)
+	if d.err == nil && format != recordFormat && format != recordFormatV2 && format != recordFormatV1 {
+		return bond.Bond{}, fmt.Errorf("record format %d, this build reads %d to %d", format, recordFormatV1, recordFormat)
 	}
 	b := bond.Bond{BondID: id}
 	b.Version = -1 // out of range, for CheckStored, unless it fits
 	if v := d.uvarint(); v <= bond.MaxVersion {
 		b.Version = int64(v)
 	}
-	nBond, nSub := uint64(4), uint64(3) // format 1
 	if format == recordFormat {
+		if v := d.uvarint(); v <= bond.MaxRevision {
+			b.Revision = int64(v)
+		} else {
+			return bond.Bond{}, errors.New("revision out of range")
+		}
+	}
+	nBond, nSub := uint64(4), uint64(3) // format 1
+	if format != recordFormatV1 {
 		nBond = d.uvarint()
 	}
 	if d.err == nil && nBond > uint64(len(bond.BondFields)) {
@@ -115,7 +125,7 @@ func decodeFields(id string, data []byte) (bond.Bond, error) {
 	b.Subscribers = make(map[string]bond.Subscriber, n)
 	for range n {
 		k := d.str()
-		if format == recordFormat {
+		if format != recordFormatV1 {
 			nSub = d.uvarint()
 		}
 		if d.err == nil && nSub > uint64(len(bond.SubscriberFields)) {

@@ -112,7 +112,7 @@ func TestRecord(t *testing.T) {
 		assert.Error(t, err, "trailing byte")
 	})
 	t.Run("Err huge counts do not allocate", func(t *testing.T) {
-		data := []byte{recordFormat, 1, 4, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0x0f}
+		data := []byte{recordFormat, 1, 1, 4, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0x0f}
 		_, err := decodeRecord("x", data)
 		assert.Error(t, err)
 	})

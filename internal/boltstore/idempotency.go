@@ -19,7 +19,7 @@ import (
 // expiry (key: 8-byte big-endian Unix nanoseconds of Expires, then the
 // storage key; empty value). Listings, exports and Check never read them.
 //
-// Sweep: every Begin also deletes up to sweepBatch records that expired,
+// Sweep: every Begin also deletes up to idemSweepBatch records that expired,
 // oldest first, in the same transaction, so that the buckets hold the live
 // records and at most a few expired ones: each Begin adds at most one.
 var (
@@ -27,8 +27,8 @@ var (
 	bucketIdemExpiry = []byte("idempotency_expiry")
 )
 
-// sweepBatch is the most expired records one Begin deletes.
-const sweepBatch = 8
+// idemSweepBatch is the most expired records one Begin deletes.
+const idemSweepBatch = 8
 
 // idemStore is the idempotency.Store of a Store.
 type idemStore struct{ s *Store }
@@ -204,14 +204,14 @@ func deleteIdem(recs, expiry *bolt.Bucket, sk string, expires time.Time) error {
 	return nil
 }
 
-// sweep deletes up to sweepBatch records that expired before now, oldest
+// sweep deletes up to idemSweepBatch records that expired before now, oldest
 // first. An entry whose record now has another expiry (it was taken over)
 // only loses its entry.
 func sweep(recs, expiry *bolt.Bucket, now time.Time) error {
 	limit := binary.BigEndian.AppendUint64(nil, uint64(now.UnixNano()))
 	c := expiry.Cursor()
 	var stale [][]byte
-	for k, _ := c.First(); k != nil && len(stale) < sweepBatch && bytes.Compare(k[:min(8, len(k))], limit) < 0; k, _ = c.Next() {
+	for k, _ := c.First(); k != nil && len(stale) < idemSweepBatch && bytes.Compare(k[:min(8, len(k))], limit) < 0; k, _ = c.Next() {
 		stale = append(stale, bytes.Clone(k))
 	}
 	for _, k := range stale {

@@ -10,6 +10,9 @@
 // string in a key but the last is length-prefixed (keys.go), so no id or
 // value can be mistaken for another whatever characters it holds.
 //
+// History. The revisions and expiry buckets hold the bonds' revisions
+// (history.go), written in the transaction of each change.
+//
 // Writes. Every write is one read-write transaction run through DB.Batch, so
 // concurrent writers share one commit (and one fsync) instead of queueing for
 // one each; DB.Batch returns only after the commit is on disk.
@@ -24,6 +27,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -45,7 +49,13 @@ const LockTimeout = time.Second
 const batchDelay = time.Millisecond
 
 // schemaVersion is stored in the meta bucket; Open refuses other versions.
-const schemaVersion = "1"
+// Version 2 added records of format 3 (with the revision) and the
+// revisions and expiry buckets; Open moves a file of version 1 to 2 (a
+// build of version 1 then refuses it, rather than misread it).
+const (
+	schemaVersion   = "2"
+	schemaVersionV1 = "1"
+)
 
 var (
 	bucketMeta           = []byte("meta")
@@ -55,15 +65,30 @@ var (
 	bucketSubAccount     = []byte("sub_account")
 	bucketHostCostCenter = []byte("host_cost_center")
 	bucketSubCostCenter  = []byte("sub_cost_center")
-	bucketGone           = []byte("gone") // id -> uvarint last version of a deleted bond
+	bucketGone           = []byte("gone") // id -> uvarint last version and revision of a deleted bond
+	bucketRevisions      = []byte("revisions")
+	bucketExpiry         = []byte("revision_expiry")
 
 	keySchema = []byte("schema")
 )
 
 // Store is a bond.Repository on a bbolt file. It is safe for concurrent use.
 type Store struct {
-	db *bolt.DB
+	db        *bolt.DB
+	retention time.Duration // of revisions; 0 keeps them forever
+	stop      chan struct{} // closed by Close, ends the sweep
+	swept     chan struct{} // closed when the sweep ended
+	closing   sync.Once
 }
+
+// Option sets up a store at Open.
+type Option func(*Store)
+
+// WithRetention keeps a revision for d after the write that superseded it
+// (a delete's, after the delete); 0 keeps every revision forever. The
+// newest revision of an existing bond never expires. Revisions written
+// without a retention keep no expiry.
+func WithRetention(d time.Duration) Option { return func(s *Store) { s.retention = d } }
 
 var _ bond.Repository = (*Store)(nil)
 
@@ -85,7 +110,7 @@ var ErrDamaged = errors.New("the file is damaged")
 // mapped past its end, and the first read of a missing page kills the
 // process with SIGBUS) is refused with ErrDamaged. Check verifies the whole
 // file.
-func Open(path string) (*Store, error) {
+func Open(path string, opts ...Option) (*Store, error) {
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 		if err := create(path); err != nil {
 			return nil, err
@@ -102,7 +127,16 @@ func Open(path string) (*Store, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("open bolt store %s: %w", path, err)
 	}
-	return &Store{db: db}, nil
+	s := &Store{db: db, stop: make(chan struct{}), swept: make(chan struct{})}
+	for _, o := range opts {
+		o(s)
+	}
+	if s.retention > 0 {
+		go s.sweepLoop(s.stop, s.swept)
+	} else {
+		close(s.swept)
+	}
+	return s, nil
 }
 
 // create makes the empty file of a new store at path (and its directory),
@@ -248,7 +282,7 @@ func initSchema(tx *bolt.Tx) error {
 		return fmt.Errorf("create bucket %s: %w", bucketMeta, err)
 	}
 	switch v := meta.Get(keySchema); {
-	case v == nil:
+	case v == nil, string(v) == schemaVersionV1:
 		if err := meta.Put(keySchema, []byte(schemaVersion)); err != nil {
 			return fmt.Errorf("write schema version: %w", err)
 		}
@@ -256,7 +290,7 @@ func initSchema(tx *bolt.Tx) error {
 		return fmt.Errorf("schema version %q, this build reads %q", v, schemaVersion)
 	}
 	for _, name := range [][]byte{bucketBonds, bucketPairs, bucketHostAccount, bucketSubAccount,
-		bucketHostCostCenter, bucketSubCostCenter, bucketGone} {
+		bucketHostCostCenter, bucketSubCostCenter, bucketGone, bucketRevisions, bucketExpiry} {
 		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 			return fmt.Errorf("create bucket %s: %w", name, err)
 		}
@@ -266,6 +300,8 @@ func initSchema(tx *bolt.Tx) error {
 
 // Close closes the file. Calls after Close fail with bond.KindUnavailable.
 func (s *Store) Close() error {
+	s.closing.Do(func() { close(s.stop) })
+	<-s.swept
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("close bolt store: %w", err)
 	}

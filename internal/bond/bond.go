@@ -40,6 +40,12 @@ type Bond struct {
 	// layer sends it as the entity tag, never in the JSON body (the original
 	// service had no such field).
 	Version int64 `json:"-"`
+
+	// Revision is the number of the last revision of the bond's id (see
+	// Revision): the write that made this state appended it, or 0 for a
+	// bond written before history was kept and not written since. Like
+	// Version it is not in the JSON body.
+	Revision int64 `json:"-"`
 }
 
 // Clone returns b with its own copy of the subscribers map (never nil).

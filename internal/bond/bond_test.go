@@ -84,27 +84,6 @@ func TestValidate_SubscriberControlCharacters(t *testing.T) {
 	assert.Empty(t, ok.Validate())
 }
 
-func TestPrecondition_SingleVersion(t *testing.T) {
-	for _, tc := range []struct {
-		p    bond.Precondition
-		v    int64
-		ok   bool
-		name string
-	}{
-		{bond.Precondition{}, bond.AnyVersion, true, "none"},
-		{bond.IfVersion(3), 3, true, "one tag"},
-		{bond.Precondition{IfMatch: &bond.Versions{List: []int64{1, 2}}}, 0, false, "a list"},
-		{bond.Precondition{IfMatch: &bond.Versions{Any: true}}, 0, false, "*"},
-		{bond.Precondition{IfNoneMatch: &bond.Versions{Any: true}}, 0, false, "If-None-Match"},
-	} {
-		v, ok := tc.p.SingleVersion()
-		assert.Equal(t, tc.ok, ok, tc.name)
-		if ok {
-			assert.Equal(t, tc.v, v, tc.name)
-		}
-	}
-}
-
 func TestErrors(t *testing.T) {
 	_, err := bond.ListPage(t.Context(), nil, bond.Filter{}, 0, "")
 	assert.Equal(t, bond.KindInvalid, bond.KindOf(err), "limit 0")

@@ -3,7 +3,7 @@ package bond
 // The declaration of a bond's fields. Every part of the service that handles
 // a bond field by field reads these two lists: the request decoder, change
 // detection (SameContent), the partial update (Update.Apply, Update.Validate),
-// the value rules (Validate), the size bound (ItemSize, SafeSubscribers), the
+// the value rules (Validate), the size bound (ItemSize), the
 // DynamoDB item and its update expression, the bolt record and the seed input.
 // The JSON members of a representation come from the struct tags of Bond and
 // Subscriber; TestFields checks that they name exactly these fields, and

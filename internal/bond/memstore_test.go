@@ -17,14 +17,16 @@ import (
 type memRepo struct {
 	mu    sync.Mutex
 	bonds map[string]bond.Bond
-	gone  map[string]int64     // last version of a deleted bond
+	gone  map[string]bond.Bond // last version and revision of a deleted bond
 	pairs map[[2]string]string // (host, sub) -> bond id
+	revs  map[string]map[int64]bond.Revision
 }
 
 var _ bond.Repository = (*memRepo)(nil)
 
 func newMemRepo(*testing.T) bond.Repository {
-	return &memRepo{bonds: map[string]bond.Bond{}, gone: map[string]int64{}, pairs: map[[2]string]string{}}
+	return &memRepo{bonds: map[string]bond.Bond{}, gone: map[string]bond.Bond{}, pairs: map[[2]string]string{},
+		revs: map[string]map[int64]bond.Revision{}}
 }
 
 func pairOf(b bond.Bond) [2]string { return [2]string{b.HostAccountID, b.SubAccountID} }
@@ -34,18 +36,31 @@ func (m *memRepo) Read(_ context.Context, id string) (bond.Bond, bool, error) {
 	defer m.mu.Unlock()
 	b, ok := m.bonds[id]
 	if !ok {
-		return bond.Bond{Version: m.gone[id]}, false, nil
+		g := m.gone[id]
+		return bond.Bond{Version: g.Version, Revision: g.Revision}, false, nil
 	}
 	return b.Clone(), true, nil
 }
 
-func (m *memRepo) Create(_ context.Context, b bond.Bond, prev int64) error {
+// journal keeps j; the caller holds the lock.
+func (m *memRepo) journal(j bond.Journal) {
+	if r := j.Revision; r != nil {
+		if m.revs[r.BondID] == nil {
+			m.revs[r.BondID] = map[int64]bond.Revision{}
+		}
+		c := *r
+		c.Bond = r.Bond.Clone()
+		m.revs[r.BondID][r.Revision] = c
+	}
+}
+
+func (m *memRepo) Create(_ context.Context, b bond.Bond, prev int64, j bond.Journal) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if _, ok := m.bonds[b.BondID]; ok {
 		return bond.ErrExists(b.BondID)
 	}
-	if m.gone[b.BondID] != prev {
+	if g := m.gone[b.BondID]; g.Version != prev || (j.Revision != nil && g.Revision != b.Revision-1) {
 		return bond.ErrRace
 	}
 	if owner, ok := m.pairs[pairOf(b)]; ok {
@@ -53,10 +68,11 @@ func (m *memRepo) Create(_ context.Context, b bond.Bond, prev int64) error {
 	}
 	delete(m.gone, b.BondID)
 	m.bonds[b.BondID], m.pairs[pairOf(b)] = b.Clone(), b.BondID
+	m.journal(j)
 	return nil
 }
 
-func (m *memRepo) Replace(_ context.Context, old, next bond.Bond) error {
+func (m *memRepo) Replace(_ context.Context, old, next bond.Bond, j bond.Journal) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if cur, ok := m.bonds[old.BondID]; !ok || cur.Version != old.Version {
@@ -67,10 +83,11 @@ func (m *memRepo) Replace(_ context.Context, old, next bond.Bond) error {
 	}
 	delete(m.pairs, pairOf(old))
 	m.bonds[next.BondID], m.pairs[pairOf(next)] = next.Clone(), next.BondID
+	m.journal(j)
 	return nil
 }
 
-func (m *memRepo) Remove(_ context.Context, old bond.Bond) error {
+func (m *memRepo) Remove(_ context.Context, old bond.Bond, j bond.Journal) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if cur, ok := m.bonds[old.BondID]; !ok || cur.Version != old.Version {
@@ -78,7 +95,35 @@ func (m *memRepo) Remove(_ context.Context, old bond.Bond) error {
 	}
 	delete(m.bonds, old.BondID)
 	delete(m.pairs, pairOf(old))
-	m.gone[old.BondID] = old.Version
+	m.gone[old.BondID] = bond.Bond{Version: old.Version, Revision: j.LastRevision(old.Revision)}
+	m.journal(j)
+	return nil
+}
+
+func (m *memRepo) ReadRevision(_ context.Context, id string, n int64) (bond.Revision, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	r, ok := m.revs[id][n]
+	r.Bond = r.Bond.Clone()
+	return r, ok, nil
+}
+
+func (m *memRepo) ListRevisions(_ context.Context, id string, below int64, _ int, yield func(bond.Revision) bool) error {
+	m.mu.Lock()
+	var list []bond.Revision
+	for n, r := range m.revs[id] {
+		if below == 0 || n < below {
+			r.Bond = r.Bond.Clone()
+			list = append(list, r)
+		}
+	}
+	m.mu.Unlock()
+	slices.SortFunc(list, func(a, b bond.Revision) int { return int(b.Revision - a.Revision) })
+	for _, r := range list {
+		if !yield(r) {
+			return nil
+		}
+	}
 	return nil
 }
 
@@ -121,44 +166,4 @@ func (m *memRepo) Close() error               { return nil }
 // package, through the operations, on the plainest storage.
 func TestRules(t *testing.T) {
 	bondtest.RunRepositoryTests(t, newMemRepo)
-}
-
-// memPatcher is memRepo with the subscriber fast path, under the conditions
-// bond.SubscriberPatcher states, so that the operations' use of it runs the
-// conformance suite too.
-type memPatcher struct{ *memRepo }
-
-func (m memPatcher) PatchPutSubscriber(_ context.Context, id string, s bond.Subscriber, ifVersion int64, below int) (bond.Bond, bool, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	b, ok := m.bonds[id]
-	if !ok || (ifVersion != bond.AnyVersion && b.Version != ifVersion) || len(b.Subscribers) >= below || b.Subscribers[s.SID] == s {
-		return bond.Bond{}, false, nil
-	}
-	b = b.Clone()
-	b.Subscribers[s.SID] = s
-	b.Version++
-	m.bonds[id] = b
-	return b.Clone(), true, nil
-}
-
-func (m memPatcher) PatchRemoveSubscriber(_ context.Context, id, sid string, ifVersion int64) (bond.Bond, bool, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	b, ok := m.bonds[id]
-	if _, has := b.Subscribers[sid]; !ok || !has || (ifVersion != bond.AnyVersion && b.Version != ifVersion) {
-		return bond.Bond{}, false, nil
-	}
-	b = b.Clone()
-	delete(b.Subscribers, sid)
-	b.Version++
-	m.bonds[id] = b
-	return b.Clone(), true, nil
-}
-
-// TestRules_FastPath runs the suite again through the fast path.
-func TestRules_FastPath(t *testing.T) {
-	bondtest.RunRepositoryTests(t, func(t *testing.T) bond.Repository {
-		return memPatcher{newMemRepo(t).(*memRepo)}
-	})
 }

@@ -55,25 +55,27 @@ func backoff(ctx context.Context, n int) error {
 	}
 }
 
-// read returns the stored bond id (nil when there is none, with prev the
-// last version of its previous life) after checking pre against it.
-func read(ctx context.Context, repo Repository, id string, pre Precondition) (cur *Bond, prev int64, err error) {
+// read returns the stored bond id (nil when there is none, with last's
+// Version and Revision those of its previous life) after checking pre
+// against it.
+func read(ctx context.Context, repo Repository, id string, pre Precondition) (cur *Bond, last Bond, err error) {
 	b, found, err := repo.Read(ctx, id)
 	if err != nil {
-		return nil, 0, err
+		return nil, Bond{}, err
 	}
 	if !found {
-		return nil, b.Version, pre.Check(id, nil)
+		return nil, b, pre.Check(id, nil)
 	}
-	return &b, b.Version, pre.Check(id, &b)
+	return &b, b, pre.Check(id, &b)
 }
 
 // modify is the read-check-write of an existing bond id under pre: change
-// gets a copy of the stored bond; its result is stored at the next version
-// unless it reports no change, in which case the stored bond is returned as
-// it is. KindNotFound, the precondition's kinds, change's own errors, and
-// the store's (KindPairTaken, KindInvalid).
-func modify(ctx context.Context, repo Repository, id string, pre Precondition, change Change) (Bond, error) {
+// gets a copy of the stored bond; its result is stored at the next version,
+// with the next revision (operation op), unless it reports no change, in
+// which case the stored bond is returned as it is and nothing is appended.
+// KindNotFound, the precondition's kinds, change's own errors, and the
+// store's (KindPairTaken, KindInvalid).
+func modify(ctx context.Context, repo Repository, id string, pre Precondition, op string, change Change) (Bond, error) {
 	var result Bond
 	err := retry(ctx, "modify bond "+id, func() error {
 		cur, _, err := read(ctx, repo, id, pre)
@@ -91,10 +93,12 @@ func modify(ctx context.Context, repo Repository, id string, pre Precondition, c
 			result = *cur
 			return nil
 		}
-		next.BondID, next.Version = cur.BondID, cur.Version+1
-		if err := repo.Replace(ctx, *cur, next); err != nil {
+		next.BondID, next.Version, next.Revision = cur.BondID, cur.Version+1, cur.Revision+1
+		rev := newRevision(ctx, op, next)
+		if err := repo.Replace(ctx, *cur, next, journalOf(rev)); err != nil {
 			return err
 		}
+		written(ctx, rev)
 		result = next
 		return nil
 	})
@@ -102,4 +106,38 @@ func modify(ctx context.Context, repo Repository, id string, pre Precondition, c
 		return Bond{}, err
 	}
 	return result, nil
+}
+
+// create stores b as a new life of its id, at the version and revision
+// after the id's last ones, appending a revision with operation op. A new
+// id has no previous life: the first round tries that without a read; a
+// lost round reads the id's last version and revision. KindExists,
+// KindPairTaken, KindInvalid (too large).
+func create(ctx context.Context, repo Repository, b Bond, op string, pre Precondition) (Bond, error) {
+	var last Bond
+	first := true
+	err := retry(ctx, "create bond "+b.BondID, func() error {
+		if !first || pre.IfMatch != nil || pre.IfNoneMatch != nil {
+			cur, l, err := read(ctx, repo, b.BondID, pre)
+			switch {
+			case err != nil:
+				return err
+			case cur != nil:
+				return ErrExists(b.BondID)
+			}
+			last = l
+		}
+		first = false
+		b.Version, b.Revision = last.Version+1, last.Revision+1
+		rev := newRevision(ctx, op, b)
+		if err := repo.Create(ctx, b, last.Version, journalOf(rev)); err != nil {
+			return err
+		}
+		written(ctx, rev)
+		return nil
+	})
+	if err != nil {
+		return Bond{}, err
+	}
+	return b, nil
 }

@@ -3,7 +3,6 @@ package bond
 import (
 	"context"
 	"fmt"
-	"strings"
 )
 
 // The operations: each combines the Repository primitives with the rules of
@@ -43,28 +42,7 @@ func Create(ctx context.Context, repo Repository, b Bond) (Bond, error) {
 	if ps := b.Validate(); len(ps) > 0 {
 		return Bond{}, Invalid(ps...)
 	}
-	// A new id has no previous life: the first round tries that without a
-	// read; a lost round reads the id's last version.
-	prev, first := int64(0), true
-	err := retry(ctx, "create bond "+b.BondID, func() error {
-		if !first {
-			cur, found, err := repo.Read(ctx, b.BondID)
-			switch {
-			case err != nil:
-				return err
-			case found:
-				return ErrExists(b.BondID)
-			}
-			prev = cur.Version
-		}
-		first = false
-		b.Version = prev + 1
-		return repo.Create(ctx, b, prev)
-	})
-	if err != nil {
-		return Bond{}, err
-	}
-	return b, nil
+	return create(ctx, repo, b, OpCreate, Precondition{})
 }
 
 // UpdateBond applies u to bond id under pre. An update that changes nothing
@@ -74,7 +52,7 @@ func UpdateBond(ctx context.Context, repo Repository, id string, u Update, pre P
 	if ps := u.Validate(); len(ps) > 0 {
 		return Bond{}, Invalid(ps...)
 	}
-	return modify(ctx, repo, id, pre, func(cur Bond) (Bond, bool, error) {
+	return modify(ctx, repo, id, pre, OpUpdate, func(cur Bond) (Bond, bool, error) {
 		next := u.Apply(cur)
 		if next.SameContent(cur) {
 			return cur, false, nil
@@ -97,7 +75,14 @@ func Delete(ctx context.Context, repo Repository, id string, pre Precondition) e
 		if err != nil || cur == nil {
 			return err
 		}
-		return repo.Remove(ctx, *cur)
+		gone := *cur
+		gone.Revision++
+		rev := newRevision(ctx, OpDelete, gone)
+		if err := repo.Remove(ctx, *cur, journalOf(rev)); err != nil {
+			return err
+		}
+		written(ctx, rev)
+		return nil
 	})
 }
 
@@ -111,15 +96,7 @@ func PutSubscriber(ctx context.Context, repo Repository, id string, s Subscriber
 	if ps := s.Validate(); len(ps) > 0 {
 		return Bond{}, Invalid(ps...)
 	}
-	if p, ok := repo.(SubscriberPatcher); ok {
-		if v, ok := pre.SingleVersion(); ok {
-			b, done, err := p.PatchPutSubscriber(ctx, id, s, v, SafeSubscribers)
-			if done || err != nil {
-				return b, err
-			}
-		}
-	}
-	b, err := modify(ctx, repo, id, pre, func(cur Bond) (Bond, bool, error) {
+	b, err := modify(ctx, repo, id, pre, OpSubscriberPut, func(cur Bond) (Bond, bool, error) {
 		old, replace := cur.Subscribers[s.SID]
 		switch {
 		case replace && old == s:
@@ -141,15 +118,7 @@ func PutSubscriber(ctx context.Context, repo Repository, id string, s Subscriber
 // KindNotFound (ErrSubscriberRemoveNotFound), KindVersionMismatch,
 // KindNotModified.
 func RemoveSubscriber(ctx context.Context, repo Repository, id, sid string, pre Precondition) (Bond, error) {
-	if p, ok := repo.(SubscriberPatcher); ok {
-		if v, ok := pre.SingleVersion(); ok {
-			b, done, err := p.PatchRemoveSubscriber(ctx, id, sid, v)
-			if done || err != nil {
-				return b, err
-			}
-		}
-	}
-	b, err := modify(ctx, repo, id, pre, func(cur Bond) (Bond, bool, error) {
+	b, err := modify(ctx, repo, id, pre, OpSubscriberRemove, func(cur Bond) (Bond, bool, error) {
 		if _, ok := cur.Subscribers[sid]; !ok {
 			return cur, false, nil
 		}
@@ -217,23 +186,3 @@ func ErrLimitRange() *Error {
 	return Invalid(Problem{Loc: []string{"limit"}, Type: "value_error.number.range",
 		Msg: fmt.Sprintf("ensure this value is between 1 and %d", MaxPageLimit)})
 }
-
-// SafeSubscribers is the subscriber count below which one more subscriber
-// can take a bond past neither MaxSubscribers nor MaxItemBytes, whatever the
-// values (every field at its longest, in 4-byte UTF-8). A store's
-// SubscriberPatcher may add without reading the bond below it.
-var SafeSubscribers = func() int {
-	long := func(n int) string { return strings.Repeat("\U0001F600", n) }
-	var b Bond
-	var s Subscriber
-	*BondID.Of(&b) = long(MaxIDLen)
-	for _, f := range BondFields {
-		*f.Of(&b) = long(f.Max)
-	}
-	for _, f := range SubscriberFields {
-		*f.Of(&s) = long(f.Max)
-	}
-	base := ItemSize(b)
-	one := ItemSize(Bond{Subscribers: map[string]Subscriber{long(MaxIDLen): s}}) - ItemSize(Bond{})
-	return min((MaxItemBytes-base)/one-1, MaxSubscribers-1)
-}()

@@ -50,18 +50,3 @@ func (p Precondition) Check(id string, cur *Bond) error {
 	}
 	return nil
 }
-
-// SingleVersion reports the one version p requires, for a store that can
-// only condition a write on one: AnyVersion when p is empty, ok false when p
-// is more than "If-Match: one version".
-func (p Precondition) SingleVersion() (version int64, ok bool) {
-	switch {
-	case p.IfNoneMatch != nil:
-		return 0, false
-	case p.IfMatch == nil:
-		return AnyVersion, true
-	case !p.IfMatch.Any && len(p.IfMatch.List) == 1:
-		return p.IfMatch.List[0], true
-	}
-	return 0, false
-}

@@ -25,32 +25,49 @@ type Change func(cur Bond) (next Bond, changed bool, err error)
 // write that names a version therefore names one life of the bond too.
 type Repository interface {
 	// Read returns the stored bond id with found true. When there is none,
-	// found is false and only the returned bond's Version is set: the last
-	// version of the id's previous life, 0 when it never had one. That
-	// version is the condition token of a Create. KindUnreadable when the
-	// stored item breaks the rules of this package.
+	// found is false and only the returned bond's Version and Revision are
+	// set: the last version and the last revision number of the id's
+	// previous life, 0 when it never had one. They are the condition token
+	// of a Create. KindUnreadable when the stored item breaks the rules of
+	// this package.
 	Read(ctx context.Context, id string) (b Bond, found bool, err error)
 
-	// Create stores b (validated, its version set after prev) on the
-	// condition that no bond has its id and that the id's previous life
-	// still ended at version prev. KindExists when a bond has the id,
-	// ErrRace when the previous life is no longer prev, KindPairTaken when
-	// another bond has the same (host account, subscriber account) pair,
-	// KindInvalid when the engine refuses the item as too large.
-	Create(ctx context.Context, b Bond, prev int64) error
+	// Create stores b (validated, its version set after prev, its Revision
+	// the number of j's revision) and j, on the condition that no bond has
+	// its id and that the id's previous life still ended at version prev
+	// and at revision b.Revision-1 (when j appends one). KindExists when a
+	// bond has the id, ErrRace when the previous life is no longer that,
+	// KindPairTaken when another bond has the same (host account,
+	// subscriber account) pair, KindInvalid when the engine refuses the
+	// item as too large.
+	Create(ctx context.Context, b Bond, prev int64, j Journal) error
 
-	// Replace stores next (same id, a later version) over old on the
-	// condition that the stored bond is still at old's version. Attributes
-	// that the store keeps besides the bond's fields are left as they are.
-	// ErrRace when the condition fails (the bond changed or was deleted),
-	// KindPairTaken when next moves to a pair another bond holds, KindInvalid
-	// when the engine refuses the item as too large.
-	Replace(ctx context.Context, old, next Bond) error
+	// Replace stores next (same id, a later version, its Revision that of
+	// j's revision) over old, and j, on the condition that the stored bond
+	// is still at old's version. Attributes that the store keeps besides
+	// the bond's fields are left as they are. ErrRace when the condition
+	// fails (the bond changed or was deleted), KindPairTaken when next moves
+	// to a pair another bond holds, KindInvalid when the engine refuses the
+	// item as too large.
+	Replace(ctx context.Context, old, next Bond, j Journal) error
 
-	// Remove deletes old on the condition that the stored bond is still at
-	// old's version, and remembers that version as the last of its life.
-	// ErrRace when the condition fails.
-	Remove(ctx context.Context, old Bond) error
+	// Remove deletes old and stores j, on the condition that the stored
+	// bond is still at old's version, and remembers that version and
+	// j.LastRevision(old.Revision) as the last of its life. ErrRace when
+	// the condition fails.
+	Remove(ctx context.Context, old Bond, j Journal) error
+
+	// ReadRevision returns revision n of bond id, found false when it has
+	// none (never had, or it expired). KindUnreadable when the stored
+	// revision breaks CheckRevision.
+	ReadRevision(ctx context.Context, id string, n int64) (r Revision, found bool, err error)
+
+	// ListRevisions calls yield with the revisions of bond id, newest
+	// first, starting below revision below (0: from the newest), until
+	// yield returns false or none is left; batch hints how many the caller
+	// expects to take. Revisions of every life of the id are listed, also
+	// after a delete. KindUnreadable as ReadRevision.
+	ListRevisions(ctx context.Context, id string, below int64, batch int, yield func(r Revision) bool) error
 
 	// List calls yield with each bond matching f, in the store's order,
 	// starting after the position cursor (empty for the first), until yield
@@ -68,22 +85,4 @@ type Repository interface {
 
 	// Close releases the store's resources.
 	Close() error
-}
-
-// SubscriberPatcher is an optional upgrade of a Repository, as io.WriterTo
-// is of io.Copy: a store that can put or remove one subscriber in a single
-// atomic step, without reading the bond first, implements it, and the
-// subscriber operations of ops.go try it before the read-check-write step.
-//
-// Each method applies its change only under the store's conditions: the bond
-// exists and its subscribers are a map; ifVersion is AnyVersion or the
-// bond's version; for a put, the bond has fewer than below subscribers (the
-// caller computes below so that no bond under it can break a limit) and the
-// stored subscriber differs from s; for a remove, the subscriber exists.
-// done is false, with a nil error, when a condition failed: the caller then
-// decides with the rules, which also covers every no-op. A write that
-// happened bumps the version by one and returns the bond as stored.
-type SubscriberPatcher interface {
-	PatchPutSubscriber(ctx context.Context, id string, s Subscriber, ifVersion int64, below int) (b Bond, done bool, err error)
-	PatchRemoveSubscriber(ctx context.Context, id, sid string, ifVersion int64) (b Bond, done bool, err error)
 }

@@ -34,18 +34,21 @@ const (
 // Config is the service's configuration. A flag overrides its environment
 // variable, which overrides the default.
 type Config struct {
-	Host            string        // HOST: the address to listen on, an IP address or localhost
-	Port            int           // PORT
-	Store           string        // STORE: bolt or dynamodb
-	BoltPath        string        // BOLT_PATH
-	LogLevel        zerolog.Level // LOG_LEVEL
-	LogFormat       string        // LOG_FORMAT: json or console
-	RequestTimeout  time.Duration // REQUEST_TIMEOUT
-	ShutdownTimeout time.Duration // SHUTDOWN_TIMEOUT
-	DynamoEndpoint  string        // DYNAMODB_ENDPOINT (empty: AWS's own)
-	DynamoTable     string        // DYNAMODB_TABLE
-	AWSRegion       string        // AWS_REGION; empty: the AWS SDK's chain decides
-	PageTokenKey    []byte        // PAGE_TOKEN_KEY, hex; empty: random per process
+	Host           string        // HOST: the address to listen on, an IP address or localhost
+	Port           int           // PORT
+	Store          string        // STORE: bolt or dynamodb
+	BoltPath       string        // BOLT_PATH
+	LogLevel       zerolog.Level // LOG_LEVEL
+	LogFormat      string        // LOG_FORMAT: json or console
+	RequestTimeout time.Duration // REQUEST_TIMEOUT
+	// HistoryRetention is HISTORY_RETENTION: how long a superseded revision
+	// is kept (0: forever).
+	HistoryRetention time.Duration
+	ShutdownTimeout  time.Duration // SHUTDOWN_TIMEOUT
+	DynamoEndpoint   string        // DYNAMODB_ENDPOINT (empty: AWS's own)
+	DynamoTable      string        // DYNAMODB_TABLE
+	AWSRegion        string        // AWS_REGION; empty: the AWS SDK's chain decides
+	PageTokenKey     []byte        // PAGE_TOKEN_KEY, hex; empty: random per process
 
 	// APIKeys are the keys of API_KEYS_FILE and API_KEYS together (names and
 	// hashes must be unique across both). Empty: no key is asked for, the
@@ -118,6 +121,14 @@ func settings() []setting {
 		}, false},
 		{"REQUEST_TIMEOUT", "request-timeout", "5s", "deadline of one request", func(c *Config, v string) (err error) {
 			c.RequestTimeout, err = positiveDuration(v)
+			return err
+		}, false},
+		{"HISTORY_RETENTION", "history-retention", "0", "how long a superseded revision is kept, e.g. 2160h (0: forever)", func(c *Config, v string) (err error) {
+			if v == "0" {
+				c.HistoryRetention = 0
+				return nil
+			}
+			c.HistoryRetention, err = positiveDuration(v)
 			return err
 		}, false},
 		{"SHUTDOWN_TIMEOUT", "shutdown-timeout", "10s", "how long in-flight requests may finish on SIGTERM", func(c *Config, v string) (err error) {
@@ -272,10 +283,10 @@ func (c Config) String() string {
 	}
 	return fmt.Sprintf("host=%s port=%d store=%s bolt_path=%s log_level=%s log_format=%s request_timeout=%s "+
 		"shutdown_timeout=%s dynamodb_endpoint=%q dynamodb_table=%s aws_region=%q page_token_key=%s "+
-		"api_keys=%d allow_unauthenticated=%t public_metrics=%t public_docs=%t max_in_flight=%d max_header_bytes=%d idempotency_ttl=%s",
+		"api_keys=%d allow_unauthenticated=%t public_metrics=%t public_docs=%t max_in_flight=%d max_header_bytes=%d idempotency_ttl=%s history_retention=%s",
 		c.Host, c.Port, c.Store, c.BoltPath, c.LogLevel, c.LogFormat, c.RequestTimeout,
 		c.ShutdownTimeout, c.DynamoEndpoint, c.DynamoTable, region, key,
-		c.APIKeys.Len(), c.AllowUnauthenticated, c.PublicMetrics, c.PublicDocs, c.MaxInFlight, c.MaxHeaderBytes, c.IdempotencyTTL)
+		c.APIKeys.Len(), c.AllowUnauthenticated, c.PublicMetrics, c.PublicDocs, c.MaxInFlight, c.MaxHeaderBytes, c.IdempotencyTTL, c.HistoryRetention)
 }
 
 // maxKeysFileBytes bounds API_KEYS_FILE: a few thousand key lines.

@@ -2,6 +2,7 @@ package dynamostore_test
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -57,7 +58,8 @@ func TestNewClient_Retries(t *testing.T) {
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				w.Header().Set("Content-Type", "application/x-amz-json-1.0")
 				if strings.HasSuffix(r.Header.Get("X-Amz-Target"), ".DescribeTable") {
-					_, _ = w.Write(describeLocaldb(t)) // the table check passes: only the write fails
+					body, _ := io.ReadAll(r.Body)
+					_, _ = w.Write(describeLocaldb(t, strings.Contains(string(body), "_revisions"))) // the table check passes: only the write fails
 					return
 				}
 				attempts.Add(1)
@@ -70,7 +72,7 @@ func TestNewClient_Retries(t *testing.T) {
 			require.NoError(t, err)
 
 			start := time.Now()
-			err = dynamostore.New(client, "bond").Create(t.Context(), bond.Bond{BondID: "B", HostAccountID: "H", SubAccountID: "S"}, 0)
+			err = dynamostore.New(client, "bond").Create(t.Context(), bond.Bond{BondID: "B", HostAccountID: "H", SubAccountID: "S"}, 0, bond.Journal{})
 			require.Error(t, err)
 			assert.Equal(t, tc.wantKind, bond.KindOf(err), "%v", err)
 			got, want := attempts.Load(), tc.wantAttempts
@@ -82,8 +84,12 @@ func TestNewClient_Retries(t *testing.T) {
 
 // describeLocaldb is DescribeTable's answer, in the DynamoDB JSON protocol,
 // for the table of localdb/01-create-table.json.
-func describeLocaldb(t *testing.T) []byte {
-	in, err := localdb.CreateTableInput("bond")
+func describeLocaldb(t *testing.T, revisions bool) []byte {
+	create, name := localdb.CreateTableInput, "bond"
+	if revisions {
+		create, name = localdb.RevisionsTableInput, "bond_revisions"
+	}
+	in, err := create(name)
 	require.NoError(t, err)
 	js, err := json.Marshal(map[string]any{"Table": dynamostore.Description(in)})
 	require.NoError(t, err)

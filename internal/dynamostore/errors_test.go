@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -87,7 +88,11 @@ func (f *fakeClient) DescribeTable(_ context.Context, in *dynamodb.DescribeTable
 	if f.DescribeTableFn != nil {
 		return f.DescribeTableFn(in)
 	}
-	def, err := localdb.CreateTableInput(aws.ToString(in.TableName))
+	create := localdb.CreateTableInput
+	if strings.HasSuffix(aws.ToString(in.TableName), "_revisions") {
+		create = localdb.RevisionsTableInput
+	}
+	def, err := create(aws.ToString(in.TableName))
 	if err != nil {
 		return nil, err
 	}
@@ -196,7 +201,7 @@ func TestStore_CreateReasons(t *testing.T) {
 				got = in
 				return nil, &smithy.OperationError{Err: &types.TransactionCanceledException{CancellationReasons: tc.reasons}}
 			}}, "bond")
-			err := repo.Create(t.Context(), b, 0)
+			err := repo.Create(t.Context(), b, 0, bond.Journal{})
 			var be *bond.Error
 			require.ErrorAs(t, err, &be)
 			assert.Equal(t, tc.want.Kind, be.Kind)
@@ -248,7 +253,7 @@ func TestStore_WriteRefused(t *testing.T) {
 			_, errs["update keeping the pair"] = bond.UpdateBond(ctx, repo, "B1", bond.Update{SubCostCenter: aws.String("blue")}, bond.Precondition{})
 			errs["delete"] = bond.Delete(ctx, repo, "B1", bond.Precondition{})
 			_, errs["put subscriber"] = bond.PutSubscriber(ctx, repo, "B1", bond.Subscriber{SID: "bob", Name: "Bob", Email: "bob@example.com"}, bond.Precondition{})
-			errs["create"] = repo.Create(ctx, bond.Bond{BondID: "B2", HostAccountID: "H2", SubAccountID: "S2"}, 0)
+			errs["create"] = repo.Create(ctx, bond.Bond{BondID: "B2", HostAccountID: "H2", SubAccountID: "S2"}, 0, bond.Journal{})
 			for op, err := range errs {
 				require.Error(t, err, op)
 				assert.Equal(t, tc.want, bond.KindOf(err), "%s: %v", op, err)
@@ -275,15 +280,15 @@ func TestStore_TransactionReasons(t *testing.T) {
 		cond []bond.Kind
 	}{
 		"create": {3, func(ctx context.Context, repo bond.Repository) error {
-			return repo.Create(ctx, bond.Bond{BondID: "B2", HostAccountID: "H2", SubAccountID: "S2"}, 0)
+			return repo.Create(ctx, bond.Bond{BondID: "B2", HostAccountID: "H2", SubAccountID: "S2"}, 0, bond.Journal{})
 		}, []bond.Kind{bond.KindExists, bond.KindPairTaken, bond.KindUnavailable}}, // item 2: bond.ErrRace, the id had a life
-		"update moving the pair": {3, func(ctx context.Context, repo bond.Repository) error {
+		"update moving the pair": {4, func(ctx context.Context, repo bond.Repository) error {
 			_, err := bond.UpdateBond(ctx, repo, "B1", bond.Update{SubAccountID: aws.String("S2")}, bond.Precondition{})
 			return err
-		}, []bond.Kind{-1, bond.KindPairTaken, -1}},
-		"delete": {3, func(ctx context.Context, repo bond.Repository) error {
+		}, []bond.Kind{-1, bond.KindPairTaken, bond.KindInternal, -1}}, // item 2, the revision, has no condition
+		"delete": {4, func(ctx context.Context, repo bond.Repository) error {
 			return bond.Delete(ctx, repo, "B1", bond.Precondition{})
-		}, []bond.Kind{-1, bond.KindInternal, -1}}, // item 1, the gone item, has no condition
+		}, []bond.Kind{-1, bond.KindInternal, bond.KindInternal, -1}}, // items 1 and 2, the gone item and the revision, have no condition
 	}
 	reasons := map[string]string{ // code: message
 		"ValidationError":                 "Item size has exceeded the maximum allowed size",

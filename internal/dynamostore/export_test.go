@@ -26,3 +26,7 @@ func ItemOf(b bond.Bond) map[string]types.AttributeValue {
 
 // SetRecheck sets how long s keeps a table's refusal before it checks again.
 func SetRecheck(s *Store, d time.Duration) { s.check.every = d }
+
+// SetInline sets the largest gzipped revision s keeps in one item, so that
+// tests reach the chunks with small bonds.
+func SetInline(s *Store, n int) { s.inline = n }

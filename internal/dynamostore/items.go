@@ -27,6 +27,7 @@ const (
 	attrVersion        = "version"
 	attrGuardOwner     = "guard_owner"
 	attrGoneVersion    = "gone_version"
+	attrGoneRevision   = "gone_revision"
 	attrGoneBond       = "gone_bond"
 	guardPrefix        = "pair/" // the key of every guard item
 	gonePrefix         = "gone/" // the key of every gone item
@@ -48,6 +49,7 @@ func (b bondValue) MarshalDynamoDBAttributeValue() (types.AttributeValue, error)
 		item[f.Name] = &types.AttributeValueMemberS{Value: f.Get(bond.Bond(b))}
 	}
 	item[attrVersion] = &types.AttributeValueMemberN{Value: strconv.FormatInt(b.Version, 10)}
+	item[attrRevision] = &types.AttributeValueMemberN{Value: strconv.FormatInt(b.Revision, 10)}
 	item[attrSubscribers] = subscribersValue(b.Subscribers).av()
 	return &types.AttributeValueMemberM{Value: item}, nil
 }
@@ -124,26 +126,37 @@ func key(id string) map[string]types.AttributeValue {
 // created again, so that versions, and so entity tags, never repeat.
 func goneKey(id string) map[string]types.AttributeValue { return key(gonePrefix + id) }
 
-// goneItem is the gone item of b, deleted at its version.
-func goneItem(b bond.Bond) map[string]types.AttributeValue {
+// goneItem is the gone item of b, deleted at its version, after revision
+// lastRevision.
+func goneItem(b bond.Bond, lastRevision int64) map[string]types.AttributeValue {
 	item := goneKey(b.BondID)
 	item[attrGoneBond] = &types.AttributeValueMemberS{Value: b.BondID}
 	item[attrGoneVersion] = &types.AttributeValueMemberN{Value: strconv.FormatInt(b.Version, 10)}
+	if lastRevision > 0 {
+		item[attrGoneRevision] = &types.AttributeValueMemberN{Value: strconv.FormatInt(lastRevision, 10)}
+	}
 	return item
 }
 
-// goneVersion returns the last version a gone item holds, 0 for none. A
-// value that does not read counts as bond.MaxVersion, so that a damaged
-// item can never let a version repeat.
-func goneVersion(item map[string]types.AttributeValue) int64 {
+// goneLife returns the last version and revision a gone item holds, 0 for
+// none (a gone item written before history has no revision). A value that
+// does not read counts as the largest, so that a damaged item can never let
+// a version or a revision repeat.
+func goneLife(item map[string]types.AttributeValue) (version, revision int64) {
 	if item == nil {
-		return 0
+		return 0, 0
 	}
 	v, err := readVersion(item[attrGoneVersion])
 	if err != nil {
-		return bond.MaxVersion
+		return bond.MaxVersion, bond.MaxRevision
 	}
-	return v
+	r := int64(0)
+	if av, present := item[attrGoneRevision]; present {
+		if r, err = readVersion(av); err != nil {
+			return bond.MaxVersion, bond.MaxRevision
+		}
+	}
+	return v, r
 }
 
 // decodeBond reads a bond item; ok is false for a guard, gone or
@@ -154,7 +167,8 @@ func goneVersion(item map[string]types.AttributeValue) int64 {
 // never a partial bond. The subscribers may be a map (as the service and
 // the original write them), missing or NULL (none), or a list of subscriber
 // maps (as some hand-written items hold them), read as the map keyed by
-// their sids. A missing version (an item of the original) reads as 0. This
+// their sids. A missing version (an item of the original) reads as 0, as
+// does a missing revision (a bond written before history). This
 // is the one decoding path of items: reads, listings, the subscriber fast
 // path and Migrate use it.
 func decodeBond(av map[string]types.AttributeValue) (b bond.Bond, ok bool, err error) {
@@ -183,6 +197,11 @@ func decodeBond(av map[string]types.AttributeValue) (b bond.Bond, ok bool, err e
 	if v, present := av[attrVersion]; present {
 		if b.Version, err = readVersion(v); err != nil {
 			return bond.Bond{}, false, bond.ErrUnreadable(id, attrVersion+": "+err.Error())
+		}
+	}
+	if v, present := av[attrRevision]; present {
+		if b.Revision, err = readVersion(v); err != nil {
+			return bond.Bond{}, false, bond.ErrUnreadable(id, attrRevision+": "+err.Error())
 		}
 	}
 	if b.Subscribers, err = decodeSubscribers(av[attrSubscribers]); err != nil {
@@ -291,38 +310,7 @@ func versionIs(v int64) expression.ConditionBuilder {
 	return is
 }
 
-// bumpVersion is the update operand "version + 1", reading a missing version
-// as 0.
-func bumpVersion() expression.SetValueBuilder {
-	return expression.Plus(expression.IfNotExists(expression.Name(attrVersion), expression.Value(0)), expression.Value(1))
-}
-
 // exists is the condition "the bond item exists".
 func exists() expression.ConditionBuilder {
 	return expression.AttributeExists(expression.Name(attrBondID))
-}
-
-// sidName stands for a subscriber's sid in the expressions built for
-// subscribers.<sid>: the expression builder parses '.' and '[n]' inside
-// names (even NameNoDotSplit keeps '[n]' as a list index), so a sid must
-// never reach it. The builder gets this placeholder, which it cannot
-// misread, and withSID puts the sid in the expression attribute names
-// after Build, so DynamoDB takes it as one name, whatever it holds.
-const sidName = "sid_placeholder"
-
-// subscriberPath is subscribers.<sid> with the sid as sidName (see withSID).
-func subscriberPath() expression.NameBuilder {
-	return expression.Name(attrSubscribers).AppendName(expression.NameNoDotSplit(sidName))
-}
-
-// withSID returns the expression attribute names of expr with sidName
-// replaced by sid.
-func withSID(expr expression.Expression, sid string) map[string]string {
-	names := expr.Names()
-	for k, v := range names {
-		if v == sidName {
-			names[k] = sid
-		}
-	}
-	return names
 }

@@ -24,13 +24,14 @@ const (
 
 // MigrateReport says what Migrate did.
 type MigrateReport struct {
-	TableCreated    bool
-	TTLEnabled      bool        // Time to Live was turned on for the idempotency records now (ensureTTL)
-	Bonds           int         // bonds scanned
-	GuardsCreated   int         // guard items written (0 on a second run)
-	GuardsConverted int         // guard items moved from the old key form (0 on a second run)
-	Duplicates      []Duplicate // pairs held by more than one bond before guards existed
-	Skipped         []Skipped   // items Migrate could not handle and left as they are
+	TableCreated          bool
+	TTLEnabled            bool        // Time to Live was turned on for the idempotency records now (ensureTTL)
+	RevisionsTableCreated bool        // RevisionsTable(table), with TTL on expires_at
+	Bonds                 int         // bonds scanned
+	GuardsCreated         int         // guard items written (0 on a second run)
+	GuardsConverted       int         // guard items moved from the old key form (0 on a second run)
+	Duplicates            []Duplicate // pairs held by more than one bond before guards existed
+	Skipped               []Skipped   // items Migrate could not handle and left as they are
 }
 
 // Skipped is an item Migrate left alone, and why (an item written by hand
@@ -53,7 +54,10 @@ type Duplicate struct {
 // Migrate prepares table for the service: it creates the table from tableDef
 // (the AWS CLI create-table JSON of localdb/01-create-table.json) when it is
 // missing, waits until it is ACTIVE, and checks it against the table rules
-// (a *TableError when it breaks them; nothing is written), then scans every
+// (a *TableError when it breaks them; nothing is written); it does the same
+// for the revisions table (localdb/03-create-revisions-table.json), and
+// enables TTL on expires_at of a revisions table it created. Bonds written
+// before history get no revision until their next write. Then it scans every
 // item: it backfills
 // the guard item of every bond written without one (by the original
 // service, or a bulk load) and moves guard items written in the old key
@@ -70,6 +74,9 @@ func Migrate(ctx context.Context, client Client, table string, tableDef []byte, 
 	}
 	r.TableCreated = created
 	if r.TTLEnabled, err = ensureTTL(ctx, client, table); err != nil {
+		return r, err
+	}
+	if r.RevisionsTableCreated, err = ensureRevisionsTable(ctx, client, RevisionsTable(table)); err != nil {
 		return r, err
 	}
 
@@ -205,6 +212,48 @@ func backfillGuard(ctx context.Context, client Client, table, id, host, sub stri
 		return "", false, translate("migrate: put guard of bond "+id, err)
 	}
 	return id, true, nil
+}
+
+// ensureRevisionsTable creates the revisions table when it does not exist,
+// waits until it is ACTIVE, enables TTL on expires_at when it created it,
+// and checks it. It reports whether it created the table.
+func ensureRevisionsTable(ctx context.Context, client Client, table string) (bool, error) {
+	err := describeRevisions(ctx, client, table)
+	var te *TableError
+	switch {
+	case err == nil:
+		return false, nil
+	case !errors.As(err, &te):
+		return false, translate("migrate: describe table "+table, err)
+	}
+	if _, nf := client.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: &table}); !errors.As(nf, new(*types.ResourceNotFoundException)) {
+		return false, err // it exists and breaks the rules
+	}
+	in, err := localdb.RevisionsTableInput(table)
+	if err != nil {
+		return false, fmt.Errorf("migrate: %w", err)
+	}
+	_, err = client.CreateTable(ctx, in)
+	var inUse *types.ResourceInUseException
+	if err != nil && !errors.As(err, &inUse) {
+		return false, translate("migrate: create table "+table, err)
+	}
+	created := err == nil
+	w := dynamodb.NewTableExistsWaiter(client, func(o *dynamodb.TableExistsWaiterOptions) {
+		o.MinDelay = 200 * time.Millisecond
+		o.MaxDelay = 5 * time.Second
+	})
+	if err := w.Wait(ctx, &dynamodb.DescribeTableInput{TableName: &table}, maxTableWait); err != nil {
+		return created, fmt.Errorf("migrate: wait for table %s: %w", table, err)
+	}
+	if created {
+		_, err := client.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{TableName: &table,
+			TimeToLiveSpecification: &types.TimeToLiveSpecification{AttributeName: aws.String(attrExpiresAt), Enabled: aws.Bool(true)}})
+		if err != nil {
+			return created, translate("migrate: enable TTL on table "+table, err)
+		}
+	}
+	return created, describeRevisions(ctx, client, table)
 }
 
 // ensureTable creates the table when DescribeTable says it does not exist,

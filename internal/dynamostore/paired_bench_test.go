@@ -23,7 +23,8 @@ const benchClients = 32
 
 // BenchmarkPaired measures each store operation beside the bare SDK call it
 // makes: the very input the store builds (getItemInput, createInput,
-// patchInput), sent with the same client, so the ratio is the cost of the
+// replaceInput, with the revision the journal carries), sent with the same
+// client, so the ratio is the cost of the
 // store's own work (decoding, error translation) and nothing else. The two
 // sides alternate in four rounds of b.N calls each, by benchClients
 // goroutines, and the median round ratio is reported, so drift of a shared
@@ -39,9 +40,9 @@ func BenchmarkPaired(b *testing.B) {
 		b.Fatal(err)
 	}
 	s := New(client, dynamotest.NewTable(b, dynamotest.Endpoint(b)))
-	foo := bond.Bond{BondID: "FOO", HostAccountID: "H", SubAccountID: "S", HostCostCenter: "teal", SubCostCenter: "yellow", Version: 1,
+	foo := bond.Bond{BondID: "FOO", HostAccountID: "H", SubAccountID: "S", HostCostCenter: "teal", SubCostCenter: "yellow", Version: 1, Revision: 1,
 		Subscribers: map[string]bond.Subscriber{"rharper": {SID: "rharper", Name: "Richard Harper", Email: "richharper@example.com"}}}
-	if err := s.Create(b.Context(), foo, 0); err != nil {
+	if err := s.Create(b.Context(), foo, 0, journal(foo, bond.OpCreate)); err != nil {
 		b.Fatal(err)
 	}
 	var seq atomic.Int64
@@ -51,11 +52,32 @@ func BenchmarkPaired(b *testing.B) {
 		nb.BondID, nb.HostAccountID = fmt.Sprintf("B%d", n), fmt.Sprintf("H%d", n)
 		return nb
 	}
-	// Each put changes the subscriber (its name), so the condition holds and
-	// the bond stays under bond.SafeSubscribers entries.
-	newSub := func() bond.Subscriber {
+	// Replace: a subscriber put (the write of POST /bonds/{id}/subscribers)
+	// on one of a pool of bonds, each held by one caller at a time, so its
+	// version condition always holds.
+	pool := make([]struct {
+		sync.Mutex
+		b bond.Bond
+	}, 2*benchClients)
+	for i := range pool {
+		pool[i].b = newBond()
+		if err := s.Create(b.Context(), pool[i].b, 0, journal(pool[i].b, bond.OpCreate)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	putSubscriber := func(write func(cur, next bond.Bond, j bond.Journal) error) error {
+		e := &pool[seq.Add(1)%int64(len(pool))]
+		e.Lock()
+		defer e.Unlock()
+		next := e.b.Clone()
 		n := seq.Add(1)
-		return bond.Subscriber{SID: fmt.Sprintf("s%02d", n%50), Name: fmt.Sprintf("Name %d", n), Email: "s@example.com"}
+		next.Subscribers[fmt.Sprintf("s%02d", n%50)] = bond.Subscriber{SID: fmt.Sprintf("s%02d", n%50), Name: fmt.Sprintf("Name %d", n), Email: "s@example.com"}
+		next.Version, next.Revision = e.b.Version+1, e.b.Revision+1
+		if err := write(e.b, next, journal(next, bond.OpSubscriberPut)); err != nil {
+			return err
+		}
+		e.b = next
+		return nil
 	}
 	for _, p := range []struct {
 		name       string
@@ -65,30 +87,30 @@ func BenchmarkPaired(b *testing.B) {
 			func(ctx context.Context) error { _, _, err := s.Read(ctx, "FOO"); return err },
 			func(ctx context.Context) error { _, err := client.GetItem(ctx, s.getItemInput("FOO")); return err }},
 		{"Create_vs_TransactWriteItems",
-			func(ctx context.Context) error { return s.Create(ctx, newBond(), 0) },
 			func(ctx context.Context) error {
-				in, err := s.createInput(newBond(), 0)
+				nb := newBond()
+				return s.Create(ctx, nb, 0, journal(nb, bond.OpCreate))
+			},
+			func(ctx context.Context) error {
+				nb := newBond()
+				in, err := s.createInput(nb, 0, journal(nb, bond.OpCreate))
 				if err == nil {
 					_, err = client.TransactWriteItems(ctx, in)
 				}
 				return err
 			}},
-		{"PatchPutSubscriber_vs_UpdateItem",
+		{"Replace_vs_TransactWriteItems",
 			func(ctx context.Context) error {
-				_, done, err := s.PatchPutSubscriber(ctx, "FOO", newSub(), bond.AnyVersion, bond.SafeSubscribers)
-				if err == nil && !done {
-					err = fmt.Errorf("condition failed")
-				}
-				return err
+				return putSubscriber(func(cur, next bond.Bond, j bond.Journal) error { return s.Replace(ctx, cur, next, j) })
 			},
 			func(ctx context.Context) error {
-				sub := newSub()
-				update, cond := putSubscriberPatch(sub, bond.SafeSubscribers)
-				in, err := s.patchInput("FOO", sub.SID, update, cond, bond.AnyVersion)
-				if err == nil {
-					_, err = client.UpdateItem(ctx, in)
-				}
-				return err
+				return putSubscriber(func(cur, next bond.Bond, j bond.Journal) error {
+					in, err := s.replaceInput(cur, next, j)
+					if err == nil {
+						_, err = client.TransactWriteItems(ctx, in)
+					}
+					return err
+				})
 			}},
 	} {
 		b.Run(p.name, func(b *testing.B) {
@@ -106,6 +128,13 @@ func BenchmarkPaired(b *testing.B) {
 			b.ReportMetric(float64(4*b.N)/sdkTime.Seconds(), "sdk-req/s")
 		})
 	}
+}
+
+// journal is the journal of a write of b (its version and revision set) by
+// operation op, as the domain builds it.
+func journal(b bond.Bond, op string) bond.Journal {
+	return bond.Journal{Revision: &bond.Revision{Revision: b.Revision, BondID: b.BondID, Operation: op, Version: b.Version,
+		Time: bond.NewTimestamp(time.Now()), Actor: "bench", RequestID: "req", Bond: b.Clone()}}
 }
 
 // hammer makes n calls of f from benchClients goroutines and returns how

@@ -5,9 +5,10 @@
 //
 // The store has no bond rule of its own (package bond has them, and runs the
 // read-check-write step and its retries): it reads, and writes under
-// conditions. A write is one conditional UpdateItem when only the bond item
-// changes, or one TransactWriteItems when a guard or gone item changes with
-// it (create, a move of the account pair, delete). Expressions come only
+// conditions. Every write is one TransactWriteItems that carries the change
+// (the bond item, its guard and gone items) and its journal (the revision,
+// in the revisions table, revisions.go), so neither lands without the
+// other. Expressions come only
 // from the expression builder (a sid reaches DynamoDB only as an expression
 // attribute name, see withSID); items are built and read from the declared
 // fields of a bond (items.go).
@@ -17,6 +18,7 @@ import (
 	"context"
 	"errors"
 	"maps"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -45,19 +47,34 @@ type Client interface {
 
 var _ Client = (*dynamodb.Client)(nil)
 
-// Store is a bond.Repository on one DynamoDB table.
+// Store is a bond.Repository on one DynamoDB table and its revisions table.
 type Store struct {
-	client Client
-	table  string
-	check  tableCheck // the table rules, checked before the first call that uses the table
+	client    Client
+	table     string
+	revTable  string        // RevisionsTable(table)
+	retention time.Duration // of revisions; 0 keeps them forever
+	inline    int           // maxInline, but for tests
+	check     tableCheck    // the table rules, checked before the first call that uses the table
 }
+
+// Option sets up a store at New.
+type Option func(*Store)
+
+// WithRetention keeps a revision for d after the write that superseded it
+// (a delete's, after the delete), by DynamoDB's TTL on expires_at; 0 keeps
+// every revision forever. The newest revision of an existing bond never
+// expires.
+func WithRetention(d time.Duration) Option { return func(s *Store) { s.retention = d } }
 
 var _ bond.Repository = (*Store)(nil)
 
 // New returns a store on table, which must exist (see Migrate). Every
 // method first checks the table against the table rules (CheckTable).
-func New(client Client, table string) *Store {
-	s := &Store{client: client, table: table}
+func New(client Client, table string, opts ...Option) *Store {
+	s := &Store{client: client, table: table, revTable: RevisionsTable(table), inline: maxInline}
+	for _, o := range opts {
+		o(s)
+	}
 	s.check.every = recheckEvery
 	return s
 }
@@ -88,7 +105,8 @@ func (s *Store) Read(ctx context.Context, id string) (bond.Bond, bool, error) {
 	if err != nil {
 		return bond.Bond{}, false, translate(op, err)
 	}
-	return bond.Bond{Version: goneVersion(gone.Item)}, false, nil
+	v, r := goneLife(gone.Item)
+	return bond.Bond{Version: v, Revision: r}, false, nil
 }
 
 // getItemInput is the GetItem of Get: one strongly consistent read by key.
@@ -96,17 +114,17 @@ func (s *Store) getItemInput(id string) *dynamodb.GetItemInput {
 	return &dynamodb.GetItemInput{TableName: &s.table, Key: key(id), ConsistentRead: aws.Bool(true)}
 }
 
-// Create writes the bond, its pair guard and the end of its previous life
-// in one transaction (createInput). The cancellation reasons tell which
+// Create writes the bond, its pair guard, the end of its previous life and
+// j in one transaction (createInput). The cancellation reasons tell which
 // condition failed: 0 is the bond id, 1 the pair (its old item names the
 // bond that holds it), 2 the previous life. KindExists, KindPairTaken,
 // bond.ErrRace, KindInvalid (too large).
-func (s *Store) Create(ctx context.Context, b bond.Bond, prev int64) error {
+func (s *Store) Create(ctx context.Context, b bond.Bond, prev int64, j bond.Journal) error {
 	op := "create bond " + b.BondID
 	if _, err := s.ready(ctx); err != nil {
 		return translate(op, err)
 	}
-	in, err := s.createInput(b, prev)
+	in, err := s.createInput(b, prev, j)
 	if err != nil {
 		return translate(op, err)
 	}
@@ -125,9 +143,11 @@ func (s *Store) Create(ctx context.Context, b bond.Bond, prev int64) error {
 }
 
 // createInput is the TransactWriteItems of Create: the bond and its guard,
-// each put only where its key is free, and the gone item of the id deleted
-// on the condition that it holds prev (or, for prev 0, that there is none).
-func (s *Store) createInput(b bond.Bond, prev int64) (*dynamodb.TransactWriteItemsInput, error) {
+// each put only where its key is free, the gone item of the id deleted on
+// the condition that it holds prev (or, for prev 0, that there is none or
+// it holds 0) and, when j appends a revision, the revision b.Revision-1
+// (or none), then j's items.
+func (s *Store) createInput(b bond.Bond, prev int64, j bond.Journal) (*dynamodb.TransactWriteItemsInput, error) {
 	bondPut, err := s.conditionalPut(bondValue(b), expression.AttributeNotExists(expression.Name(attrBondID)))
 	if err != nil {
 		return nil, err
@@ -136,9 +156,16 @@ func (s *Store) createInput(b bond.Bond, prev int64) (*dynamodb.TransactWriteIte
 	if err != nil {
 		return nil, err
 	}
-	cond := expression.AttributeNotExists(expression.Name(attrBondID))
-	if prev != 0 {
-		cond = expression.Name(attrGoneVersion).Equal(expression.Value(prev))
+	cond := expression.Name(attrGoneVersion).Equal(expression.Value(prev))
+	if prev == 0 {
+		cond = expression.Or(expression.AttributeNotExists(expression.Name(attrBondID)), cond)
+	}
+	if j.Revision != nil {
+		last := expression.Name(attrGoneRevision).Equal(expression.Value(b.Revision - 1))
+		if b.Revision-1 == 0 {
+			last = expression.AttributeNotExists(expression.Name(attrGoneRevision))
+		}
+		cond = expression.And(cond, last)
 	}
 	expr, err := expression.NewBuilder().WithCondition(cond).Build()
 	if err != nil {
@@ -150,8 +177,12 @@ func (s *Store) createInput(b bond.Bond, prev int64) (*dynamodb.TransactWriteIte
 		ExpressionAttributeNames:  expr.Names(),
 		ExpressionAttributeValues: expr.Values(),
 	}
+	journal, err := s.journalItems(j)
+	if err != nil {
+		return nil, err
+	}
 	return &dynamodb.TransactWriteItemsInput{
-		TransactItems: []types.TransactWriteItem{{Put: bondPut}, {Put: guardPut}, {Delete: goneDel}},
+		TransactItems: append([]types.TransactWriteItem{{Put: bondPut}, {Put: guardPut}, {Delete: goneDel}}, journal...),
 	}, nil
 }
 
@@ -175,26 +206,27 @@ func (s *Store) conditionalPut(item any, cond expression.ConditionBuilder) (*typ
 	}, nil
 }
 
-// Replace writes next over old on the condition that the stored bond is
-// at old's version (see replace). bond.ErrRace, KindPairTaken, KindInvalid.
-func (s *Store) Replace(ctx context.Context, old, next bond.Bond) error {
+// Replace writes next over old, and j, on the condition that the stored
+// bond is at old's version (see replace). bond.ErrRace, KindPairTaken,
+// KindInvalid.
+func (s *Store) Replace(ctx context.Context, old, next bond.Bond, j bond.Journal) error {
 	if _, err := s.ready(ctx); err != nil {
 		return translate("replace bond "+old.BondID, err)
 	}
-	err := s.replace(ctx, old, next)
+	err := s.replace(ctx, old, next, j)
 	if errors.Is(err, errRace) {
 		return err
 	}
 	return translate("replace bond "+old.BondID, err)
 }
 
-// replace writes next over cur, conditioned on cur's version. Only the
-// attributes that differ are set, so attributes other writers keep in the
-// item stay; the subscribers map is set whole when it changed. When the pair
-// changes, the guard moves in the same transaction. errRace when the version
-// condition fails.
-func (s *Store) replace(ctx context.Context, cur, next bond.Bond) error {
-	set := expression.Set(expression.Name(attrVersion), expression.Value(next.Version))
+// bondUpdate is the transaction item that writes next over cur,
+// conditioned on cur's version. Only the attributes that differ are set, so
+// attributes other writers keep in the item stay; the subscribers map is
+// set whole when it changed.
+func (s *Store) bondUpdate(cur, next bond.Bond) (types.TransactWriteItem, error) {
+	set := expression.Set(expression.Name(attrVersion), expression.Value(next.Version)).
+		Set(expression.Name(attrRevision), expression.Value(next.Revision))
 	for _, f := range bond.BondFields {
 		if v := f.Get(next); v != f.Get(cur) {
 			set = set.Set(expression.Name(f.Name), expression.Value(v))
@@ -206,35 +238,61 @@ func (s *Store) replace(ctx context.Context, cur, next bond.Bond) error {
 	expr, err := expression.NewBuilder().WithUpdate(set).
 		WithCondition(expression.And(exists(), versionIs(cur.Version))).Build()
 	if err != nil {
-		return err
+		return types.TransactWriteItem{}, err
 	}
-	if cur.HostAccountID == next.HostAccountID && cur.SubAccountID == next.SubAccountID {
-		_, err = s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-			TableName: &s.table, Key: key(cur.BondID),
-			UpdateExpression:          expr.Update(),
-			ConditionExpression:       expr.Condition(),
-			ExpressionAttributeNames:  expr.Names(),
-			ExpressionAttributeValues: expr.Values(),
-		})
-		if _, failed := condFailed(err); failed {
-			return errRace
-		}
-		return err
-	}
-
-	bondUpdate := types.TransactWriteItem{Update: &types.Update{
+	return types.TransactWriteItem{Update: &types.Update{
 		TableName: &s.table, Key: key(cur.BondID),
 		UpdateExpression:          expr.Update(),
 		ConditionExpression:       expr.Condition(),
 		ExpressionAttributeNames:  expr.Names(),
 		ExpressionAttributeValues: expr.Values(),
-	}}
+	}}, nil
+}
+
+// replaceInput is the TransactWriteItems of a Replace that keeps the
+// account pair: the bond's update and j's items.
+func (s *Store) replaceInput(cur, next bond.Bond, j bond.Journal) (*dynamodb.TransactWriteItemsInput, error) {
+	update, err := s.bondUpdate(cur, next)
+	if err != nil {
+		return nil, err
+	}
+	journal, err := s.journalItems(j)
+	if err != nil {
+		return nil, err
+	}
+	return &dynamodb.TransactWriteItemsInput{TransactItems: append([]types.TransactWriteItem{update}, journal...)}, nil
+}
+
+// replace writes next over cur and j in one transaction, conditioned on
+// cur's version (item 0). When the pair changes, the guard moves in the
+// same transaction (item 1 the new guard, the last item the old one's
+// delete). errRace when the version condition fails.
+func (s *Store) replace(ctx context.Context, cur, next bond.Bond, j bond.Journal) error {
+	if cur.HostAccountID == next.HostAccountID && cur.SubAccountID == next.SubAccountID {
+		in, err := s.replaceInput(cur, next, j)
+		if err != nil {
+			return err
+		}
+		_, err = s.client.TransactWriteItems(ctx, in)
+		if _, ok := failedCondition(cancellation(err), 0); ok {
+			return errRace
+		}
+		return err
+	}
+	update, err := s.bondUpdate(cur, next)
+	if err != nil {
+		return err
+	}
 	newGuardPut, err := s.conditionalPut(newGuard(next), ownedOrFree(next.BondID))
 	if err != nil {
 		return err
 	}
+	journal, err := s.journalItems(j)
+	if err != nil {
+		return err
+	}
 	return s.withOldGuard(ctx, cur, func(oldGuard []types.TransactWriteItem) error {
-		items := append([]types.TransactWriteItem{bondUpdate, {Put: newGuardPut}}, oldGuard...)
+		items := append(append([]types.TransactWriteItem{update, {Put: newGuardPut}}, journal...), oldGuard...)
 		_, err := s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 		reasons := cancellation(err)
 		if _, ok := failedCondition(reasons, 0); ok {
@@ -281,9 +339,9 @@ func (s *Store) withOldGuard(ctx context.Context, b bond.Bond, write func([]type
 }
 
 // Remove deletes the bond and its guard and writes its gone item (the
-// version it is deleted at), in one transaction conditioned on that
-// version. bond.ErrRace.
-func (s *Store) Remove(ctx context.Context, old bond.Bond) error {
+// version it is deleted at and the last revision) and j, in one
+// transaction conditioned on that version. bond.ErrRace.
+func (s *Store) Remove(ctx context.Context, old bond.Bond, j bond.Journal) error {
 	op := "remove bond " + old.BondID
 	if _, err := s.ready(ctx); err != nil {
 		return translate(op, err)
@@ -299,10 +357,14 @@ func (s *Store) Remove(ctx context.Context, old bond.Bond) error {
 		ExpressionAttributeNames:  expr.Names(),
 		ExpressionAttributeValues: expr.Values(),
 	}}
-	gonePut := types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: goneItem(old)}}
+	gonePut := types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: goneItem(old, j.LastRevision(old.Revision))}}
+	journal, err := s.journalItems(j)
+	if err != nil {
+		return translate(op, err)
+	}
 	err = s.withOldGuard(ctx, old, func(oldGuard []types.TransactWriteItem) error {
 		_, err := s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
-			TransactItems: append([]types.TransactWriteItem{bondDel, gonePut}, oldGuard...),
+			TransactItems: append(append([]types.TransactWriteItem{bondDel, gonePut}, journal...), oldGuard...),
 		})
 		if _, ok := failedCondition(cancellation(err), 0); ok {
 			return errRace

@@ -25,7 +25,9 @@ import (
 //     that attribute, of type S, with no range key or the range key bond_id,
 //     that projects every attribute the service reads (itemAttrs): ALL, or
 //     INCLUDE of every one that is not a key of the index. KEYS_ONLY never
-//     does: a listing through it would read blank fields.
+//     does: a listing through it would read blank fields;
+//   - its revisions table, RevisionsTable(table), has the hash key bond_id
+//     of type S and the range key revision of type N (checkRevisionsTable).
 var indexedAttrs = []string{attrHostCostCenter, attrHostAccountID, attrSubCostCenter, attrSubAccountID}
 
 // itemAttrs are the attributes decodeBond reads: the bond's declared
@@ -192,6 +194,9 @@ func (s *Store) ready(ctx context.Context) (layout, error) {
 		return layout{}, c.refused
 	}
 	l, err := describe(ctx, s.client, s.table)
+	if err == nil {
+		err = describeRevisions(ctx, s.client, s.revTable)
+	}
 	var te *TableError
 	switch {
 	case errors.As(err, &te):
@@ -228,6 +233,40 @@ func describe(ctx context.Context, client Client, table string) (layout, error) 
 		return layout{}, &TableError{Table: table, Reason: "DescribeTable returned no description"}
 	}
 	return checkTable(out.Table)
+}
+
+// checkRevisionsTable compares the description of a revisions table with
+// the table rules: nil, or a *TableError.
+func checkRevisionsTable(d *types.TableDescription) error {
+	table := aws.ToString(d.TableName)
+	attrTypes := map[string]types.ScalarAttributeType{}
+	for _, a := range d.AttributeDefinitions {
+		attrTypes[aws.ToString(a.AttributeName)] = a.AttributeType
+	}
+	hash, rng := keysOf(d.KeySchema)
+	switch {
+	case hash != attrBondID || attrTypes[hash] != types.ScalarAttributeTypeS:
+		return &TableError{Table: table, Reason: fmt.Sprintf("hash key is %q (type %q); it must be %s (type S)", hash, attrTypes[hash], attrBondID)}
+	case rng != attrRevision || attrTypes[rng] != types.ScalarAttributeTypeN:
+		return &TableError{Table: table, Reason: fmt.Sprintf("range key is %q (type %q); it must be %s (type N)", rng, attrTypes[rng], attrRevision)}
+	}
+	return nil
+}
+
+// describeRevisions reads the revisions table's description and checks it.
+// A table that does not exist is a *TableError too.
+func describeRevisions(ctx context.Context, client Client, table string) error {
+	out, err := client.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: &table})
+	var nf *types.ResourceNotFoundException
+	switch {
+	case errors.As(err, &nf):
+		return &TableError{Table: table, Reason: "does not exist; create it with bond-registry migrate"}
+	case err != nil:
+		return err
+	case out.Table == nil:
+		return &TableError{Table: table, Reason: "DescribeTable returned no description"}
+	}
+	return checkRevisionsTable(out.Table)
 }
 
 // indexFor returns the name of the checked GSI whose hash key is attr (""

@@ -20,8 +20,10 @@ import (
 const tableTimeout = time.Minute
 
 // NewTable creates a table with a unique name ("bond_test_" and random hex)
-// from localdb/01-create-table.json, waits until the table and its indexes
-// are ACTIVE, and deletes it when tb ends. It returns the table name.
+// from localdb/01-create-table.json and its revisions table (the name and
+// "_revisions", localdb/03-create-revisions-table.json), waits until the
+// tables and indexes are ACTIVE, and deletes them when tb ends. It returns
+// the table name.
 func NewTable(tb testing.TB, client *dynamodb.Client) string {
 	tb.Helper()
 	name, err := uniqueName("bond_test_")
@@ -32,6 +34,20 @@ func NewTable(tb testing.TB, client *dynamodb.Client) string {
 	if err != nil {
 		tb.Fatalf("dynamotest: %v", err)
 	}
+	createTable(tb, client, in)
+	revs, err := localdb.RevisionsTableInput(name + "_revisions")
+	if err != nil {
+		tb.Fatalf("dynamotest: %v", err)
+	}
+	createTable(tb, client, revs)
+	return name
+}
+
+// createTable creates the table of in, waits until it is ACTIVE, and
+// deletes it when tb ends.
+func createTable(tb testing.TB, client *dynamodb.Client, in *dynamodb.CreateTableInput) {
+	tb.Helper()
+	name := aws.ToString(in.TableName)
 
 	ctx, cancel := context.WithTimeout(tb.Context(), tableTimeout)
 	defer cancel()
@@ -51,7 +67,6 @@ func NewTable(tb testing.TB, client *dynamodb.Client) string {
 	if err := waitActive(ctx, client, name); err != nil {
 		tb.Fatalf("dynamotest: %v", err)
 	}
-	return name
 }
 
 // waitActive polls DescribeTable until the table and all its global

@@ -1,13 +1,13 @@
 package httpapi
 
 import (
-	"context"
 	"net/http"
 	"strings"
 
 	"github.com/rs/zerolog"
 
 	"github.com/bondregistry/bond-registry/internal/apikey"
+	"github.com/bondregistry/bond-registry/internal/bond"
 )
 
 // APIKeyHeader is the header a client may send its key in instead of
@@ -44,7 +44,8 @@ func open(next http.Handler) http.Handler { return next }
 // key, or with an unknown one, is a 401 with WWW-Authenticate (RFC 9110
 // section 11.6.1, RFC 6750 section 3); a known key without the scope is a
 // 403. A known key's name goes on the request's logger as ECS user.name, so
-// the access line says who called; the key itself is never logged.
+// the access line says who called, and is the actor of the revisions its
+// writes append; the key itself is never logged.
 func (a authenticator) require(scope string) func(http.Handler) http.Handler {
 	if a.keys.Len() == 0 {
 		return open
@@ -71,7 +72,8 @@ func (a authenticator) require(scope string) func(http.Handler) http.Handler {
 				writeError(w, r, forbidden(scope))
 				return
 			}
-			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), callerKey{}, key.Name)))
+			_, requestID := bond.AuditFrom(r.Context())
+			next.ServeHTTP(w, r.WithContext(bond.WithAudit(r.Context(), key.Name, requestID)))
 		})
 	}
 }
@@ -108,15 +110,12 @@ func (a authenticator) authenticate(r *http.Request) (apikey.Key, error) {
 	return key, nil
 }
 
-// callerKey is the context key of the name of the API key a request
-// presented (set by the guards of require).
-type callerKey struct{}
-
-// callerOf returns the name of the API key r presented, or "anonymous" when
-// no keys are configured: the scope of its Idempotency-Key.
+// callerOf returns the name of the API key r presented (bond.AuditFrom's
+// actor, set by the guards of require), or "anonymous" when no keys are
+// configured: the scope of its Idempotency-Key.
 func callerOf(r *http.Request) string {
-	if name, ok := r.Context().Value(callerKey{}).(string); ok {
-		return name
+	if actor, _ := bond.AuditFrom(r.Context()); actor != "" {
+		return actor
 	}
 	return anonymousScope
 }

@@ -50,7 +50,7 @@ func benchBody(nSubs int) string {
 func instant(b bond.Bond, page []bond.Bond) *bondfake.Repo {
 	return &bondfake.Repo{
 		ReadFn:   func(context.Context, string) (bond.Bond, bool, error) { return b, true, nil },
-		CreateFn: func(context.Context, bond.Bond, int64) error { return nil },
+		CreateFn: func(context.Context, bond.Bond, int64, bond.Journal) error { return nil },
 		ListFn: func(_ context.Context, _ bond.Filter, _ string, _ int, yield func(bond.Bond, func() string) bool) error {
 			for _, b := range page {
 				if !yield(b, func() string { return "cursor" }) {
@@ -122,7 +122,7 @@ func BenchmarkGetProduction(b *testing.B) {
 	}
 	defer repo.Close()
 	m := metrics.New("bench")
-	if err := repo.Create(context.Background(), benchBond(3), 0); err != nil {
+	if _, err := bond.Create(context.Background(), repo, benchBond(3)); err != nil {
 		b.Fatal(err)
 	}
 	log := zerolog.New(io.Discard).With().Timestamp().Logger()

@@ -20,9 +20,9 @@ func failing(inner bond.Repository, err error, block bool) *bondfake.Repo {
 	return &bondfake.Repo{
 		Repository: inner,
 		ReadFn:     func(ctx context.Context, _ string) (bond.Bond, bool, error) { return bond.Bond{}, false, fail(ctx) },
-		CreateFn:   func(ctx context.Context, _ bond.Bond, _ int64) error { return fail(ctx) },
-		ReplaceFn:  func(ctx context.Context, _, _ bond.Bond) error { return fail(ctx) },
-		RemoveFn:   func(ctx context.Context, _ bond.Bond) error { return fail(ctx) },
+		CreateFn:   func(ctx context.Context, _ bond.Bond, _ int64, _ bond.Journal) error { return fail(ctx) },
+		ReplaceFn:  func(ctx context.Context, _, _ bond.Bond, _ bond.Journal) error { return fail(ctx) },
+		RemoveFn:   func(ctx context.Context, _ bond.Bond, _ bond.Journal) error { return fail(ctx) },
 		ListFn: func(ctx context.Context, _ bond.Filter, _ string, _ int, _ func(bond.Bond, func() string) bool) error {
 			return fail(ctx)
 		},

@@ -39,11 +39,11 @@ func TestIdempotency_InFlight(t *testing.T) {
 	store := newBoltRepo(t).(*boltstore.Store)
 	entered, release := make(chan struct{}), make(chan struct{})
 	var creates atomic.Int32
-	repo := &bondfake.Repo{Repository: store, CreateFn: func(ctx context.Context, b bond.Bond, prev int64) error {
+	repo := &bondfake.Repo{Repository: store, CreateFn: func(ctx context.Context, b bond.Bond, prev int64, j bond.Journal) error {
 		creates.Add(1)
 		close(entered)
 		<-release
-		return store.Create(ctx, b, prev)
+		return store.Create(ctx, b, prev, j)
 	}}
 	c := keyedServer(t, repo, store, httpapi.Config{RequestTimeout: 30 * time.Second})
 	key := apitest.Header{httpapi.IdempotencyKeyHeader: `"k1"`}
@@ -75,11 +75,11 @@ func TestIdempotency_StoreDown(t *testing.T) {
 	store := newBoltRepo(t).(*boltstore.Store)
 	var down atomic.Bool
 	down.Store(true)
-	repo := &bondfake.Repo{Repository: store, CreateFn: func(ctx context.Context, b bond.Bond, prev int64) error {
+	repo := &bondfake.Repo{Repository: store, CreateFn: func(ctx context.Context, b bond.Bond, prev int64, j bond.Journal) error {
 		if down.Load() {
 			return bond.Unavailable("create", context.DeadlineExceeded)
 		}
-		return store.Create(ctx, b, prev)
+		return store.Create(ctx, b, prev, j)
 	}}
 	c := keyedServer(t, repo, store, httpapi.Config{})
 	key := apitest.Header{httpapi.IdempotencyKeyHeader: "k1"}

@@ -14,6 +14,7 @@ import (
 	"go.opentelemetry.io/otel/propagation"
 	oteltrace "go.opentelemetry.io/otel/trace"
 
+	"github.com/bondregistry/bond-registry/internal/bond"
 	"github.com/bondregistry/bond-registry/internal/metrics"
 )
 
@@ -69,7 +70,9 @@ func newLogMiddleware(log zerolog.Logger, m *metrics.Metrics) []func(http.Handle
 
 // requestID takes X-Request-ID from the request, or generates one, adds it to
 // the request's logger as http.request.id (so every line of the request
-// carries it), and sets it on the response. When the request carries a valid
+// carries it) and to its audit context (the request id of the revisions its
+// writes append, actor bond.AnonymousActor until a key is known), and sets
+// it on the response. When the request carries a valid
 // W3C traceparent header (https://www.w3.org/TR/trace-context/), its trace id
 // goes on the logger as trace.id, so that the lines join the caller's trace.
 func requestID(next http.Handler) http.Handler {
@@ -79,6 +82,7 @@ func requestID(next http.Handler) http.Handler {
 			id = rand.Text()
 		}
 		w.Header().Set(RequestIDHeader, id)
+		r = r.WithContext(bond.WithAudit(r.Context(), bond.AnonymousActor, id)) // the API key guard names the key instead
 		trace := oteltrace.SpanContextFromContext(
 			propagation.TraceContext{}.Extract(r.Context(), propagation.HeaderCarrier(r.Header)))
 		zerolog.Ctx(r.Context()).UpdateContext(func(c zerolog.Context) zerolog.Context {
@@ -140,4 +144,18 @@ func deadline(d time.Duration) func(http.Handler) http.Handler {
 			next.ServeHTTP(w, r.WithContext(ctx))
 		})
 	}
+}
+
+// logRevision puts the number of the revision a write appended on the
+// request's logger as bond.revision, so its access line says which
+// revision it made; a write that changed nothing has none.
+func logRevision(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r)
+		if n := bond.WrittenRevision(r.Context()); n > 0 {
+			zerolog.Ctx(r.Context()).UpdateContext(func(c zerolog.Context) zerolog.Context {
+				return c.Int64("bond.revision", n)
+			})
+		}
+	})
 }

@@ -56,9 +56,9 @@ func addRoutes(r *chi.Mux, repo bond.Repository, tokens tokenSigner, m *metrics.
 	r.Get("/healthz", handleHealthz())               // liveness, no store call
 	r.Get("/readyz", handleReadyz(probe))            // readiness: 200 when the store answers, else 503
 
-	read := r.With(personalData, g.limit, g.read)   // bonds:read; Cache-Control: private, no-cache
-	write := r.With(personalData, g.limit, g.write) // bonds:write; Cache-Control: private, no-cache
-	post := write.With(g.idempotent)                // and a retry with the same Idempotency-Key gets the first answer
+	read := r.With(personalData, g.limit, g.read)                // bonds:read; Cache-Control: private, no-cache
+	write := r.With(personalData, g.limit, g.write, logRevision) // bonds:write; Cache-Control: private, no-cache; bond.revision on the access line
+	post := write.With(g.idempotent)                             // and a retry with the same Idempotency-Key gets the first answer
 
 	read.Get("/bonds", handleBondList(repo, tokens, g.pages))  // list, filter, paginate (Link rel="next"); pages under Config.PageBytesInFlight
 	read.Get("/bonds/", handleBondList(repo, tokens, g.pages)) //   same, trailing slash
@@ -74,6 +74,11 @@ func addRoutes(r *chi.Mux, repo bond.Repository, tokens tokenSigner, m *metrics.
 	post.Post("/bonds/{bond_id}/subscribers/", handleSubscriberAdd(repo))            //   same, trailing slash
 	read.Get("/bonds/{bond_id}/subscribers/{sid}", handleSubscriberGet(repo))        // one subscriber
 	write.Delete("/bonds/{bond_id}/subscribers/{sid}", handleSubscriberRemove(repo)) // remove one (no-op when absent), If-Match
+
+	read.Get("/bonds/{bond_id}/revisions", handleRevisionList(repo, tokens))                // history, newest first, paginate (Link rel="next"); also after a delete
+	read.Get("/bonds/{bond_id}/revisions/", handleRevisionList(repo, tokens))               //   same, trailing slash
+	read.Get("/bonds/{bond_id}/revisions/{revision}", handleRevisionGet(repo))              // one revision
+	post.Post("/bonds/{bond_id}/revisions/{revision}/restore", handleRevisionRestore(repo)) // restore it as a new revision, If-Match; re-creates a deleted bond; Idempotency-Key
 
 	if m != nil {
 		r.With(g.limit, g.metrics, jsonErrors).Method(http.MethodGet, "/metrics", m.Handler()) // Prometheus text format; bonds:read unless PUBLIC_METRICS

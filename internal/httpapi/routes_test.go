@@ -53,6 +53,6 @@ func TestRoutes_MatchTheDocument(t *testing.T) {
 	slices.Sort(documented)
 
 	assert.Contains(t, served, "GET /bonds/{bond_id}")
-	assert.Len(t, served, 15)
+	assert.Len(t, served, 18)
 	assert.Equal(t, documented, served)
 }

@@ -109,7 +109,7 @@ func TestMetrics_Instrument(t *testing.T) {
 				}
 				return bond.Bond{BondID: id, Version: 3}, true, nil
 			},
-			RemoveFn: func(_ context.Context, old bond.Bond) error {
+			RemoveFn: func(_ context.Context, old bond.Bond, _ bond.Journal) error {
 				calls++
 				return bond.ErrRace
 			},
@@ -127,7 +127,7 @@ func TestMetrics_Instrument(t *testing.T) {
 		_, _, err = repo.Read(ctx, "missing")
 		assert.Equal(t, bond.KindUnreadable, bond.KindOf(err), "error passes through unchanged")
 		_, _, _ = repo.Read(ctx, "broken")
-		_ = repo.Remove(ctx, bond.Bond{BondID: "x", Version: 2})
+		_ = repo.Remove(ctx, bond.Bond{BondID: "x", Version: 2}, bond.Journal{})
 		_ = repo.Ping(ctx)
 		assert.Equal(t, 5, calls)
 
@@ -156,11 +156,19 @@ func TestMetrics_Instrument(t *testing.T) {
 		note := func(op string) { called = append(called, op) }
 		repo := m.Instrument(&bondfake.Repo{
 			ReadFn:    func(context.Context, string) (bond.Bond, bool, error) { note("read"); return bond.Bond{}, false, nil },
-			CreateFn:  func(context.Context, bond.Bond, int64) error { note("create"); return nil },
-			ReplaceFn: func(context.Context, bond.Bond, bond.Bond) error { note("replace"); return nil },
-			RemoveFn:  func(context.Context, bond.Bond) error { note("remove"); return nil },
+			CreateFn:  func(context.Context, bond.Bond, int64, bond.Journal) error { note("create"); return nil },
+			ReplaceFn: func(context.Context, bond.Bond, bond.Bond, bond.Journal) error { note("replace"); return nil },
+			RemoveFn:  func(context.Context, bond.Bond, bond.Journal) error { note("remove"); return nil },
 			ListFn: func(context.Context, bond.Filter, string, int, func(bond.Bond, func() string) bool) error {
 				note("list")
+				return nil
+			},
+			ReadRevisionFn: func(context.Context, string, int64) (bond.Revision, bool, error) {
+				note("read_revision")
+				return bond.Revision{}, false, nil
+			},
+			ListRevisionsFn: func(context.Context, string, int64, int, func(bond.Revision) bool) error {
+				note("list_revisions")
 				return nil
 			},
 			PingFn:  func(context.Context) error { note("ping"); return nil },
@@ -168,14 +176,16 @@ func TestMetrics_Instrument(t *testing.T) {
 		})
 		ctx := context.Background()
 		_, _, _ = repo.Read(ctx, "a")
-		_ = repo.Create(ctx, bond.Bond{}, 0)
-		_ = repo.Replace(ctx, bond.Bond{}, bond.Bond{})
-		_ = repo.Remove(ctx, bond.Bond{})
+		_ = repo.Create(ctx, bond.Bond{}, 0, bond.Journal{})
+		_ = repo.Replace(ctx, bond.Bond{}, bond.Bond{}, bond.Journal{})
+		_ = repo.Remove(ctx, bond.Bond{}, bond.Journal{})
 		_ = repo.List(ctx, bond.Filter{}, "", 10, nil)
+		_, _, _ = repo.ReadRevision(ctx, "a", 1)
+		_ = repo.ListRevisions(ctx, "a", 0, 10, nil)
 		_ = repo.Ping(ctx)
 		_ = repo.Close()
 
-		want := []string{"read", "create", "replace", "remove", "list", "ping", "close"}
+		want := []string{"read", "create", "replace", "remove", "list", "read_revision", "list_revisions", "ping", "close"}
 		assert.Equal(t, want, called)
 		for _, op := range want[:len(want)-1] {
 			assert.Equal(t, uint64(1), histogramCount(t, m.Registry(), "store_operation_duration_seconds", map[string]string{"operation": op}), op)
@@ -190,45 +200,4 @@ func scrape(t *testing.T, h http.Handler) string {
 	require.Equal(t, http.StatusOK, rec.Code)
 	require.True(t, strings.HasPrefix(rec.Header().Get("Content-Type"), "text/plain"), rec.Header().Get("Content-Type"))
 	return rec.Body.String()
-}
-
-// patcher is a repository with the subscriber fast path.
-type patcher struct {
-	*bondfake.Repo
-	calls []string
-}
-
-func (p *patcher) PatchPutSubscriber(context.Context, string, bond.Subscriber, int64, int) (bond.Bond, bool, error) {
-	p.calls = append(p.calls, "put")
-	return bond.Bond{Version: 2}, true, nil
-}
-
-func (p *patcher) PatchRemoveSubscriber(context.Context, string, string, int64) (bond.Bond, bool, error) {
-	p.calls = append(p.calls, "remove")
-	return bond.Bond{}, false, errors.New("store failed")
-}
-
-// The instrumented repository passes the subscriber fast path through,
-// timed, when the store has one, and declines it (done false) when not, so
-// the domain falls back to Modify.
-func TestInstrument_SubscriberPatcher(t *testing.T) {
-	m := metrics.New("test")
-	p := &patcher{Repo: &bondfake.Repo{}}
-	repo := m.Instrument(p).(bond.SubscriberPatcher)
-	b, done, err := repo.PatchPutSubscriber(t.Context(), "A", bond.Subscriber{}, bond.AnyVersion, 10)
-	require.NoError(t, err)
-	assert.True(t, done)
-	assert.Equal(t, int64(2), b.Version)
-	_, _, err = repo.PatchRemoveSubscriber(t.Context(), "A", "s", bond.AnyVersion)
-	require.Error(t, err)
-	assert.Equal(t, []string{"put", "remove"}, p.calls)
-	assert.Equal(t, uint64(1), histogramCount(t, m.Registry(), "store_operation_duration_seconds", map[string]string{"operation": "patch_put_subscriber"}))
-
-	plain := m.Instrument(&bondfake.Repo{}).(bond.SubscriberPatcher)
-	_, done, err = plain.PatchPutSubscriber(t.Context(), "A", bond.Subscriber{}, bond.AnyVersion, 10)
-	assert.False(t, done, "no fast path: declined")
-	assert.NoError(t, err)
-	_, done, err = plain.PatchRemoveSubscriber(t.Context(), "A", "s", bond.AnyVersion)
-	assert.False(t, done)
-	assert.NoError(t, err)
 }

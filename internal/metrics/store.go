@@ -21,10 +21,7 @@ type instrumented struct {
 	m    *Metrics
 }
 
-var (
-	_ bond.Repository        = (*instrumented)(nil)
-	_ bond.SubscriberPatcher = (*instrumented)(nil)
-)
+var _ bond.Repository = (*instrumented)(nil)
 
 // observe records one operation that started at start and returned err.
 func (s *instrumented) observe(op string, start time.Time, err error) {
@@ -41,23 +38,23 @@ func (s *instrumented) Read(ctx context.Context, id string) (bond.Bond, bool, er
 	return b, found, err
 }
 
-func (s *instrumented) Create(ctx context.Context, b bond.Bond, prev int64) error {
+func (s *instrumented) Create(ctx context.Context, b bond.Bond, prev int64, j bond.Journal) error {
 	start := time.Now()
-	err := s.repo.Create(ctx, b, prev)
+	err := s.repo.Create(ctx, b, prev, j)
 	s.observe("create", start, err)
 	return err
 }
 
-func (s *instrumented) Replace(ctx context.Context, old, next bond.Bond) error {
+func (s *instrumented) Replace(ctx context.Context, old, next bond.Bond, j bond.Journal) error {
 	start := time.Now()
-	err := s.repo.Replace(ctx, old, next)
+	err := s.repo.Replace(ctx, old, next, j)
 	s.observe("replace", start, err)
 	return err
 }
 
-func (s *instrumented) Remove(ctx context.Context, old bond.Bond) error {
+func (s *instrumented) Remove(ctx context.Context, old bond.Bond, j bond.Journal) error {
 	start := time.Now()
-	err := s.repo.Remove(ctx, old)
+	err := s.repo.Remove(ctx, old, j)
 	s.observe("remove", start, err)
 	return err
 }
@@ -69,29 +66,18 @@ func (s *instrumented) List(ctx context.Context, f bond.Filter, cursor string, b
 	return err
 }
 
-// PatchPutSubscriber passes the fast path through when the wrapped store has
-// one, and otherwise declines (done false), so the caller uses the read-check-write step.
-func (s *instrumented) PatchPutSubscriber(ctx context.Context, id string, sub bond.Subscriber, ifVersion int64, below int) (bond.Bond, bool, error) {
-	p, ok := s.repo.(bond.SubscriberPatcher)
-	if !ok {
-		return bond.Bond{}, false, nil
-	}
+func (s *instrumented) ReadRevision(ctx context.Context, id string, n int64) (bond.Revision, bool, error) {
 	start := time.Now()
-	b, done, err := p.PatchPutSubscriber(ctx, id, sub, ifVersion, below)
-	s.observe("patch_put_subscriber", start, err)
-	return b, done, err
+	r, found, err := s.repo.ReadRevision(ctx, id, n)
+	s.observe("read_revision", start, err)
+	return r, found, err
 }
 
-// PatchRemoveSubscriber is PatchPutSubscriber's twin for removals.
-func (s *instrumented) PatchRemoveSubscriber(ctx context.Context, id, sid string, ifVersion int64) (bond.Bond, bool, error) {
-	p, ok := s.repo.(bond.SubscriberPatcher)
-	if !ok {
-		return bond.Bond{}, false, nil
-	}
+func (s *instrumented) ListRevisions(ctx context.Context, id string, below int64, batch int, yield func(bond.Revision) bool) error {
 	start := time.Now()
-	b, done, err := p.PatchRemoveSubscriber(ctx, id, sid, ifVersion)
-	s.observe("patch_remove_subscriber", start, err)
-	return b, done, err
+	err := s.repo.ListRevisions(ctx, id, below, batch, yield)
+	s.observe("list_revisions", start, err)
+	return err
 }
 
 func (s *instrumented) Ping(ctx context.Context) error {

@@ -33,6 +33,7 @@ func RunRepositoryTests(t *testing.T, newRepo func(t *testing.T) bond.Repository
 	t.Run("Regressions", func(t *testing.T) { testRegressions(t, newRepo) })
 	t.Run("Contention", func(t *testing.T) { testContention(t, newRepo) })
 	t.Run("Lives", func(t *testing.T) { testLives(t, newRepo) })
+	t.Run("History", func(t *testing.T) { testHistory(t, newRepo) })
 	testRoundTrip(t, newRepo)
 	t.Run("Ping", func(t *testing.T) {
 		t.Parallel()
@@ -79,13 +80,13 @@ func newSubscriber(sid string) bond.Subscriber {
 
 func ptr[T any](v T) *T { return &v }
 
-// mustCreate creates b and checks the result is b at version 1.
+// mustCreate creates b and checks the result is b at version 1, revision 1.
 func mustCreate(t *testing.T, repo bond.Repository, b bond.Bond) bond.Bond {
 	t.Helper()
 	got, err := bond.Create(t.Context(), repo, b)
 	require.NoError(t, err, "create %s", b.BondID)
 	want := b
-	want.Version = 1
+	want.Version, want.Revision = 1, 1
 	if want.Subscribers == nil {
 		want.Subscribers = map[string]bond.Subscriber{}
 	}

@@ -119,7 +119,7 @@ func testUpdate(t *testing.T, newRepo newRepoFunc) {
 		require.NoError(t, err)
 		want := before
 		want.SubCostCenter = "green"
-		want.Version = 2
+		want.Version, want.Revision = 2, 2
 		assert.Equal(t, want, got, "Update result")
 		assert.Equal(t, want, mustGet(t, repo, "A"), "stored")
 	})
@@ -132,7 +132,7 @@ func testUpdate(t *testing.T, newRepo newRepoFunc) {
 		}, bond.IfVersion(bond.AnyVersion))
 		require.NoError(t, err)
 		want := bond.Bond{BondID: "A", HostAccountID: "H2", SubAccountID: "S2",
-			HostCostCenter: "hc", SubCostCenter: "sc", Subscribers: subs, Version: 2}
+			HostCostCenter: "hc", SubCostCenter: "sc", Subscribers: subs, Version: 2, Revision: 2}
 		assert.Equal(t, want, got)
 		assert.Equal(t, want, mustGet(t, repo, "A"))
 	})

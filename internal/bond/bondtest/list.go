@@ -37,7 +37,7 @@ func listFixture() []bond.Bond {
 		h, s := hosts[i%len(hosts)], subs[i/len(hosts)]
 		b := bond.Bond{BondID: id, HostAccountID: h.account, SubAccountID: s.account,
 			HostCostCenter: h.costCenter, SubCostCenter: s.costCenter,
-			Subscribers: map[string]bond.Subscriber{}, Version: 1}
+			Subscribers: map[string]bond.Subscriber{}, Version: 1, Revision: 1}
 		for j := range i % 3 {
 			sub := newSubscriber(fmt.Sprintf("u%d", j))
 			b.Subscribers[sub.SID] = sub

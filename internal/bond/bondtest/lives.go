@@ -44,8 +44,8 @@ func testLives(t *testing.T, newRepo newRepoFunc) {
 		stale := first.Clone()
 		stale.Version = first.Version + 1
 		stale.Subscribers["intruder"] = newSubscriber("intruder")
-		assert.ErrorIs(t, repo.Replace(ctx, first, stale), bond.ErrRace, "replace of the first life")
-		assert.ErrorIs(t, repo.Remove(ctx, first), bond.ErrRace, "remove of the first life")
+		assert.ErrorIs(t, repo.Replace(ctx, first, stale, bond.Journal{}), bond.ErrRace, "replace of the first life")
+		assert.ErrorIs(t, repo.Remove(ctx, first, bond.Journal{}), bond.ErrRace, "remove of the first life")
 		requireUnchanged(t, repo, second)
 
 		// The first life's pair is free again; the second life's is held.
@@ -57,7 +57,7 @@ func testLives(t *testing.T, newRepo newRepoFunc) {
 		require.NoError(t, bond.Delete(ctx, repo, "A", bond.Precondition{}))
 		again := newBond("A", "H3", "S3")
 		again.Version = second.Version + 1
-		assert.ErrorIs(t, repo.Create(ctx, again, first.Version), bond.ErrRace, "create after a stale end of life")
+		assert.ErrorIs(t, repo.Create(ctx, again, first.Version, bond.Journal{}), bond.ErrRace, "create after a stale end of life")
 		requireGone(t, repo, "A")
 	})
 	run(t, "writers holding the first life never reach the second", newRepo, func(t *testing.T, ctx context.Context, repo bond.Repository) {

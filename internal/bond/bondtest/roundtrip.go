@@ -42,7 +42,7 @@ func testRoundTrip(t *testing.T, newRepo newRepoFunc) {
 				require.NoError(rt, err, "update %s", f.Name)
 				want := cur.Clone()
 				*f.Of(&want) = v
-				want.Version = cur.Version + 1
+				want.Version, want.Revision = cur.Version+1, cur.Revision+1
 				require.Equal(rt, want, next, "update of %s returned", f.Name)
 				requireStored(ctx, rt, repo, want)
 				cur = want
@@ -59,7 +59,7 @@ func testRoundTrip(t *testing.T, newRepo newRepoFunc) {
 					require.NoError(rt, err, "put subscriber %s (%s)", sid, f.Name)
 					want := cur.Clone()
 					want.Subscribers[sid] = s2
-					want.Version = cur.Version + 1
+					want.Version, want.Revision = cur.Version+1, cur.Revision+1
 					require.Equal(rt, want, next)
 					requireStored(ctx, rt, repo, want)
 					cur, s = want, s2

@@ -20,7 +20,7 @@ func testPutSubscriber(t *testing.T, newRepo newRepoFunc) {
 		require.NoError(t, err)
 		want := before
 		want.Subscribers = map[string]bond.Subscriber{"rharper": before.Subscribers["rharper"], "bob": s}
-		want.Version = 2
+		want.Version, want.Revision = 2, 2
 		assert.Equal(t, want, got, "PutSubscriber result")
 		assert.Equal(t, want, mustGet(t, repo, "A"), "stored")
 	})
@@ -146,7 +146,7 @@ func testRemoveSubscriber(t *testing.T, newRepo newRepoFunc) {
 		require.NoError(t, err)
 		want := before
 		want.Subscribers = map[string]bond.Subscriber{"rharper": before.Subscribers["rharper"]}
-		want.Version = 2
+		want.Version, want.Revision = 2, 2
 		assert.Equal(t, want, got, "RemoveSubscriber result")
 		assert.Equal(t, want, mustGet(t, repo, "A"), "stored")
 	})
