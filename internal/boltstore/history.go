@@ -105,7 +105,8 @@ func (s *Store) ListRevisions(ctx context.Context, id string, below int64, batch
 		var page []bond.Revision
 		err := s.view(ctx, "list revisions of bond "+id, func(tx *bolt.Tx) error {
 			c := tx.Bucket(bucketRevisions).Cursor()
-			k, v := c.Seek(revisionKey(id, below))
+			k, _ := c.Seek(revisionKey(id, below))
+			var v []byte
 			if k == nil {
 				k, v = c.Last()
 			} else {
