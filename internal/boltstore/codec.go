@@ -113,7 +113,7 @@ func decodeFields(id string, data []byte) (bond.Bond, error) {
 		return bond.Bond{}, fmt.Errorf("record has %d fields, this build knows %d", nBond, len(bond.BondFields))
 	}
 	for _, f := range bond.BondFields[:nBond] {
-		*f.Of(&b) = d.str()
+		f.Set(&b, d.str())
 	}
 	n := d.uvarint()
 	if d.err == nil && n > uint64(len(d.s)) { // each subscriber takes at least 2 bytes
@@ -133,7 +133,7 @@ func decodeFields(id string, data []byte) (bond.Bond, error) {
 		}
 		var s bond.Subscriber
 		for _, f := range bond.SubscriberFields[:nSub] {
-			*f.Of(&s) = d.str()
+			f.Set(&s, d.str())
 		}
 		if _, dup := b.Subscribers[k]; dup && d.err == nil {
 			return bond.Bond{}, fmt.Errorf("subscribers.%s: twice in the record", k)

@@ -2,7 +2,6 @@ package bond
 
 import (
 	"fmt"
-	"net/mail"
 	"slices"
 	"strings"
 	"unicode"
@@ -29,12 +28,31 @@ func (b Bond) Validate() []Problem {
 	return ps
 }
 
+// valueProblems returns the problems of b's values. Like every check here
+// it allocates nothing for a bond without problems (a bond read back from a
+// store goes through it on every read): the checks run without a loc, and
+// the locs are built only for the problems found (placeAt).
 func (b Bond) valueProblems() []Problem {
-	ps := BondID.Check(b.BondID, BondID.Name)
+	ps := placeAt(BondID.Check(b.BondID), BondID.Name)
 	for _, f := range BondFields {
-		ps = append(ps, f.Check(f.Get(b), f.Name)...)
+		if found := f.Check(f.Get(b)); len(found) > 0 {
+			ps = append(ps, placeAt(found, f.Name)...)
+		}
 	}
-	return append(ps, checkSubscribers(b.Subscribers, SubscribersName)...)
+	if found := checkSubscribers(b.Subscribers); len(found) > 0 {
+		ps = append(ps, placeAt(found, SubscribersName)...)
+	}
+	return ps
+}
+
+// placeAt puts loc in front of the loc of each of ps (in place; each gets
+// its own array) and returns ps. loc itself is never kept, so a caller's
+// loc costs no allocation when ps is empty.
+func placeAt(ps []Problem, loc ...string) []Problem {
+	for i, p := range ps {
+		ps[i].Loc = append(append(make([]string, 0, len(loc)+len(p.Loc)), loc...), p.Loc...)
+	}
+	return ps
 }
 
 // MaxVersion is the largest version a store reads: 2^53, where a DynamoDB
@@ -63,11 +81,11 @@ func (u Update) Validate() []Problem {
 	var ps []Problem
 	for _, f := range BondFields {
 		if v := *f.InUpdate(&u); v != nil {
-			ps = append(ps, f.Check(*v, f.Name)...)
+			ps = append(ps, placeAt(f.Check(*v), f.Name)...)
 		}
 	}
 	if u.Subscribers != nil {
-		ps = append(ps, checkSubscribers(*u.Subscribers, SubscribersName)...)
+		ps = append(ps, placeAt(checkSubscribers(*u.Subscribers), SubscribersName)...)
 	}
 	return ps
 }
@@ -75,10 +93,11 @@ func (u Update) Validate() []Problem {
 // Validate returns every problem of one subscriber; loc is where it sits
 // (nothing for a subscriber on its own, ["subscribers", sid] in a bond).
 func (s Subscriber) Validate(loc ...string) []Problem {
-	loc = slices.Clip(loc) // each append below gets its own array
 	var ps []Problem
 	for _, f := range SubscriberFields {
-		ps = append(ps, f.Check(f.Get(s), append(loc, f.Name)...)...)
+		if found := f.Check(f.Get(s)); len(found) > 0 {
+			ps = append(ps, placeAt(placeAt(found, f.Name), loc...)...)
+		}
 	}
 	return ps
 }
@@ -90,10 +109,16 @@ func ValidateBondID(id string) []Problem { return checkBondID(id) }
 // sid) on its own (empty locs).
 func ValidateID(v string) []Problem { return checkID(v) }
 
-func checkSubscribers(subs map[string]Subscriber, loc ...string) []Problem {
+// checkSubscribers returns the problems of a subscribers map, with locs
+// relative to it, in the order of the keys. The keys are sorted only when
+// there is a problem to report.
+func checkSubscribers(subs map[string]Subscriber) []Problem {
+	if subscribersFine(subs) {
+		return nil
+	}
 	var ps []Problem
 	if len(subs) > MaxSubscribers {
-		ps = append(ps, ErrTooManySubscribers(loc...).Problems...)
+		ps = append(ps, ErrTooManySubscribers().Problems...)
 	}
 	keys := make([]string, 0, len(subs))
 	for k := range subs {
@@ -102,14 +127,27 @@ func checkSubscribers(subs map[string]Subscriber, loc ...string) []Problem {
 	slices.Sort(keys) // problems in a stable order
 	for _, k := range keys {
 		s := subs[k]
-		at := slices.Clip(append(slices.Clone(loc), k))
-		ps = append(ps, s.Validate(at...)...)
+		ps = append(ps, s.Validate(k)...)
 		if s.SID != k {
-			ps = append(ps, Problem{Loc: append(at, "sid"), Type: "value_error.sid_mismatch",
+			ps = append(ps, Problem{Loc: []string{k, "sid"}, Type: "value_error.sid_mismatch",
 				Msg: "the subscriber's sid must equal its key in the subscribers map"})
 		}
 	}
 	return ps
+}
+
+// subscribersFine reports whether checkSubscribers finds nothing in subs,
+// without allocating.
+func subscribersFine(subs map[string]Subscriber) bool {
+	if len(subs) > MaxSubscribers {
+		return false
+	}
+	for k, s := range subs {
+		if s.SID != k || len(s.Validate()) > 0 {
+			return false
+		}
+	}
+	return true
 }
 
 func checkBondID(id string, loc ...string) []Problem {
@@ -178,9 +216,7 @@ func checkEmail(v string, loc ...string) []Problem {
 	if ps := checkControl(v, loc...); ps != nil {
 		return ps
 	}
-	a, err := mail.ParseAddress(v)
-	// A bare address only: "Bob <bob@example.com>" parses but is not one.
-	if err != nil || a.Address != v || a.Name != "" {
+	if !isAddress(v) {
 		return []Problem{{Loc: loc, Type: "value_error.email", Msg: "value is not a valid email address"}}
 	}
 	return nil

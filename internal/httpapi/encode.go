@@ -53,8 +53,8 @@ func newEncoder(w io.Writer) *json.Encoder {
 // writeJSON sends body, a JSON text, with the given status and its length.
 func writeJSON(w http.ResponseWriter, status int, body []byte) {
 	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Content-Length", strconv.Itoa(len(body)))
+	h["Content-Type"] = valueJSON
+	setHeader(h, "Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
 	_, _ = w.Write(body) // a failed write means the client left
 }

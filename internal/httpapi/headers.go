@@ -12,9 +12,9 @@ import "net/http"
 func securityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+		h["X-Content-Type-Options"] = valueNosniff
+		h["X-Frame-Options"] = valueDeny
+		h["Content-Security-Policy"] = valueNoContent
 		next.ServeHTTP(w, r)
 	})
 }
@@ -27,7 +27,28 @@ func securityHeaders(next http.Handler) http.Handler {
 // cheap (If-None-Match, 304). no-store would forbid that revalidation.
 func personalData(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Cache-Control", "private, no-cache")
+		w.Header()["Cache-Control"] = valuePrivate
 		next.ServeHTTP(w, r)
 	})
 }
+
+// The header values set on every answer, built once. Header.Set would
+// build a new one-element slice each time; these are assigned to the
+// header map under their canonical names (http.CanonicalHeaderKey) instead.
+// Each has capacity 1, so Header.Add appends to a copy, never into the
+// shared array, and Set replaces the slice.
+var (
+	valueNosniff   = fixedValue("nosniff")
+	valueDeny      = fixedValue("DENY")
+	valueNoContent = fixedValue("default-src 'none'; frame-ancestors 'none'")
+	valuePrivate   = fixedValue("private, no-cache")
+	valueJSON      = fixedValue("application/json")
+)
+
+// fixedValue returns the header value v as a field's values.
+func fixedValue(v string) []string { return []string{v}[:1:1] }
+
+// setHeader sets the field key, which must be in canonical form (Etag,
+// X-Request-Id), to v: Header.Set would allocate to canonicalise a name
+// such as ETag on each call.
+func setHeader(h http.Header, key, v string) { h[key] = []string{v} }

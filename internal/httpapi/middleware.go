@@ -81,7 +81,7 @@ func requestID(next http.Handler) http.Handler {
 		if !validRequestID(id) {
 			id = rand.Text()
 		}
-		w.Header().Set(RequestIDHeader, id)
+		setHeader(w.Header(), "X-Request-Id", id)                               // RequestIDHeader, canonical
 		r = r.WithContext(bond.WithAudit(r.Context(), bond.AnonymousActor, id)) // the API key guard names the key instead
 		trace := oteltrace.SpanContextFromContext(
 			propagation.TraceContext{}.Extract(r.Context(), propagation.HeaderCarrier(r.Header)))

@@ -84,6 +84,9 @@ func pathSID(r *http.Request) (string, []bond.Problem) {
 // at returns the problems with prefix in front of each loc: the part of the
 // request (and the parameter) the domain's relative locs are in.
 func at(problems []bond.Problem, prefix ...string) []bond.Problem {
+	if len(problems) == 0 {
+		return nil
+	}
 	out := make([]bond.Problem, len(problems))
 	for i, p := range problems {
 		p.Loc = append(slices.Clip(prefix), p.Loc...)
@@ -151,14 +154,14 @@ func decodeBody[T any](w http.ResponseWriter, r *http.Request, path []bond.Probl
 func respondRead(w http.ResponseWriter, r *http.Request, b bond.Bond, v any) {
 	if err := preconditionOf(r.Header).Check(b.BondID, &b); err != nil {
 		if bond.KindOf(err) == bond.KindNotModified {
-			w.Header().Set("ETag", etag(b.Version))
+			setHeader(w.Header(), "Etag", etag(b.Version))
 			w.WriteHeader(http.StatusNotModified)
 			return
 		}
 		writeError(w, r, err)
 		return
 	}
-	w.Header().Set("ETag", etag(b.Version))
+	setHeader(w.Header(), "Etag", etag(b.Version))
 	encode(w, http.StatusOK, v)
 }
 
@@ -173,6 +176,6 @@ func respondWrite(w http.ResponseWriter, r *http.Request, b bond.Bond, err error
 
 // respondBond writes one bond with its entity tag.
 func respondBond(w http.ResponseWriter, status int, b bond.Bond) {
-	w.Header().Set("ETag", etag(b.Version))
+	setHeader(w.Header(), "Etag", etag(b.Version))
 	encode(w, status, shown(b))
 }
