@@ -17,6 +17,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"unicode"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -368,4 +369,82 @@ func (s *makeRunServer) stop(t *testing.T) {
 		_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
 		<-s.done
 	}
+}
+
+// TestDocs_Links checks that every relative link of README.md, CHANGELOG.md
+// and docs/*.md names a file that exists and, with a #fragment, a heading of
+// that file (the anchor GitHub derives from it: lower case, punctuation
+// dropped, spaces as hyphens), so that moving a section breaks this test
+// rather than a reader's link. Code blocks are left out.
+func TestDocs_Links(t *testing.T) {
+	root, err := filepath.Abs("../..")
+	require.NoError(t, err)
+	docs, err := filepath.Glob(filepath.Join(root, "docs", "*.md"))
+	require.NoError(t, err)
+	require.NotEmpty(t, docs)
+	files := append([]string{filepath.Join(root, "README.md"), filepath.Join(root, "CHANGELOG.md")}, docs...)
+	link := regexp.MustCompile(`\]\(([^)\s]+)\)`)
+	var checked int
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		require.NoError(t, err)
+		for _, m := range link.FindAllStringSubmatch(proseOf(string(raw)), -1) {
+			target := m[1]
+			if strings.Contains(target, "://") || strings.HasPrefix(target, "mailto:") {
+				continue
+			}
+			checked++
+			path, fragment, _ := strings.Cut(target, "#")
+			file := f
+			if path != "" {
+				file = filepath.Join(filepath.Dir(f), path)
+			}
+			rel, _ := filepath.Rel(root, f)
+			if _, err := os.Stat(file); !assert.NoError(t, err, "%s links to %s", rel, target) || fragment == "" {
+				continue
+			}
+			raw, err := os.ReadFile(file)
+			require.NoError(t, err)
+			assert.Contains(t, headingAnchors(string(raw)), fragment, "%s links to %s: no such heading", rel, target)
+		}
+	}
+	assert.NotZero(t, checked)
+}
+
+// proseOf returns md without its fenced code blocks.
+func proseOf(md string) string {
+	var b strings.Builder
+	in := false
+	for _, line := range strings.SplitAfter(md, "\n") {
+		if strings.HasPrefix(line, "```") {
+			in = !in
+			continue
+		}
+		if !in {
+			b.WriteString(line)
+		}
+	}
+	return b.String()
+}
+
+// headingAnchors returns the anchors GitHub gives the headings of md.
+func headingAnchors(md string) []string {
+	var anchors []string
+	for _, line := range strings.Split(proseOf(md), "\n") {
+		text := strings.TrimLeft(line, "#")
+		if len(text) == len(line) || !strings.HasPrefix(text, " ") {
+			continue
+		}
+		var a strings.Builder
+		for _, r := range strings.ToLower(strings.TrimSpace(text)) {
+			switch {
+			case r == ' ':
+				a.WriteByte('-')
+			case r == '-' || r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r):
+				a.WriteRune(r)
+			}
+		}
+		anchors = append(anchors, a.String())
+	}
+	return anchors
 }
