@@ -39,7 +39,7 @@ func TestDocument_Validates(t *testing.T) {
 	}
 }
 
-// TestDocument_Routes pins the routes of the README ("The API") and the status codes
+// TestDocument_Routes pins the routes of the README ("The API in brief") and the status codes
 // each can answer with, so that dropping one from the document fails here too
 // (the contract check in internal/openapicheck then fails on the live service).
 func TestDocument_Routes(t *testing.T) {

@@ -3,9 +3,9 @@ package main
 // The hostile corpus: requests as an attacker would send
 // them, written byte for byte on raw TCP connections to the real server
 // binary, a separate process, on each store. Every request must get the
-// answer the contract (README.md) gives it: a JSON {"detail": ...} 4xx, a
+// answer the contract (docs/api.md) gives it: a JSON {"detail": ...} 4xx, a
 // 503 with Retry-After, or, for the few malformed requests net/http answers
-// before any handler runs, exactly the plain-text answer the README lists;
+// before any handler runs, exactly the plain-text answer docs/api.md ("Errors") lists;
 // never another 5xx, never a hang. Every response stays under a stated size,
 // the process under a stated peak RSS, and afterwards it still answers
 // /healthz and a normal GET.
@@ -45,7 +45,7 @@ import (
 	"github.com/bondregistry/bond-registry/internal/httpapi"
 )
 
-// The bounds the corpus asserts (README "Testing").
+// The bounds the corpus asserts (docs/testing.md, "The hostile corpus").
 const (
 	// maxErrorResponse bounds the whole response (status line, headers,
 	// body) to any request the service refuses.
@@ -74,7 +74,7 @@ type expectation int
 const (
 	// ours: the service's JSON answer, {"detail": ...} for every error.
 	ours expectation = iota
-	// netHTTP: net/http answers before any handler, as the README lists:
+	// netHTTP: net/http answers before any handler, as docs/api.md ("Errors") lists:
 	// plain text (or no body), and the connection closed.
 	netHTTP
 )

@@ -23,7 +23,7 @@ import (
 	"github.com/bondregistry/bond-registry/internal/config"
 )
 
-// ecsTimestamp is @timestamp as the README gives it: UTC, exactly three
+// ecsTimestamp is @timestamp as docs/operations.md ("Logs") gives it: UTC, exactly three
 // fraction digits.
 var ecsTimestamp = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$`)
 

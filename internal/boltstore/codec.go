@@ -24,7 +24,7 @@ import (
 // the rules then judge; one with more is unreadable. Format 2 (no
 // revision, read as 0) and format 1 (no revision, the four account and cost
 // center fields and three subscriber fields, no counts) are still read. The id is the bucket key and is not repeated. It is kept over
-// encoding/json because it pays for itself end to end (README, Performance);
+// encoding/json because it pays for itself end to end (docs/performance.md);
 // BenchmarkCodec measures size and speed of the two codecs.
 const (
 	recordFormat   = 3

@@ -2,7 +2,7 @@ package boltstore
 
 // An internal test: the record codec and key encoding are unexported, and
 // BenchmarkCodec compares the codec with encoding/json (the end-to-end
-// measurement behind the choice is bondbench compare, README Performance).
+// measurement behind the choice is bondbench compare, docs/performance.md).
 
 import (
 	"encoding/binary"

@@ -45,7 +45,7 @@ const LockTimeout = time.Second
 // every lone write pays it. bbolt's default (10 ms) buys no more coalescing
 // than a short delay does, because writers arriving during a commit's fsync
 // wait for the next batch anyway; 0 coalesces little. BenchmarkCreate and
-// BenchmarkCreateParallel measure the trade-off (README, Performance).
+// BenchmarkCreateParallel measure the trade-off (docs/performance.md).
 const batchDelay = time.Millisecond
 
 // schemaVersion is stored in the meta bucket; Open refuses other versions.

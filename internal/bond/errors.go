@@ -118,7 +118,7 @@ func ErrStoreNotReady(reason string, cause error) *Error {
 	return &Error{Kind: KindUnavailable, Message: "The bond store cannot be used as it is set up: " + reason + ".", Err: cause}
 }
 
-// The messages of the contract (README "Errors"), one constructor each, so
+// The messages of the contract (docs/api.md, "Errors"), one constructor each, so
 // every store says the same thing.
 
 // ErrNotFound is returned when bond id does not exist.

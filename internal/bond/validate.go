@@ -8,7 +8,7 @@ import (
 	"unicode/utf8"
 )
 
-// Limits of the contract (README "The data model").
+// Limits of the contract (docs/api.md, "The data model").
 const (
 	MaxIDLen       = 128     // identifiers: bond_id, account ids, cost centers, sid (characters)
 	MaxNameLen     = 256     // a subscriber's name (characters)

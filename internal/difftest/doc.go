@@ -6,7 +6,7 @@
 // walk returns, and for a 4xx the detail message or the 422 problems
 // (loc and type) where the contract gives them.
 //
-// The model is an independent statement of README.md and api/openapi.yaml,
+// The model is an independent statement of README.md, docs/api.md and api/openapi.yaml,
 // plus the RFC 9110 semantics of conditional requests (§13): it does not
 // call package bond's rules, so a rule wrongly written in both places still
 // shows as a difference from the model. The tests talk to the service over

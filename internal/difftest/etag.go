@@ -15,7 +15,7 @@ type entityTag struct {
 // comma-separated list, empty members and optional whitespace allowed).
 // A comma inside a quoted opaque-tag belongs to the tag (etagc includes
 // %x2C). star reports a lone "*". A header that does not parse as a list
-// of entity tags matches nothing (README "Conditional requests"): then
+// of entity tags matches nothing (docs/api.md, "Conditional requests"): then
 // neither tags nor star.
 func parseTagList(v string) (tags []entityTag, star bool) {
 	var members []string

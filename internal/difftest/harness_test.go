@@ -346,7 +346,7 @@ func problemMatches(got, want Problem) bool {
 	return got.Type == want.Type
 }
 
-// truncatedMarker ends a loc element the service cut: README "Errors", a
+// truncatedMarker ends a loc element the service cut: docs/api.md, "Errors", a
 // loc element over maxEchoBytes bytes is cut on a character boundary.
 const (
 	truncatedMarker = "…[truncated]"

@@ -15,14 +15,14 @@ import (
 	"unicode/utf8"
 )
 
-// Limits of the contract (README.md, "The data model" and "The API").
+// Limits of the contract (docs/api.md, "The data model" and "The API").
 const (
 	maxIDChars     = 128
 	maxNameChars   = 256
 	maxEmailChars  = 254
 	maxSubscribers = 1000
 	// maxObjectMembers: an object of a body with more members is refused
-	// whole (README "Limits").
+	// whole (docs/api.md, "Limits").
 	maxObjectMembers = 64
 	maxBodyBytes     = 1 << 20
 	maxLimit         = 1000
@@ -176,7 +176,7 @@ func invalid(ps []Problem) Expect {
 
 func notFound(detail string) Expect { return Expect{Status: http.StatusNotFound, Detail: detail} }
 
-// bodyGate answers 415 and 413 (README "The API": the body must be JSON
+// bodyGate answers 415 and 413 (docs/api.md, "The API": the body must be JSON
 // and at most 1 MiB), checked before anything else of a request with a body.
 func bodyGate(op Op) (Expect, bool) {
 	if ct := op.ContentType; ct != "" {
@@ -193,7 +193,7 @@ func bodyGate(op Op) (Expect, bool) {
 
 // read answers GET /bonds/{id}, GET .../subscribers and GET
 // .../subscribers/{sid}: 422 for a bad path, 404 for a missing bond or
-// subscriber whatever the preconditions say (RFC 9110 §13.2.1, README
+// subscriber whatever the preconditions say (RFC 9110 §13.2.1, docs/api.md,
 // "Conditional requests": a precondition is ignored when the answer would
 // be neither 2xx nor 412), then the preconditions (412, 304), then 200
 // with the ETag.
@@ -332,7 +332,7 @@ func (m *Model) update(op Op) Expect {
 	var subsSet bool
 	if fields != nil {
 		d := fieldReader{fields: fields, loc: []string{"body"}}
-		// The body's bond_id, when sent, must equal the path's (README:
+		// The body's bond_id, when sent, must equal the path's (docs/api.md, "Errors":
 		// "body bond_id differs from the path on PUT" is a 422); its value
 		// rules are the path's.
 		bodyID, present, idPs := d.str("bond_id")
@@ -469,7 +469,7 @@ func (m *Model) subRemove(op Op) Expect {
 	return Expect{Status: http.StatusOK, ETag: nb.etag(), Bond: &c}
 }
 
-// list answers GET /bonds (README "Listing and pagination"): by_host true
+// list answers GET /bonds (docs/api.md, "Listing and pagination"): by_host true
 // (default), false, 1, 0; account_id and cost_center_id on the host side
 // with by_host, else on the subscriber side; limit 1-1000, default 100.
 // Any other parameter is a 422 naming it (value_error.extra). The query
@@ -574,7 +574,7 @@ func sizeVerdict(b Bond) (fits, sure bool) {
 	return false, false
 }
 
-// The value rules (README "The data model").
+// The value rules (docs/api.md, "The data model").
 
 // checkID: 1-128 characters, no control characters, no leading/trailing
 // whitespace, not "." or "..". The contract names the length types (api/openapi.yaml); the
@@ -593,7 +593,7 @@ func checkID(v string, loc ...string) []Problem {
 	if v != "" && (unicode.IsSpace(firstRune(v)) || unicode.IsSpace(lastRune(v))) {
 		ps = append(ps, Problem{Loc: loc})
 	}
-	if v == "." || v == ".." { // dot-segments (README "Identifiers survive URLs")
+	if v == "." || v == ".." { // dot-segments (docs/api.md, "Identifiers survive URLs")
 		ps = append(ps, Problem{Loc: loc})
 	}
 	return ps
@@ -668,7 +668,7 @@ func (d *fieldReader) at(name string) []string { return append(slices.Clone(d.lo
 
 // str reads a string field: present reports the field was sent; ps holds a
 // type problem (a number, boolean, array, object or null is
-// type_error.*, README "Strict types").
+// type_error.*, docs/api.md, "Strict types").
 func (d *fieldReader) str(name string) (v string, present bool, ps []Problem) {
 	raw, ok := d.fields[name]
 	if d.taken == nil {

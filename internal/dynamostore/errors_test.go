@@ -302,7 +302,7 @@ func TestStore_TransactionReasons(t *testing.T) {
 		"ProvisionedThroughputExceeded": "ProvisionedThroughputExceededException", "ThrottlingError": "ThrottlingException",
 		"ItemCollectionSizeLimitExceeded": "ItemCollectionSizeLimitExceededException",
 	}
-	wantKind := map[string]bond.Kind{ // the contract (README), besides the twin's
+	wantKind := map[string]bond.Kind{ // the contract (docs/api.md), besides the twin's
 		"ValidationError": bond.KindInvalid, "TransactionConflict": bond.KindUnavailable, "ProvisionedThroughputExceeded": bond.KindUnavailable,
 		"ThrottlingError": bond.KindUnavailable, "ItemCollectionSizeLimitExceeded": bond.KindUnavailable,
 	}

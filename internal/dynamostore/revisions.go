@@ -45,8 +45,8 @@ import (
 // delete's revision may have expired): where it does not, DynamoDB makes
 // an item of the key and expires_at alone, which the reads skip and TTL
 // removes. Chunk items get an expiry only with a delete's revision; the
-// chunks of a superseded revision are left when it expires (README,
-// "Revision history").
+// chunks of a superseded revision are left when it expires (docs/operations.md,
+// "Revision history: storage").
 const (
 	attrRevision  = "revision"
 	attrData      = "data"

@@ -66,7 +66,7 @@ func Local(tb testing.TB) *dynamodb.Client {
 	if os.Getenv(EnvEndpoint) != "" {
 		return Endpoint(tb)
 	}
-	skipOrFail(tb, "%v and %s is not set (run scripts/podman.sh or scripts/dynamodb-local.sh, see README Testing)", err, EnvEndpoint)
+	skipOrFail(tb, "%v and %s is not set (run scripts/podman.sh or scripts/dynamodb-local.sh, see docs/testing.md)", err, EnvEndpoint)
 	return nil // skipOrFail has ended tb
 }
 

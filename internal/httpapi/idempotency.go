@@ -119,7 +119,7 @@ func isTchar(c byte) bool {
 // retries. The draft leaves the choice to the server; the rule here is:
 // every 2xx (the request was applied, or was a no-op under the rules) is
 // kept, and nothing else is. Every 4xx of the service means the request
-// wrote nothing (README, Errors): those that depend on the request alone
+// wrote nothing (docs/api.md, "Safe retries"): those that depend on the request alone
 // (400, 413, 415, 422) come out the same when it executes again, so
 // keeping them would buy nothing and would stop a client from fixing its
 // body under the same key; those that depend on the stored state (404,

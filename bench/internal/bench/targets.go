@@ -94,7 +94,7 @@ func (t *Targets) Mixed() vegeta.Targeter {
 }
 
 // loadedETag is the entity tag of a bond the bench created and did not
-// change: the service answers version 1 of it as "1" (README, ETag).
+// change: the service answers version 1 of it as "1" (docs/api.md, "Conditional requests").
 const loadedETag = `"1"`
 
 // BareHandler is the reference server for GET /bonds/{id}: net/http's own
