@@ -30,7 +30,11 @@ func (s *Store) Create(ctx context.Context, b bond.Bond, prev int64, j bond.Jour
 		if tx.Bucket(bucketBonds).Get([]byte(b.BondID)) != nil {
 			return bond.ErrExists(b.BondID)
 		}
-		if v, r := lastLife(tx, b.BondID); v != prev || (j.Revision != nil && r != b.Revision-1) {
+		v, r, err := lastLife(tx, b.BondID)
+		if err != nil {
+			return err
+		}
+		if v != prev || (j.Revision != nil && r != b.Revision-1) {
 			return bond.ErrRace
 		}
 		if err := putBond(tx, nil, b); err != nil {
@@ -92,27 +96,27 @@ func current(tx *bolt.Tx, old bond.Bond) (bond.Bond, error) {
 }
 
 // lastLife returns the last version and revision of id's previous life, 0
-// when it had none: the gone bucket holds the uvarint version, then the
-// uvarint revision (absent in an entry written before history, read as 0).
-// A value that does not decode counts as the largest, so that a damaged
-// entry can never let a version or a revision repeat.
-func lastLife(tx *bolt.Tx, id string) (version, revision int64) {
+// when it had none (an entry written before history holds no revision). An
+// entry that does not decode is bond.ErrUnreadable: guessing a value could
+// let a version repeat, or make every create of the id lose its race.
+func lastLife(tx *bolt.Tx, id string) (version, revision int64, err error) {
 	v := tx.Bucket(bucketGone).Get([]byte(id))
 	if v == nil {
-		return 0, 0
+		return 0, 0, nil
 	}
+	damaged := bond.ErrUnreadable(id, "the record of its last life (gone bucket) is damaged")
 	n, w := binary.Uvarint(v)
 	if w <= 0 || n > bond.MaxVersion {
-		return bond.MaxVersion, bond.MaxRevision
+		return 0, 0, damaged
 	}
 	if len(v) == w {
-		return int64(n), 0
+		return int64(n), 0, nil
 	}
 	r, w2 := binary.Uvarint(v[w:])
 	if w2 <= 0 || w+w2 != len(v) || r > bond.MaxRevision {
-		return bond.MaxVersion, bond.MaxRevision
+		return 0, 0, damaged
 	}
-	return int64(n), int64(r)
+	return int64(n), int64(r), nil
 }
 
 // getBond reads bond id; ok is false when it does not exist, and b.Version
@@ -120,8 +124,8 @@ func lastLife(tx *bolt.Tx, id string) (version, revision int64) {
 func getBond(tx *bolt.Tx, id string) (b bond.Bond, ok bool, err error) {
 	data := tx.Bucket(bucketBonds).Get([]byte(id))
 	if data == nil {
-		v, r := lastLife(tx, id)
-		return bond.Bond{Version: v, Revision: r}, false, nil
+		v, r, err := lastLife(tx, id)
+		return bond.Bond{Version: v, Revision: r}, false, err
 	}
 	b, err = decodeRecord(id, data)
 	return b, err == nil, err

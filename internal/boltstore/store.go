@@ -211,13 +211,25 @@ func inspect(path string, full bool) (err error) {
 			}
 		}
 		if n == 0 {
-			// bbolt checks its pages, not our records: decode every bond.
+			// bbolt checks its pages, not our records: decode every bond,
+			// and every record of a deleted bond's last life.
+			note := func(err error) {
+				if n++; n <= 10 {
+					problems = append(problems, err.Error())
+				}
+			}
 			if b := tx.Bucket(bucketBonds); b != nil {
 				_ = b.ForEach(func(k, v []byte) error {
 					if _, err := decodeRecord(string(k), v); err != nil {
-						if n++; n <= 10 {
-							problems = append(problems, err.Error())
-						}
+						note(err)
+					}
+					return nil
+				})
+			}
+			if b := tx.Bucket(bucketGone); b != nil {
+				_ = b.ForEach(func(k, _ []byte) error {
+					if _, _, err := lastLife(tx, string(k)); err != nil {
+						note(err)
 					}
 					return nil
 				})

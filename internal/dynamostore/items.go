@@ -138,25 +138,26 @@ func goneItem(b bond.Bond, lastRevision int64) map[string]types.AttributeValue {
 	return item
 }
 
-// goneLife returns the last version and revision a gone item holds, 0 for
-// none (a gone item written before history has no revision). A value that
-// does not read counts as the largest, so that a damaged item can never let
-// a version or a revision repeat.
-func goneLife(item map[string]types.AttributeValue) (version, revision int64) {
+// goneLife returns the last version and revision the gone item of bond id
+// holds, 0 for none (a gone item written before history has no revision).
+// An item that does not read is bond.ErrUnreadable, as a bond item would
+// be: guessing a value could let a version repeat, or make every create of
+// the id lose its race.
+func goneLife(id string, item map[string]types.AttributeValue) (version, revision int64, err error) {
 	if item == nil {
-		return 0, 0
+		return 0, 0, nil
 	}
 	v, err := readVersion(item[attrGoneVersion])
 	if err != nil {
-		return bond.MaxVersion, bond.MaxRevision
+		return 0, 0, bond.ErrUnreadable(id, gonePrefix+id+": "+attrGoneVersion+": "+err.Error())
 	}
 	r := int64(0)
 	if av, present := item[attrGoneRevision]; present {
-		if r, err = readVersion(av); err != nil {
-			return bond.MaxVersion, bond.MaxRevision
+		if r, err = readVersion(av); err != nil || r > bond.MaxRevision {
+			return 0, 0, bond.ErrUnreadable(id, gonePrefix+id+": "+attrGoneRevision+": out of range")
 		}
 	}
-	return v, r
+	return v, r, nil
 }
 
 // decodeBond reads a bond item; ok is false for a guard, gone or

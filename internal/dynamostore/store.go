@@ -105,8 +105,8 @@ func (s *Store) Read(ctx context.Context, id string) (bond.Bond, bool, error) {
 	if err != nil {
 		return bond.Bond{}, false, translate(op, err)
 	}
-	v, r := goneLife(gone.Item)
-	return bond.Bond{Version: v, Revision: r}, false, nil
+	v, r, err := goneLife(id, gone.Item)
+	return bond.Bond{Version: v, Revision: r}, false, err
 }
 
 // getItemInput is the GetItem of Get: one strongly consistent read by key.
