@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
@@ -280,6 +282,7 @@ func decodeSubscriber(av types.AttributeValue) (bond.Subscriber, error) {
 		return bond.Subscriber{}, errors.New(": not a map of subscriber attributes")
 	}
 	var s bond.Subscriber
+	known := 0
 	for _, f := range bond.SubscriberFields {
 		if _, present := m.Value[f.Name]; !present && f.Optional {
 			continue
@@ -289,6 +292,17 @@ func decodeSubscriber(av types.AttributeValue) (bond.Subscriber, error) {
 			return bond.Subscriber{}, errors.New("." + err.Error())
 		}
 		*f.Of(&s) = v
+		known++
+	}
+	if len(m.Value) > known {
+		// A subscriber is written whole, so an attribute the service does
+		// not know would be lost on the bond's next change; a request body
+		// with it would be refused (extra fields not permitted).
+		for _, k := range slices.Sorted(maps.Keys(m.Value)) {
+			if !slices.ContainsFunc(bond.SubscriberFields, func(f bond.Field[bond.Subscriber]) bool { return f.Name == k }) {
+				return bond.Subscriber{}, fmt.Errorf(".%s: an attribute the service does not know", k)
+			}
+		}
 	}
 	return s, nil
 }
