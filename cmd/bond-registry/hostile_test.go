@@ -833,8 +833,11 @@ func runCorpus(t *testing.T, bin string, storeEnv func(name string) []string) {
 			logCase(t, c.name, r)
 		}()
 	}
-	// Header read timeout (5 s): net/http answers its plain-text 400.
-	slowCase(hostileCase{name: "slow headers (one byte a second)", chunks: strings.SplitAfter("GET /bonds/B1 HTTP/1.1\r\nHost: localhost\r\nX-Slow: abcdefghijklmnop\r\n\r\n", ""),
+	// Header read timeout (5 s): net/http answers its plain-text 400. The
+	// client sends four bytes, one a second, then waits: a byte sent after
+	// the server closed would make its kernel answer with a reset, which can
+	// discard the 400 before the client reads it (a flaky test, not a fault).
+	slowCase(hostileCase{name: "slow headers (one byte a second)", chunks: strings.SplitAfter("GET ", ""),
 		pause: time.Second, status: 400, expect: netHTTP})
 	// The body is read until the read timeout (REQUEST_TIMEOUT + 5 s): a
 	// JSON 400, and the connection closed.

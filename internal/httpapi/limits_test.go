@@ -155,3 +155,32 @@ func TestServer_InvalidUTF8Is422(t *testing.T) {
 	res := c.Do(t, http.MethodGet, "/bonds/B1", "", nil)
 	assert.Contains(t, string(res.Body), `"host_cost_center":"c"`)
 }
+
+// Every API route refuses a query parameter it does not take (the attacker
+// found PUT /bonds/FOO?dry_run=1 a 200 that wrote): a 422 naming it, and
+// nothing written.
+func TestQuery_UnknownParametersEverywhere(t *testing.T) {
+	repo := newBoltRepo(t)
+	c := newClient(t, httpapi.NewServer(zerolog.Nop(), repo, httpapi.Config{}))
+	body := `{"bond_id":"Q1","host_account_id":"H","sub_account_id":"S","host_cost_center":"c","sub_cost_center":"d"}`
+	require.Equal(t, http.StatusCreated, c.Do(t, http.MethodPost, "/bonds", body, nil).Status)
+	for _, tc := range []struct{ method, path, body string }{
+		{http.MethodPost, "/bonds?dry_run=1", `{"bond_id":"Q2","host_account_id":"H2","sub_account_id":"S","host_cost_center":"c","sub_cost_center":"d"}`},
+		{http.MethodGet, "/bonds/Q1?x", ""},
+		{http.MethodPut, "/bonds/Q1?dry_run=1", `{"sub_cost_center":"e"}`},
+		{http.MethodDelete, "/bonds/Q1?soft=true", ""},
+		{http.MethodGet, "/bonds/Q1/subscribers?zz=1", ""},
+		{http.MethodPost, "/bonds/Q1/subscribers?x=1", `{"sid":"a","name":"A","email":"a@example.com"}`},
+		{http.MethodGet, "/bonds/Q1/subscribers/a?x=1", ""},
+		{http.MethodDelete, "/bonds/Q1/subscribers/a?x=1", ""},
+		{http.MethodGet, "/bonds/Q1/revisions?limt=1", ""},
+		{http.MethodGet, "/bonds/Q1/revisions/1?x=1", ""},
+		{http.MethodPost, "/bonds/Q1/revisions/1/restore?x=1", ""},
+	} {
+		res := c.Do(t, tc.method, tc.path, tc.body, nil)
+		require.Equal(t, http.StatusUnprocessableEntity, res.Status, "%s %s: %s", tc.method, tc.path, res.Body)
+		assert.Contains(t, string(res.Body), `"type":"value_error.extra"`, "%s %s", tc.method, tc.path)
+	}
+	res := c.Do(t, http.MethodGet, "/bonds/Q1", "", nil)
+	assert.Equal(t, `"1"`, res.Header.Get("ETag"), "nothing was written")
+}

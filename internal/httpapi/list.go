@@ -4,10 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"maps"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -129,13 +127,7 @@ func parseListQuery(rawQuery string, tokens tokenSigner) (listQuery, error) {
 		return lq, bond.Invalid(bond.Problem{Loc: []string{"query"},
 			Msg: "the query string is not valid URL encoding", Type: "value_error.query"})
 	}
-	var ps []bond.Problem
-	for _, name := range slices.Sorted(maps.Keys(values)) {
-		if !slices.Contains(listParams, name) {
-			ps = append(ps, bond.Problem{Loc: []string{"query", name}, Type: "value_error.extra",
-				Msg: "unknown query parameter (GET /bonds takes " + strings.Join(listParams, ", ") + ")"})
-		}
-	}
+	ps := unknownParams(values, "GET /bonds", listParams)
 	get := func(name string) (string, bool) {
 		v, ok := values[name]
 		if !ok {

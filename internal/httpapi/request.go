@@ -3,10 +3,12 @@ package httpapi
 import (
 	"errors"
 	"io"
+	"maps"
 	"mime"
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -178,4 +180,42 @@ func respondWrite(w http.ResponseWriter, r *http.Request, b bond.Bond, err error
 func respondBond(w http.ResponseWriter, status int, b bond.Bond) {
 	setHeader(w.Header(), "Etag", etag(b.Version))
 	encode(w, status, shown(b))
+}
+
+// unknownParams returns a problem (value_error.extra at ["query", name]) for
+// each parameter of values that route does not take, so that a misspelt
+// filter or an option the service lacks (PUT ...?dry_run=1) is never
+// ignored: the request would do something else than its sender meant.
+func unknownParams(values url.Values, route string, takes []string) []bond.Problem {
+	var ps []bond.Problem
+	for _, name := range slices.Sorted(maps.Keys(values)) {
+		if !slices.Contains(takes, name) {
+			msg := "unknown query parameter: " + route + " takes none"
+			if len(takes) > 0 {
+				msg = "unknown query parameter (" + route + " takes " + strings.Join(takes, ", ") + ")"
+			}
+			ps = append(ps, bond.Problem{Loc: []string{"query", name}, Type: "value_error.extra", Msg: msg})
+		}
+	}
+	return ps
+}
+
+// noQuery is the middleware of every API route that takes no query: a
+// parameter is a 422 (unknownParams), a query that is not URL encoding too.
+func noQuery(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.RawQuery != "" {
+			values, err := url.ParseQuery(r.URL.RawQuery)
+			if err != nil {
+				writeError(w, r, bond.Invalid(bond.Problem{Loc: []string{"query"},
+					Msg: "the query string is not valid URL encoding", Type: "value_error.query"}))
+				return
+			}
+			if ps := unknownParams(values, r.Method+" "+chi.RouteContext(r.Context()).RoutePattern(), nil); len(ps) > 0 {
+				writeError(w, r, bond.Invalid(ps...))
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
 }

@@ -55,12 +55,18 @@ func handleRevisionList(repo bond.Repository, tokens tokenSigner) http.HandlerFu
 	}
 }
 
+// revisionParams are the query parameters of a revisions listing.
+var revisionParams = []string{"limit", "next_token"}
+
 // parseRevisionQuery reads limit and next_token of a revisions listing.
 func parseRevisionQuery(rawQuery, id string, tokens tokenSigner) (limit int, below int64, err error) {
 	values, err := url.ParseQuery(rawQuery)
 	if err != nil {
 		return 0, 0, bond.Invalid(bond.Problem{Loc: []string{"query"},
 			Msg: "the query string is not valid URL encoding", Type: "value_error.query"})
+	}
+	if ps := unknownParams(values, "GET /bonds/{bond_id}/revisions", revisionParams); len(ps) > 0 {
+		return 0, 0, bond.Invalid(ps...)
 	}
 	// The same rules as GET /bonds: one parser for limit.
 	lq, err := parseListQuery(url.Values{"limit": values["limit"]}.Encode(), tokens)

@@ -56,12 +56,13 @@ func addRoutes(r *chi.Mux, repo bond.Repository, tokens tokenSigner, m *metrics.
 	r.Get("/healthz", handleHealthz())               // liveness, no store call
 	r.Get("/readyz", handleReadyz(probe))            // readiness: 200 when the store answers, else 503
 
-	read := r.With(personalData, g.limit, g.read)                // bonds:read; Cache-Control: private, no-cache
-	write := r.With(personalData, g.limit, g.write, logRevision) // bonds:write; Cache-Control: private, no-cache; bond.revision on the access line
-	post := write.With(g.idempotent)                             // and a retry with the same Idempotency-Key gets the first answer
+	list := r.With(personalData, g.limit, g.read)                         // bonds:read; Cache-Control: private, no-cache; the listings check their own query
+	read := list.With(noQuery)                                            // and a query parameter is a 422
+	write := r.With(personalData, g.limit, g.write, logRevision, noQuery) // bonds:write; bond.revision on the access line; a query parameter is a 422
+	post := write.With(g.idempotent)                                      // and a retry with the same Idempotency-Key gets the first answer
 
-	read.Get("/bonds", handleBondList(repo, tokens, g.pages))  // list, filter, paginate (Link rel="next"); pages under Config.PageBytesInFlight
-	read.Get("/bonds/", handleBondList(repo, tokens, g.pages)) //   same, trailing slash
+	list.Get("/bonds", handleBondList(repo, tokens, g.pages))  // list, filter, paginate (Link rel="next"); pages under Config.PageBytesInFlight
+	list.Get("/bonds/", handleBondList(repo, tokens, g.pages)) //   same, trailing slash
 	post.Post("/bonds", handleBondCreate(repo))                // create: 201, Location, ETag
 	post.Post("/bonds/", handleBondCreate(repo))               //   same, trailing slash
 	read.Get("/bonds/{bond_id}", handleBondGet(repo))          // one bond, ETag; If-Match, If-None-Match (304)
@@ -75,8 +76,8 @@ func addRoutes(r *chi.Mux, repo bond.Repository, tokens tokenSigner, m *metrics.
 	read.Get("/bonds/{bond_id}/subscribers/{sid}", handleSubscriberGet(repo))        // one subscriber
 	write.Delete("/bonds/{bond_id}/subscribers/{sid}", handleSubscriberRemove(repo)) // remove one (no-op when absent), If-Match
 
-	read.Get("/bonds/{bond_id}/revisions", handleRevisionList(repo, tokens))                // history, newest first, paginate (Link rel="next"); also after a delete
-	read.Get("/bonds/{bond_id}/revisions/", handleRevisionList(repo, tokens))               //   same, trailing slash
+	list.Get("/bonds/{bond_id}/revisions", handleRevisionList(repo, tokens))                // history, newest first, paginate (Link rel="next"); also after a delete
+	list.Get("/bonds/{bond_id}/revisions/", handleRevisionList(repo, tokens))               //   same, trailing slash
 	read.Get("/bonds/{bond_id}/revisions/{revision}", handleRevisionGet(repo))              // one revision
 	post.Post("/bonds/{bond_id}/revisions/{revision}/restore", handleRevisionRestore(repo)) // restore it as a new revision, If-Match; re-creates a deleted bond; Idempotency-Key
 
