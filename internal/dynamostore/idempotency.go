@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/bondregistry/bond-registry/internal/bond"
 	"github.com/bondregistry/bond-registry/internal/idempotency"
 )
 
@@ -222,6 +223,34 @@ func (i idemStore) Release(ctx context.Context, k idempotency.Key, token string)
 		return nil
 	}
 	return translate(op, err)
+}
+
+// completionPut is the transaction item that stores the completed rec with
+// the change it records, on the condition that the stored record is still
+// in flight under rec.Token: a stale executor, whose lease a retry took
+// over, fails it, and the change fails with it.
+func (s *Store) completionPut(rec idempotency.Record) (types.TransactWriteItem, error) {
+	expr, err := expression.NewBuilder().WithCondition(heldBy(rec.Token)).Build()
+	if err != nil {
+		return types.TransactWriteItem{}, err
+	}
+	return types.TransactWriteItem{Put: &types.Put{
+		TableName: &s.table, Item: idemItem(rec),
+		ConditionExpression:       expr.Condition(),
+		ExpressionAttributeNames:  expr.Names(),
+		ExpressionAttributeValues: expr.Values(),
+	}}, nil
+}
+
+// leaseLost reports whether a transaction whose journal items (journalItems)
+// start at index at was cancelled by the condition of j's idempotency
+// record (completionPut).
+func leaseLost(reasons []types.CancellationReason, at int, j bond.Journal) bool {
+	if j.Idempotency == nil {
+		return false
+	}
+	_, ok := failedCondition(reasons, at)
+	return ok
 }
 
 // heldBy is the condition "the record is in flight under token".
