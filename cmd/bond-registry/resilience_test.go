@@ -33,10 +33,7 @@ func TestResilience(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and signals the real binary; skipped with -short")
 	}
-	bin := filepath.Join(t.TempDir(), "bond-registry")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Stderr = os.Stderr
-	require.NoError(t, build.Run())
+	bin := buildBinary(t)
 
 	t.Run("bolt", func(t *testing.T) {
 		env := []string{"BOLT_PATH=" + filepath.Join(t.TempDir(), "bonds.db")}
