@@ -52,19 +52,11 @@ func TestExactlyOnce(t *testing.T) {
 		env := []string{"BOLT_PATH=" + filepath.Join(t.TempDir(), "bonds.db")}
 		exactlyOnce(t, bin, env, 1)
 	})
-	dynamoEnv := func(t *testing.T) []string {
-		endpoint := aws.ToString(dynamotest.Endpoint(t).Options().BaseEndpoint)
-		env := []string{"STORE=dynamodb", "DYNAMODB_ENDPOINT=" + endpoint,
-			"DYNAMODB_TABLE=" + fmt.Sprintf("exactlyonce-%d", time.Now().UnixNano()),
-			"AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local", "AWS_REGION=us-east-1"}
-		migrate := exec.Command(bin, "migrate")
-		migrate.Env = append(os.Environ(), env...)
-		out, err := migrate.CombinedOutput()
-		require.NoError(t, err, "migrate: %s", out)
-		return env
+	dynamo := func(t *testing.T) []string {
+		return migratedTable(t, bin, aws.ToString(dynamotest.Endpoint(t).Options().BaseEndpoint), "exactlyonce")
 	}
-	t.Run("dynamodb", func(t *testing.T) { exactlyOnce(t, bin, dynamoEnv(t), 1) })
-	t.Run("dynamodb-two-instances", func(t *testing.T) { exactlyOnce(t, bin, dynamoEnv(t), 2) })
+	t.Run("dynamodb", func(t *testing.T) { exactlyOnce(t, bin, dynamo(t), 1) })
+	t.Run("dynamodb-two-instances", func(t *testing.T) { exactlyOnce(t, bin, dynamo(t), 2) })
 }
 
 // buildBinary builds the service into a temporary directory.
@@ -75,6 +67,20 @@ func buildBinary(t *testing.T) string {
 	build.Stderr = os.Stderr
 	require.NoError(t, build.Run())
 	return bin
+}
+
+// migratedTable returns the environment of a service on a new DynamoDB
+// table (named prefix and the time) at endpoint, which migrate created.
+func migratedTable(t *testing.T, bin, endpoint, prefix string) []string {
+	t.Helper()
+	env := []string{"STORE=dynamodb", "DYNAMODB_ENDPOINT=" + endpoint,
+		"DYNAMODB_TABLE=" + fmt.Sprintf("%s-%d", prefix, time.Now().UnixNano()),
+		"AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local", "AWS_REGION=us-east-1"}
+	migrate := exec.Command(bin, "migrate")
+	migrate.Env = append(os.Environ(), env...)
+	out, err := migrate.CombinedOutput()
+	require.NoError(t, err, "migrate: %s", out)
+	return env
 }
 
 // instance is one running service process on its port.

@@ -42,14 +42,7 @@ func TestResilience(t *testing.T) {
 	t.Run("dynamodb", func(t *testing.T) {
 		endpoint := aws.ToString(dynamotest.Endpoint(t).Options().BaseEndpoint)
 		proxy := newCutProxy(t, strings.TrimPrefix(endpoint, "http://"))
-		env := []string{"STORE=dynamodb", "DYNAMODB_ENDPOINT=http://" + proxy.addr,
-			"DYNAMODB_TABLE=" + fmt.Sprintf("resilience-%d", time.Now().UnixNano()),
-			"AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local", "AWS_REGION=us-east-1"}
-		migrate := exec.Command(bin, "migrate")
-		migrate.Env = append(os.Environ(), env...)
-		out, err := migrate.CombinedOutput()
-		require.NoError(t, err, "migrate: %s", out)
-		resilience(t, bin, env, proxy)
+		resilience(t, bin, migratedTable(t, bin, "http://"+proxy.addr, "resilience"), proxy)
 	})
 }
 

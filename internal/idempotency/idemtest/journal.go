@@ -2,7 +2,6 @@ package idemtest
 
 import (
 	"context"
-	"crypto/rand"
 	"net/http"
 	"strconv"
 	"testing"
@@ -24,15 +23,7 @@ import (
 func RunJournalTests(t *testing.T, newStore func(t *testing.T) (bond.Repository, idempotency.Store)) {
 	t.Helper()
 	now := time.Unix(1_900_000_000, 0)
-	inFlight := func(key string) idempotency.Record {
-		return idempotency.Record{
-			Key:         idempotency.Key{Scope: "alice", Value: key},
-			Fingerprint: idempotency.FingerprintOf(http.MethodPost, "/bonds", []byte(key)),
-			Token:       rand.Text(),
-			LeaseEnd:    now.Add(5 * time.Second),
-			Expires:     now.Add(24 * time.Hour),
-		}
-	}
+	inFlight := func(key string) idempotency.Record { return inFlightAt(now, key) }
 	// completing renders the answer of rec from the written bond: its
 	// version in ETag and its id in the body.
 	completing := func(ctx context.Context, rec idempotency.Record) (context.Context, *bond.Completion) {
