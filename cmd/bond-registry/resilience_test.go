@@ -33,10 +33,7 @@ func TestResilience(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and signals the real binary; skipped with -short")
 	}
-	bin := filepath.Join(t.TempDir(), "bond-registry")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Stderr = os.Stderr
-	require.NoError(t, build.Run())
+	bin := buildBinary(t)
 
 	t.Run("bolt", func(t *testing.T) {
 		env := []string{"BOLT_PATH=" + filepath.Join(t.TempDir(), "bonds.db")}
@@ -45,14 +42,7 @@ func TestResilience(t *testing.T) {
 	t.Run("dynamodb", func(t *testing.T) {
 		endpoint := aws.ToString(dynamotest.Endpoint(t).Options().BaseEndpoint)
 		proxy := newCutProxy(t, strings.TrimPrefix(endpoint, "http://"))
-		env := []string{"STORE=dynamodb", "DYNAMODB_ENDPOINT=http://" + proxy.addr,
-			"DYNAMODB_TABLE=" + fmt.Sprintf("resilience-%d", time.Now().UnixNano()),
-			"AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local", "AWS_REGION=us-east-1"}
-		migrate := exec.Command(bin, "migrate")
-		migrate.Env = append(os.Environ(), env...)
-		out, err := migrate.CombinedOutput()
-		require.NoError(t, err, "migrate: %s", out)
-		resilience(t, bin, env, proxy)
+		resilience(t, bin, migratedTable(t, bin, "http://"+proxy.addr, "resilience"), proxy)
 	})
 }
 

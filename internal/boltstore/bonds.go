@@ -26,7 +26,7 @@ func (s *Store) Read(ctx context.Context, id string) (b bond.Bond, found bool, e
 // ended at prev (and, when j appends a revision, at revision b.Revision-1).
 // KindExists, bond.ErrRace, KindPairTaken.
 func (s *Store) Create(ctx context.Context, b bond.Bond, prev int64, j bond.Journal) error {
-	return s.write(ctx, "create bond "+b.BondID, func(tx *bolt.Tx) error {
+	return s.writeChange(ctx, "create bond "+b.BondID, j, func(tx *bolt.Tx) error {
 		if tx.Bucket(bucketBonds).Get([]byte(b.BondID)) != nil {
 			return bond.ErrExists(b.BondID)
 		}
@@ -43,14 +43,14 @@ func (s *Store) Create(ctx context.Context, b bond.Bond, prev int64, j bond.Jour
 		if err := tx.Bucket(bucketGone).Delete([]byte(b.BondID)); err != nil {
 			return fmt.Errorf("delete gone version: %w", err)
 		}
-		return s.putJournal(tx, j)
+		return nil
 	})
 }
 
 // Replace stores next over old, and j, when the stored bond is still at
 // old's version. bond.ErrRace, KindPairTaken.
 func (s *Store) Replace(ctx context.Context, old, next bond.Bond, j bond.Journal) error {
-	return s.write(ctx, "replace bond "+old.BondID, func(tx *bolt.Tx) error {
+	return s.writeChange(ctx, "replace bond "+old.BondID, j, func(tx *bolt.Tx) error {
 		cur, err := current(tx, old)
 		if err != nil {
 			return err
@@ -58,7 +58,7 @@ func (s *Store) Replace(ctx context.Context, old, next bond.Bond, j bond.Journal
 		if err := putBond(tx, &cur, next); err != nil {
 			return err
 		}
-		return s.putJournal(tx, j)
+		return nil
 	})
 }
 
@@ -66,7 +66,7 @@ func (s *Store) Replace(ctx context.Context, old, next bond.Bond, j bond.Journal
 // version, and keeps that version and the last revision in the gone
 // bucket. bond.ErrRace.
 func (s *Store) Remove(ctx context.Context, old bond.Bond, j bond.Journal) error {
-	return s.write(ctx, "remove bond "+old.BondID, func(tx *bolt.Tx) error {
+	return s.writeChange(ctx, "remove bond "+old.BondID, j, func(tx *bolt.Tx) error {
 		cur, err := current(tx, old)
 		if err != nil {
 			return err
@@ -78,7 +78,26 @@ func (s *Store) Remove(ctx context.Context, old bond.Bond, j bond.Journal) error
 		if err := tx.Bucket(bucketGone).Put([]byte(old.BondID), gone); err != nil {
 			return fmt.Errorf("put gone version: %w", err)
 		}
-		return s.putJournal(tx, j)
+		return nil
+	})
+}
+
+// writeChange runs change in one write transaction with j: first the check
+// that the idempotency record j completes is still in flight under its
+// token (bond.ErrLeaseLost, before anything is written, so the transaction
+// stays clean: see Store.write), then change, then j's revision and record.
+func (s *Store) writeChange(ctx context.Context, op string, j bond.Journal, change func(tx *bolt.Tx) error) error {
+	return s.write(ctx, op, func(tx *bolt.Tx) error {
+		if err := holdsLease(tx, j.Idempotency); err != nil {
+			return err
+		}
+		if err := change(tx); err != nil {
+			return err
+		}
+		if err := s.putJournal(tx, j); err != nil {
+			return err
+		}
+		return putCompleted(tx, j.Idempotency)
 	})
 }
 

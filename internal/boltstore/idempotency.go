@@ -10,6 +10,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/bondregistry/bond-registry/internal/bond"
 	"github.com/bondregistry/bond-registry/internal/idempotency"
 )
 
@@ -120,30 +121,49 @@ func (i idemStore) Begin(ctx context.Context, rec idempotency.Record, now time.T
 }
 
 // Complete stores the completed rec when its key is still in flight under
-// rec.Token. idempotency.ErrLeaseLost.
+// rec.Token. idempotency.ErrLeaseLost (as bond.ErrLeaseLost, which wraps
+// it).
 func (i idemStore) Complete(ctx context.Context, rec idempotency.Record) error {
-	sk := rec.Key.StorageKey()
-	lost := false
-	err := i.s.write(ctx, "complete idempotency record", func(tx *bolt.Tx) error {
-		lost = false
-		recs, expiry, err := idemBuckets(tx)
-		if err != nil {
+	return i.s.write(ctx, "complete idempotency record", func(tx *bolt.Tx) error {
+		if err := holdsLease(tx, &rec); err != nil {
 			return err
 		}
-		old, held := heldBy(recs, rec.Key, sk, rec.Token)
-		if !held {
-			lost = true
-			return nil
-		}
-		if err := expiry.Delete(expiryKey(old.Expires, sk)); err != nil {
-			return fmt.Errorf("delete expiry entry: %w", err)
-		}
-		return putIdem(recs, expiry, sk, rec)
+		return putCompleted(tx, &rec)
 	})
-	if err == nil && lost {
-		return idempotency.ErrLeaseLost
+}
+
+// holdsLease returns bond.ErrLeaseLost when rec (nil: none) is not in
+// flight under its token in tx. It writes nothing.
+func holdsLease(tx *bolt.Tx, rec *idempotency.Record) error {
+	if rec == nil {
+		return nil
 	}
-	return err
+	recs := tx.Bucket(bucketIdem)
+	if recs == nil {
+		return bond.ErrLeaseLost
+	}
+	if _, held := heldBy(recs, rec.Key, rec.Key.StorageKey(), rec.Token); !held {
+		return bond.ErrLeaseLost
+	}
+	return nil
+}
+
+// putCompleted stores the completed rec (nil: none) over its in-flight
+// record, which holdsLease checked in the same transaction.
+func putCompleted(tx *bolt.Tx, rec *idempotency.Record) error {
+	if rec == nil {
+		return nil
+	}
+	recs, expiry, err := idemBuckets(tx)
+	if err != nil {
+		return err
+	}
+	sk := rec.Key.StorageKey()
+	old, _ := heldBy(recs, rec.Key, sk, rec.Token)
+	if err := expiry.Delete(expiryKey(old.Expires, sk)); err != nil {
+		return fmt.Errorf("delete expiry entry: %w", err)
+	}
+	return putIdem(recs, expiry, sk, *rec)
 }
 
 // Release deletes the record of k when it is still in flight under token.

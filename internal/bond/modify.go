@@ -94,11 +94,11 @@ func modify(ctx context.Context, repo Repository, id string, pre Precondition, o
 			return nil
 		}
 		next.BondID, next.Version, next.Revision = cur.BondID, cur.Version+1, cur.Revision+1
-		rev := newRevision(ctx, op, next)
-		if err := repo.Replace(ctx, *cur, next, journalOf(rev)); err != nil {
+		j := journalLeaving(ctx, newRevision(ctx, op, next), next)
+		if err := repo.Replace(ctx, *cur, next, j); err != nil {
 			return err
 		}
-		written(ctx, rev)
+		completed(ctx, j)
 		result = next
 		return nil
 	})
@@ -129,11 +129,11 @@ func create(ctx context.Context, repo Repository, b Bond, op string, pre Precond
 		}
 		first = false
 		b.Version, b.Revision = last.Version+1, last.Revision+1
-		rev := newRevision(ctx, op, b)
-		if err := repo.Create(ctx, b, last.Version, journalOf(rev)); err != nil {
+		j := journalLeaving(ctx, newRevision(ctx, op, b), b)
+		if err := repo.Create(ctx, b, last.Version, j); err != nil {
 			return err
 		}
-		written(ctx, rev)
+		completed(ctx, j)
 		return nil
 	})
 	if err != nil {

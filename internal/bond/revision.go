@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"sync/atomic"
 	"time"
+
+	"github.com/bondregistry/bond-registry/internal/idempotency"
 )
 
 // Revision history. Every write that changes a bond appends one revision,
@@ -63,6 +65,12 @@ type Revision struct {
 type Journal struct {
 	// Revision is the revision the change appends.
 	Revision *Revision
+
+	// Idempotency is the completed record of the keyed request that makes
+	// the change (see Completion): stored on the condition that the stored
+	// record is still in flight under its Token, else the whole write fails
+	// with ErrLeaseLost and nothing of it is made.
+	Idempotency *idempotency.Record
 }
 
 // LastRevision returns the number of the id's last revision once the write

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/bondregistry/bond-registry/internal/bond"
 	"github.com/bondregistry/bond-registry/internal/idempotency"
 )
 
@@ -162,13 +163,7 @@ func (i idemStore) Begin(ctx context.Context, rec idempotency.Record, now time.T
 	if _, err := i.s.ready(ctx); err != nil {
 		return idempotency.Record{}, false, translate(op, err)
 	}
-	free := expression.Or(
-		expression.AttributeNotExists(expression.Name(attrBondID)),
-		expression.Name(attrIdemExpires).LessThanEqual(expression.Value(now.Unix())),
-		expression.And(
-			expression.Name(attrIdemState).Equal(expression.Value(idemInFlight)),
-			expression.Name(attrIdemLease).LessThanEqual(expression.Value(now.UnixMilli()))))
-	err := i.put(ctx, idemItem(rec), free)
+	err := i.put(ctx, idemItem(rec), free(now))
 	old, failed := condFailed(err)
 	if !failed {
 		return idempotency.Record{}, err == nil, translate(op, err)
@@ -185,6 +180,18 @@ func (i idemStore) Begin(ctx context.Context, rec idempotency.Record, now time.T
 	}
 	cur, err := decodeIdem(rec.Key, old)
 	return cur, false, err
+}
+
+// free is the condition "no record holds the key at now": no item, or
+// expired, or in flight with its lease ended (idempotency.Record.Live
+// negated).
+func free(now time.Time) expression.ConditionBuilder {
+	return expression.Or(
+		expression.AttributeNotExists(expression.Name(attrBondID)),
+		expression.Name(attrIdemExpires).LessThanEqual(expression.Value(now.Unix())),
+		expression.And(
+			expression.Name(attrIdemState).Equal(expression.Value(idemInFlight)),
+			expression.Name(attrIdemLease).LessThanEqual(expression.Value(now.UnixMilli()))))
 }
 
 // Complete puts the completed rec on the condition that the stored record
@@ -224,6 +231,34 @@ func (i idemStore) Release(ctx context.Context, k idempotency.Key, token string)
 	return translate(op, err)
 }
 
+// completionPut is the transaction item that stores the completed rec with
+// the change it records, on the condition that the stored record is still
+// in flight under rec.Token: a stale executor, whose lease a retry took
+// over, fails it, and the change fails with it.
+func (s *Store) completionPut(rec idempotency.Record) (types.TransactWriteItem, error) {
+	expr, err := expression.NewBuilder().WithCondition(heldBy(rec.Token)).Build()
+	if err != nil {
+		return types.TransactWriteItem{}, err
+	}
+	return types.TransactWriteItem{Put: &types.Put{
+		TableName: &s.table, Item: idemItem(rec),
+		ConditionExpression:       expr.Condition(),
+		ExpressionAttributeNames:  expr.Names(),
+		ExpressionAttributeValues: expr.Values(),
+	}}, nil
+}
+
+// leaseLost reports whether a transaction whose journal items (journalItems)
+// start at index at was cancelled by the condition of j's idempotency
+// record (completionPut).
+func leaseLost(reasons []types.CancellationReason, at int, j bond.Journal) bool {
+	if j.Idempotency == nil {
+		return false
+	}
+	_, ok := failedCondition(reasons, at)
+	return ok
+}
+
 // heldBy is the condition "the record is in flight under token".
 func heldBy(token string) expression.ConditionBuilder {
 	return expression.And(
@@ -234,16 +269,25 @@ func heldBy(token string) expression.ConditionBuilder {
 // put is a PutItem of item under cond that returns the item it met when
 // cond fails.
 func (i idemStore) put(ctx context.Context, item map[string]types.AttributeValue, cond expression.ConditionBuilder) error {
-	expr, err := expression.NewBuilder().WithCondition(cond).Build()
+	in, err := i.putInput(item, cond)
 	if err != nil {
 		return err
 	}
-	_, err = i.s.client.PutItem(ctx, &dynamodb.PutItemInput{
+	_, err = i.s.client.PutItem(ctx, in)
+	return err
+}
+
+// putInput is the PutItem of put.
+func (i idemStore) putInput(item map[string]types.AttributeValue, cond expression.ConditionBuilder) (*dynamodb.PutItemInput, error) {
+	expr, err := expression.NewBuilder().WithCondition(cond).Build()
+	if err != nil {
+		return nil, err
+	}
+	return &dynamodb.PutItemInput{
 		TableName: &i.s.table, Item: item,
 		ConditionExpression:                 expr.Condition(),
 		ExpressionAttributeNames:            expr.Names(),
 		ExpressionAttributeValues:           expr.Values(),
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-	})
-	return err
+	}, nil
 }

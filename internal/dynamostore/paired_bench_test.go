@@ -2,6 +2,8 @@ package dynamostore
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"sync"
@@ -15,6 +17,7 @@ import (
 
 	"github.com/bondregistry/bond-registry/internal/bond"
 	"github.com/bondregistry/bond-registry/internal/dynamotest"
+	"github.com/bondregistry/bond-registry/internal/idempotency"
 )
 
 // benchClients is the number of concurrent callers of BenchmarkPaired, as
@@ -79,6 +82,36 @@ func BenchmarkPaired(b *testing.B) {
 		e.b = next
 		return nil
 	}
+	// Keyed: the record's Begin (a conditional PutItem) and the write with
+	// the completed record in its transaction, as a request with an
+	// Idempotency-Key makes them; the SDK side sends the same two inputs.
+	idem := idemStore{s}
+	keyed := func(b bond.Bond, op string) (idempotency.Record, bond.Journal) {
+		rec := idempotency.Record{Key: idempotency.Key{Scope: "bench", Value: rand.Text()},
+			Fingerprint: idempotency.FingerprintOf("POST", "/bonds", []byte(b.BondID)), Token: rand.Text(),
+			LeaseEnd: time.Now().Add(time.Minute), Expires: time.Now().Add(24 * time.Hour)}
+		done := rec
+		body, _ := idempotency.PackBody(answerBody(b))
+		done.Done = true
+		done.Answer = idempotency.Answer{Status: 201, Location: "/bonds/" + b.BondID, ETag: `"1"`, ContentType: "application/json", Body: body}
+		j := journal(b, op)
+		j.Idempotency = &done
+		return rec, j
+	}
+	sdkBegin := func(ctx context.Context, rec idempotency.Record) error {
+		in, err := idem.putInput(idemItem(rec), free(time.Now()))
+		if err == nil {
+			_, err = client.PutItem(ctx, in)
+		}
+		return err
+	}
+	storeBegin := func(ctx context.Context, rec idempotency.Record) error {
+		_, started, err := idem.Begin(ctx, rec, time.Now())
+		if err == nil && !started {
+			err = fmt.Errorf("key %s not started", rec.Key.Value)
+		}
+		return err
+	}
 	for _, p := range []struct {
 		name       string
 		store, sdk func(ctx context.Context) error
@@ -112,6 +145,50 @@ func BenchmarkPaired(b *testing.B) {
 					return err
 				})
 			}},
+		{"KeyedCreate_vs_PutItem_TransactWriteItems",
+			func(ctx context.Context) error {
+				nb := newBond()
+				rec, j := keyed(nb, bond.OpCreate)
+				if err := storeBegin(ctx, rec); err != nil {
+					return err
+				}
+				return s.Create(ctx, nb, 0, j)
+			},
+			func(ctx context.Context) error {
+				nb := newBond()
+				rec, j := keyed(nb, bond.OpCreate)
+				if err := sdkBegin(ctx, rec); err != nil {
+					return err
+				}
+				in, err := s.createInput(nb, 0, j)
+				if err == nil {
+					_, err = client.TransactWriteItems(ctx, in)
+				}
+				return err
+			}},
+		{"KeyedReplace_vs_PutItem_TransactWriteItems",
+			func(ctx context.Context) error {
+				return putSubscriber(func(cur, next bond.Bond, _ bond.Journal) error {
+					rec, j := keyed(next, bond.OpSubscriberPut)
+					if err := storeBegin(ctx, rec); err != nil {
+						return err
+					}
+					return s.Replace(ctx, cur, next, j)
+				})
+			},
+			func(ctx context.Context) error {
+				return putSubscriber(func(cur, next bond.Bond, _ bond.Journal) error {
+					rec, j := keyed(next, bond.OpSubscriberPut)
+					if err := sdkBegin(ctx, rec); err != nil {
+						return err
+					}
+					in, err := s.replaceInput(cur, next, j)
+					if err == nil {
+						_, err = client.TransactWriteItems(ctx, in)
+					}
+					return err
+				})
+			}},
 	} {
 		b.Run(p.name, func(b *testing.B) {
 			var ratios []float64
@@ -128,6 +205,12 @@ func BenchmarkPaired(b *testing.B) {
 			b.ReportMetric(float64(4*b.N)/sdkTime.Seconds(), "sdk-req/s")
 		})
 	}
+}
+
+// answerBody is the JSON of b, about the size of the answer a record keeps.
+func answerBody(b bond.Bond) []byte {
+	js, _ := json.Marshal(b) // plain fields: cannot fail
+	return js
 }
 
 // journal is the journal of a write of b (its version and revision set) by

@@ -75,11 +75,20 @@ func epoch(t time.Time) types.AttributeValue {
 	return &types.AttributeValueMemberN{Value: strconv.FormatInt(t.Unix(), 10)}
 }
 
-// journalItems are the transaction items that write j.
+// journalItems are the transaction items that write j; the first is the
+// put of its idempotency record when it has one (see leaseLost).
 func (s *Store) journalItems(j bond.Journal) ([]types.TransactWriteItem, error) {
+	var items []types.TransactWriteItem
+	if j.Idempotency != nil {
+		put, err := s.completionPut(*j.Idempotency)
+		if err != nil {
+			return nil, err
+		}
+		items = append(items, put)
+	}
 	r := j.Revision
 	if r == nil {
-		return nil, nil
+		return items, nil
 	}
 	data, err := bond.MarshalRevision(*r)
 	if err != nil {
@@ -93,7 +102,6 @@ func (s *Store) journalItems(j bond.Journal) ([]types.TransactWriteItem, error) 
 	}
 	expires := r.Time.Add(s.retention)
 	item := revisionKey(r.BondID, r.Revision)
-	var items []types.TransactWriteItem
 	if z.Len() <= s.inline {
 		item[attrData] = &types.AttributeValueMemberB{Value: z.Bytes()}
 	} else {

@@ -130,6 +130,9 @@ func (s *Store) Create(ctx context.Context, b bond.Bond, prev int64, j bond.Jour
 	}
 	_, err = s.client.TransactWriteItems(ctx, in)
 	reasons := cancellation(err)
+	if leaseLost(reasons, 3, j) {
+		return bond.ErrLeaseLost
+	}
 	if _, ok := failedCondition(reasons, 0); ok {
 		return bond.ErrExists(b.BondID)
 	}
@@ -274,7 +277,11 @@ func (s *Store) replace(ctx context.Context, cur, next bond.Bond, j bond.Journal
 			return err
 		}
 		_, err = s.client.TransactWriteItems(ctx, in)
-		if _, ok := failedCondition(cancellation(err), 0); ok {
+		reasons := cancellation(err)
+		if leaseLost(reasons, 1, j) {
+			return bond.ErrLeaseLost
+		}
+		if _, ok := failedCondition(reasons, 0); ok {
 			return errRace
 		}
 		return err
@@ -295,6 +302,9 @@ func (s *Store) replace(ctx context.Context, cur, next bond.Bond, j bond.Journal
 		items := append(append([]types.TransactWriteItem{update, {Put: newGuardPut}}, journal...), oldGuard...)
 		_, err := s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 		reasons := cancellation(err)
+		if leaseLost(reasons, 2, j) {
+			return bond.ErrLeaseLost
+		}
 		if _, ok := failedCondition(reasons, 0); ok {
 			return errRace
 		}
@@ -366,7 +376,11 @@ func (s *Store) Remove(ctx context.Context, old bond.Bond, j bond.Journal) error
 		_, err := s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
 			TransactItems: append(append([]types.TransactWriteItem{bondDel, gonePut}, journal...), oldGuard...),
 		})
-		if _, ok := failedCondition(cancellation(err), 0); ok {
+		reasons := cancellation(err)
+		if leaseLost(reasons, 2, j) {
+			return bond.ErrLeaseLost
+		}
+		if _, ok := failedCondition(reasons, 0); ok {
 			return errRace
 		}
 		return err

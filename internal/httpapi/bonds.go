@@ -25,16 +25,21 @@ func handleBondCreate(repo bond.Repository) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		b, err := decodeBody(w, r, nil, decodeBond)
 		if err == nil {
-			b, err = bond.Create(r.Context(), repo, b)
+			b, err = bond.Create(completing(r, respondCreated), repo, b)
 			err = bodyLocs(err)
 		}
 		if err != nil {
 			writeError(w, r, err)
 			return
 		}
-		w.Header().Set("Location", "/bonds/"+url.PathEscape(b.BondID))
-		respondBond(w, http.StatusCreated, b)
+		respondCreated(w, b)
 	}
+}
+
+// respondCreated answers a create of b: 201 with Location and ETag.
+func respondCreated(w http.ResponseWriter, b bond.Bond) {
+	w.Header().Set("Location", "/bonds/"+url.PathEscape(b.BondID))
+	respondBond(w, http.StatusCreated, b)
 }
 
 // handleBondUpdate handles "PUT /bonds/{bond_id}": a partial update (fields

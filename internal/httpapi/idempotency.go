@@ -190,12 +190,75 @@ func idempotent(store idempotency.Store, ttl time.Duration) func(http.Handler) h
 				return
 			}
 
+			k := &keyed{rec: rec}
 			rw := &answerRecorder{ResponseWriter: w, status: http.StatusOK}
-			next.ServeHTTP(rw, r)
-			finish(w, r, store, rec, rw)
+			next.ServeHTTP(rw, r.WithContext(context.WithValue(r.Context(), keyedKey{}, k)))
+			finish(w, r, store, k, rw)
 		})
 	}
 }
+
+// keyed is the state of a request that holds its key's in-flight record:
+// the record, and the completion its write may carry (completing).
+type keyed struct {
+	rec        idempotency.Record
+	completion bond.Completion
+}
+
+type keyedKey struct{}
+
+// completing returns r's context, in which the write of a keyed request
+// completes its record with the change, in the same atomic write
+// (bond.Completion): the answer is what respond writes for the bond the
+// write leaves, the function the handler then answers with, so the stored
+// answer and the one sent are the same bytes. Without a key it is r's
+// context as it is.
+func completing(r *http.Request, respond func(http.ResponseWriter, bond.Bond)) context.Context {
+	k, ok := r.Context().Value(keyedKey{}).(*keyed)
+	if !ok {
+		return r.Context()
+	}
+	k.completion.Record = func(b bond.Bond) *idempotency.Record {
+		a := renderedAnswer{header: http.Header{}, status: http.StatusOK}
+		respond(&a, b)
+		rec, ok := keptRecord(k.rec, a.status, a.header, a.body.Bytes())
+		if !ok {
+			return nil
+		}
+		return &rec
+	}
+	return bond.WithCompletion(r.Context(), &k.completion)
+}
+
+// keptRecord returns rec completed with an answer (status, the headers
+// that describe the result, body), and whether it is kept: kept says so,
+// and the body is at most idempotency.MaxAnswerBytes and packs within the
+// bounds.
+func keptRecord(rec idempotency.Record, status int, h http.Header, body []byte) (idempotency.Record, bool) {
+	if !kept(status) || len(body) > idempotency.MaxAnswerBytes {
+		return rec, false
+	}
+	packed, ok := idempotency.PackBody(body)
+	if !ok {
+		return rec, false
+	}
+	rec.Done = true
+	rec.Answer = idempotency.Answer{Status: status, Location: h.Get("Location"), ETag: h.Get("ETag"),
+		ContentType: h.Get("Content-Type"), Body: packed}
+	return rec, true
+}
+
+// renderedAnswer is a ResponseWriter that keeps what is written to it: the
+// answer a write's record stores before it is sent.
+type renderedAnswer struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (a *renderedAnswer) Header() http.Header         { return a.header }
+func (a *renderedAnswer) WriteHeader(status int)      { a.status = status }
+func (a *renderedAnswer) Write(p []byte) (int, error) { return a.body.Write(p) }
 
 // answerExisting answers a request whose key a live record holds.
 func answerExisting(w http.ResponseWriter, r *http.Request, cur idempotency.Record, fp idempotency.Fingerprint, now time.Time) {
@@ -227,34 +290,34 @@ func answerExisting(w http.ResponseWriter, r *http.Request, cur idempotency.Reco
 	_, _ = w.Write(body)
 }
 
-// finish keeps the answer rw recorded (when kept says so and it packs
-// within the bounds), or releases the key, and then sends the answer. The
-// answer goes out after the record is written, so that a client that saw
-// it finds it on a retry.
-func finish(w http.ResponseWriter, r *http.Request, store idempotency.Store, rec idempotency.Record, rw *answerRecorder) {
+// finish keeps the answer rw recorded (when keptRecord says so), or
+// releases the key, and then sends the answer; when the request's write
+// completed the record with its change (completing), there is nothing left
+// to write. The answer goes out after the record is written, so that a
+// client that saw it finds it on a retry.
+func finish(w http.ResponseWriter, r *http.Request, store idempotency.Store, k *keyed, rw *answerRecorder) {
+	defer rw.flush()
+	if k.completion.Done() {
+		return
+	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), completeTimeout)
 	defer cancel()
 	log := hlog.FromRequest(r)
-	var packed []byte
-	keep := kept(rw.status) && !rw.overflow
-	if keep {
-		packed, keep = idempotency.PackBody(rw.body.Bytes())
+	rec, keep := k.rec, false
+	if !rw.overflow {
+		rec, keep = keptRecord(k.rec, rw.status, w.Header(), rw.body.Bytes())
 	}
 	if keep {
-		h := w.Header()
-		rec.Done = true
-		rec.Answer = idempotency.Answer{Status: rw.status, Location: h.Get("Location"), ETag: h.Get("ETag"),
-			ContentType: h.Get("Content-Type"), Body: packed}
+		// A write that changed nothing: no change travels with the record.
 		if err := store.Complete(ctx, rec); err != nil {
-			// The change is made; the client gets its answer. A retry
-			// meets the record in flight until its lease ends (or the
-			// executor that took it over).
+			// The client gets its answer. A retry meets the record in
+			// flight until its lease ends (or the executor that took it
+			// over).
 			log.Warn().Err(err).Msg("idempotency record not completed")
 		}
-	} else if err := store.Release(ctx, rec.Key, rec.Token); err != nil {
+	} else if err := store.Release(ctx, k.rec.Key, k.rec.Token); err != nil {
 		log.Warn().Err(err).Msg("idempotency record not released")
 	}
-	rw.flush()
 }
 
 // answerRecorder holds a handler's answer until the record of its key is

@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -19,6 +20,7 @@ import (
 	"github.com/bondregistry/bond-registry/internal/bond/bondfake"
 	"github.com/bondregistry/bond-registry/internal/httpapi"
 	"github.com/bondregistry/bond-registry/internal/httpapi/apitest"
+	"github.com/bondregistry/bond-registry/internal/idempotency"
 )
 
 const createNEW = `{"bond_id": "NEW", "host_account_id": "HNEW", "sub_account_id": "SNEW",
@@ -130,4 +132,94 @@ func TestIdempotency_ScopedByCaller(t *testing.T) {
 	res = c.Do(t, http.MethodPost, "/bonds", createNEW, h(write))
 	require.Equal(t, http.StatusCreated, res.Status, "the first caller's retry is replayed: %s", res.Body)
 	assert.Equal(t, "true", res.Header.Get(httpapi.ReplayedHeader))
+}
+
+// failingComplete is an idempotency.Store whose own Complete always fails,
+// so that only a record written with the change completes.
+type failingComplete struct{ idempotency.Store }
+
+func (failingComplete) Complete(context.Context, idempotency.Record) error {
+	return errors.New("complete refused")
+}
+
+// TestIdempotency_CompletedWithTheWrite: the answer of a write that changed
+// the bond is kept by the write itself (no separate Complete); the answer
+// of a write that changed nothing needs the separate Complete.
+func TestIdempotency_CompletedWithTheWrite(t *testing.T) {
+	store := newBoltRepo(t).(*boltstore.Store)
+	c := newClient(t, httpapi.NewServer(zerolog.Nop(), store,
+		httpapi.Config{Idempotency: failingComplete{store.Idempotency()}}))
+	bob := `{"sid": "bob", "name": "Bob Smith", "email": "bob@example.com"}`
+	for _, step := range []struct{ method, path, body, key string }{
+		{http.MethodPost, "/bonds", createNEW, "create"},
+		{http.MethodPost, "/bonds/NEW/subscribers", bob, "add"},
+		{http.MethodPut, "/bonds/NEW", `{"host_cost_center": "olive"}`, ""},
+		{http.MethodPost, "/bonds/NEW/revisions/2/restore", "", "restore"},
+	} {
+		var h apitest.Header
+		if step.key != "" {
+			h = apitest.Header{httpapi.IdempotencyKeyHeader: step.key}
+		}
+		first := c.Do(t, step.method, step.path, step.body, h)
+		require.Less(t, first.Status, 300, "%s %s: %s", step.method, step.path, first.Body)
+		if step.key == "" {
+			continue
+		}
+		again := c.Do(t, step.method, step.path, step.body, h)
+		assert.Equal(t, first.Status, again.Status, "%s", step.path)
+		assert.Equal(t, string(first.Body), string(again.Body), "%s", step.path)
+		assert.Equal(t, first.Header.Get("ETag"), again.Header.Get("ETag"), "%s", step.path)
+		assert.Equal(t, first.Header.Get("Location"), again.Header.Get("Location"), "%s", step.path)
+		assert.Equal(t, "true", again.Header.Get(httpapi.ReplayedHeader), "%s: kept by the write", step.path)
+	}
+	b, _, err := store.Read(t.Context(), "NEW")
+	require.NoError(t, err)
+	assert.Equal(t, int64(4), b.Version, "create, add, update, restore; no retry wrote")
+
+	// A no-op (bob as stored) writes nothing: its answer is kept only by
+	// Complete, which fails here, so the retry meets the key in flight.
+	h := apitest.Header{httpapi.IdempotencyKeyHeader: "noop"}
+	require.Equal(t, http.StatusOK, c.Do(t, http.MethodPost, "/bonds/NEW/subscribers", bob, h).Status)
+	res := c.Do(t, http.MethodPost, "/bonds/NEW/subscribers", bob, h)
+	assert.Equal(t, http.StatusConflict, res.Status, "%s", res.Body)
+}
+
+// TestIdempotency_RestoreInFlight: while a keyed restore executes, a
+// second with the key is 409 with Retry-After; after, it is replayed.
+func TestIdempotency_RestoreInFlight(t *testing.T) {
+	store := newBoltRepo(t).(*boltstore.Store)
+	_, err := bond.Create(t.Context(), store, bond.Bond{BondID: "B1", HostAccountID: "H1", SubAccountID: "S1",
+		HostCostCenter: "teal", SubCostCenter: "yellow"})
+	require.NoError(t, err)
+	host := "olive"
+	_, err = bond.UpdateBond(t.Context(), store, "B1", bond.Update{HostCostCenter: &host}, bond.Precondition{})
+	require.NoError(t, err)
+	entered, release := make(chan struct{}), make(chan struct{})
+	var replaces atomic.Int32
+	repo := &bondfake.Repo{Repository: store, ReplaceFn: func(ctx context.Context, old, next bond.Bond, j bond.Journal) error {
+		if replaces.Add(1) == 1 {
+			close(entered)
+			<-release
+		}
+		return store.Replace(ctx, old, next, j)
+	}}
+	c := keyedServer(t, repo, store, httpapi.Config{RequestTimeout: 30 * time.Second})
+	key := apitest.Header{httpapi.IdempotencyKeyHeader: `"r1"`}
+	first := make(chan apitest.Response, 1)
+	go func() {
+		res, err := c.Send(t, http.MethodPost, "/bonds/B1/revisions/1/restore", "", key)
+		assert.NoError(t, err)
+		first <- res
+	}()
+	<-entered
+	res := c.Do(t, http.MethodPost, "/bonds/B1/revisions/1/restore", "", key)
+	require.Equal(t, http.StatusConflict, res.Status, "%s", res.Body)
+	assert.NotEmpty(t, res.Header.Get("Retry-After"))
+	close(release)
+	got := <-first
+	require.Equal(t, http.StatusOK, got.Status, "%s", got.Body)
+	res = c.Do(t, http.MethodPost, "/bonds/B1/revisions/1/restore", "", key)
+	require.Equal(t, http.StatusOK, res.Status, "%s", res.Body)
+	assert.Equal(t, string(got.Body), string(res.Body))
+	assert.Equal(t, int32(1), replaces.Load(), "restored once")
 }

@@ -173,8 +173,11 @@ func respondWrite(w http.ResponseWriter, r *http.Request, b bond.Bond, err error
 		writeError(w, r, err)
 		return
 	}
-	respondBond(w, http.StatusOK, b)
+	respondOK(w, b)
 }
+
+// respondOK answers a write that left b: 200 with its entity tag.
+func respondOK(w http.ResponseWriter, b bond.Bond) { respondBond(w, http.StatusOK, b) }
 
 // respondBond writes one bond with its entity tag.
 func respondBond(w http.ResponseWriter, status int, b bond.Bond) {

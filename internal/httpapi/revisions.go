@@ -116,7 +116,7 @@ func handleRevisionRestore(repo bond.Repository) http.HandlerFunc {
 		id, n, err := pathRevisionOf(r)
 		var b bond.Bond
 		if err == nil {
-			b, err = bond.Restore(r.Context(), repo, id, n, preconditionOf(r.Header))
+			b, err = bond.Restore(completing(r, respondOK), repo, id, n, preconditionOf(r.Header))
 		}
 		respondWrite(w, r, b, err)
 	}

@@ -48,7 +48,7 @@ func handleSubscriberAdd(repo bond.Repository) http.HandlerFunc {
 		s, err := decodeBody(w, r, problems, decodeSubscriber)
 		var b bond.Bond
 		if err == nil {
-			b, err = bond.PutSubscriber(r.Context(), repo, id, s, preconditionOf(r.Header))
+			b, err = bond.PutSubscriber(completing(r, respondOK), repo, id, s, preconditionOf(r.Header))
 			err = bodyLocs(err)
 		}
 		respondWrite(w, r, b, err)

@@ -28,7 +28,7 @@ func idempotencyCases() []testCase {
 
 	return []testCase{
 		// The answer of a create was lost; the retry gets the 201, not 409.
-		replayCase("idempotency-create-201-replayed", http.MethodPost, "/bonds", newBondJSON, key, nil,
+		replayCase("idempotency-create-201-replayed", nil, http.MethodPost, "/bonds", newBondJSON, key, nil,
 			func(t *testing.T, c *Client) {
 				assert.Equal(t, created, getBond(t, c, "/bonds/NEW"), "one bond, as created")
 				res := c.Do(t, http.MethodGet, "/bonds", "", nil) // a Scan on DynamoDB: records are left out
@@ -39,7 +39,7 @@ func idempotencyCases() []testCase {
 			}),
 		// Whatever happened to the bond since, the retry gets the first
 		// answer and writes nothing.
-		replayCase("idempotency-create-201-replayed-after-update", http.MethodPost, "/bonds", newBondJSON, key,
+		replayCase("idempotency-create-201-replayed-after-update", nil, http.MethodPost, "/bonds", newBondJSON, key,
 			func(t *testing.T, c *Client) {
 				res := c.Do(t, http.MethodPut, "/bonds/NEW", `{"host_cost_center": "olive"}`, nil)
 				require.Equal(t, http.StatusOK, res.Status, "%s", res.Body)
@@ -51,7 +51,7 @@ func idempotencyCases() []testCase {
 		// A retried subscriber add after another client changed that
 		// subscriber answers the first response and leaves the other
 		// client's change in place.
-		replayCase("idempotency-subscriber-add-200-replayed-after-other-change", http.MethodPost, "/bonds/B1/subscribers", bob, key,
+		replayCase("idempotency-subscriber-add-200-replayed-after-other-change", nil, http.MethodPost, "/bonds/B1/subscribers", bob, key,
 			func(t *testing.T, c *Client) {
 				res := c.Do(t, http.MethodPost, "/bonds/B1/subscribers", bobByOther, nil)
 				require.Equal(t, http.StatusOK, res.Status, "%s", res.Body)
@@ -61,6 +61,32 @@ func idempotencyCases() []testCase {
 				assert.Equal(t, "Robert Smith", got.Subscribers["bob"].Name, "the other client's change is kept")
 				assert.Equal(t, int64(3), got.Version, "the retry wrote nothing")
 			}),
+		// A restore answered once: its retry after a later update gets the
+		// first answer and restores nothing again.
+		replayCase("idempotency-restore-200-replayed-after-update", updateB1, http.MethodPost, "/bonds/B1/revisions/1/restore", "", key,
+			updateB1,
+			func(t *testing.T, c *Client) {
+				got := getBond(t, c, "/bonds/B1")
+				assert.Equal(t, "olive", got.HostCostCenter, "the later update is kept")
+				assert.Equal(t, int64(4), got.Version, "create, update, restore, update: the retry wrote nothing")
+				assert.Len(t, revisions(t, c, "B1"), 4, "one revision per write, none for the retry")
+			}),
+		{name: "idempotency-restore-422-other-revision", seed: []bond.Bond{b1()}, method: http.MethodPost, path: "/bonds/B1/revisions/2/restore", header: keyed,
+			before: func(t *testing.T, c *Client) {
+				updateB1(t, c)
+				res := c.Do(t, http.MethodPost, "/bonds/B1/revisions/1/restore", "", keyed)
+				require.Equal(t, http.StatusOK, res.Status, "%s", res.Body)
+			},
+			status:   http.StatusUnprocessableEntity,
+			problems: []Problem{p("value_error.idempotency_key_reused", "header", httpapi.IdempotencyKeyHeader)},
+			check: func(t *testing.T, c *Client, _ Response) {
+				assert.Len(t, revisions(t, c, "B1"), 3, "not restored")
+			}},
+		{name: "idempotency-restore-400-not-a-string", seed: []bond.Bond{b1()}, method: http.MethodPost, path: "/bonds/B1/revisions/1/restore",
+			before: updateB1, header: Header{httpapi.IdempotencyKeyHeader: `"abc`}, status: http.StatusBadRequest,
+			check: func(t *testing.T, c *Client, _ Response) {
+				assert.Len(t, revisions(t, c, "B1"), 2, "not restored")
+			}},
 		// A quoted key and the same key as a token are one key.
 		{name: "idempotency-token-form-is-the-same-key", seed: []bond.Bond{b1()}, method: http.MethodPost, path: "/bonds/B1/subscribers",
 			before: func(t *testing.T, c *Client) {
@@ -133,21 +159,41 @@ func idempotencyCases() []testCase {
 	}
 }
 
+// updateB1 moves B1's host cost center to olive.
+func updateB1(t *testing.T, c *Client) {
+	t.Helper()
+	res := c.Do(t, http.MethodPut, "/bonds/B1", `{"host_cost_center": "olive"}`, nil)
+	require.Equal(t, http.StatusOK, res.Status, "%s", res.Body)
+}
+
+// revisions returns the first page of bond id's revisions.
+func revisions(t *testing.T, c *Client, id string) []bond.Revision {
+	t.Helper()
+	res := c.Do(t, http.MethodGet, "/bonds/"+id+"/revisions", "", nil)
+	require.Equal(t, http.StatusOK, res.Status, "%s", res.Body)
+	var revs []bond.Revision
+	require.NoError(t, json.Unmarshal(res.Body, &revs), "%s", res.Body)
+	return revs
+}
+
 // notCreated checks that bond NEW does not exist.
 func notCreated(t *testing.T, c *Client, _ Response) {
 	t.Helper()
 	assert.Equal(t, http.StatusNotFound, c.Do(t, http.MethodGet, "/bonds/NEW", "", nil).Status, "NEW not created")
 }
 
-// replayCase is a request sent with key, then between (when set), then the
-// same request again: the second answer must be the first, byte for byte
-// (status, Location, ETag, Content-Type, body), marked as replayed; after
-// then checks the state. B1 is seeded.
-func replayCase(name, method, path, body, key string, between, after func(t *testing.T, c *Client)) testCase {
+// replayCase is setup (when set), a request sent with key, then between
+// (when set), then the same request again: the second answer must be the
+// first, byte for byte (status, Location, ETag, Content-Type, body), marked
+// as replayed; after then checks the state. B1 is seeded.
+func replayCase(name string, setup func(t *testing.T, c *Client), method, path, body, key string, between, after func(t *testing.T, c *Client)) testCase {
 	h := Header{httpapi.IdempotencyKeyHeader: key}
 	var first Response
 	return testCase{name: name, seed: []bond.Bond{b1()}, method: method, path: path, body: body, header: h,
 		before: func(t *testing.T, c *Client) {
+			if setup != nil {
+				setup(t, c)
+			}
 			first = c.Do(t, method, path, body, h)
 			require.Less(t, first.Status, 300, "first answer: %s", first.Body)
 			assert.Empty(t, first.Header.Get(httpapi.ReplayedHeader), "the first answer is no replay")

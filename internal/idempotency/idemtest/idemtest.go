@@ -22,15 +22,7 @@ func RunStoreTests(t *testing.T, newStore func(t *testing.T) idempotency.Store) 
 	// Times are whole seconds: a store may keep Expires in seconds (DynamoDB
 	// TTL) and LeaseEnd in milliseconds.
 	now := time.Unix(1_900_000_000, 0)
-	inFlight := func(key string) idempotency.Record {
-		return idempotency.Record{
-			Key:         idempotency.Key{Scope: "alice", Value: key},
-			Fingerprint: idempotency.FingerprintOf(http.MethodPost, "/bonds", []byte(key)),
-			Token:       rand.Text(),
-			LeaseEnd:    now.Add(5 * time.Second),
-			Expires:     now.Add(24 * time.Hour),
-		}
-	}
+	inFlight := func(key string) idempotency.Record { return inFlightAt(now, key) }
 	completed := func(rec idempotency.Record) idempotency.Record {
 		body, ok := idempotency.PackBody([]byte(`{"bond_id":"FOO"}` + "\n"))
 		require.True(t, ok)
@@ -172,4 +164,16 @@ func RunStoreTests(t *testing.T, newStore func(t *testing.T) idempotency.Store) 
 		}
 		assert.Equal(t, 1, starts, "exactly one of concurrent Begins starts")
 	})
+}
+
+// inFlightAt is a fresh in-flight record of key for caller alice, begun at
+// now: a lease of 5 s, an expiry of a day.
+func inFlightAt(now time.Time, key string) idempotency.Record {
+	return idempotency.Record{
+		Key:         idempotency.Key{Scope: "alice", Value: key},
+		Fingerprint: idempotency.FingerprintOf(http.MethodPost, "/bonds", []byte(key)),
+		Token:       rand.Text(),
+		LeaseEnd:    now.Add(5 * time.Second),
+		Expires:     now.Add(24 * time.Hour),
+	}
 }
