@@ -1,9 +1,12 @@
 package httpapi
 
 import (
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/bondregistry/bond-registry/internal/bond"
 )
@@ -55,19 +58,31 @@ func handleRevisionList(repo bond.Repository, tokens tokenSigner) http.HandlerFu
 	}
 }
 
-// parseRevisionQuery reads limit and next_token of a revisions listing.
+// revisionParams are the query parameters of GET /bonds/{bond_id}/revisions;
+// any other is a 422, as for GET /bonds.
+var revisionParams = []string{"limit", "next_token"}
+
+// parseRevisionQuery reads limit and next_token of a revisions listing,
+// reporting an unknown parameter with the limit's problems.
 func parseRevisionQuery(rawQuery, id string, tokens tokenSigner) (limit int, below int64, err error) {
 	values, err := url.ParseQuery(rawQuery)
 	if err != nil {
 		return 0, 0, bond.Invalid(bond.Problem{Loc: []string{"query"},
 			Msg: "the query string is not valid URL encoding", Type: "value_error.query"})
 	}
+	var ps []bond.Problem
+	for _, name := range slices.Sorted(maps.Keys(values)) {
+		if !slices.Contains(revisionParams, name) {
+			ps = append(ps, bond.Problem{Loc: []string{"query", name}, Type: "value_error.extra",
+				Msg: "unknown query parameter (GET /bonds/{bond_id}/revisions takes " + strings.Join(revisionParams, ", ") + ")"})
+		}
+	}
 	// The same rules as GET /bonds: one parser for limit.
 	lq, err := parseListQuery(url.Values{"limit": values["limit"]}.Encode(), tokens)
 	if len(values["limit"]) == 0 {
 		lq, err = listQuery{limit: bond.DefaultPageLimit}, nil
 	}
-	if err != nil {
+	if err = withProblems(ps, err); err != nil {
 		return 0, 0, err
 	}
 	if v, ok := values["next_token"]; ok {
