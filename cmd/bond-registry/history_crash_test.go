@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -21,6 +22,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/bondregistry/bond-registry/internal/boltstore"
+	"github.com/bondregistry/bond-registry/internal/bond"
 	"github.com/bondregistry/bond-registry/internal/dynamotest"
 )
 
@@ -311,3 +314,23 @@ func checkCrashHistory(t *testing.T, base, id string, revs []crashRevision, byRI
 }
 
 func etagOf(v int64) string { return `"` + strconv.FormatInt(v, 10) + `"` }
+
+// TestRun_ImportSeedActor: the revisions that import and seed write name
+// the command as their actor, with no request id.
+func TestRun_ImportSeedActor(t *testing.T) {
+	for _, command := range []string{"import", "seed"} {
+		t.Run(command, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "bonds.db")
+			_, err := runEnv(t, map[string]string{"BOLT_PATH": path}, command, "../../localdb/02-load-data.json")
+			require.NoError(t, err)
+			s, err := boltstore.Open(path)
+			require.NoError(t, err)
+			defer s.Close()
+			r, err := bond.GetRevision(context.Background(), s, "FOO", 1)
+			require.NoError(t, err)
+			assert.Equal(t, command, r.Actor)
+			assert.Equal(t, bond.OpCreate, r.Operation)
+			assert.Empty(t, r.RequestID)
+		})
+	}
+}
