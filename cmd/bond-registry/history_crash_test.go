@@ -40,10 +40,7 @@ func TestHistoryCrash(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and signals the real binary; skipped with -short")
 	}
-	bin := filepath.Join(t.TempDir(), "bond-registry")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Stderr = os.Stderr
-	require.NoError(t, build.Run())
+	bin := buildBinary(t)
 
 	t.Run("bolt", func(t *testing.T) {
 		historyCrash(t, bin, []string{"BOLT_PATH=" + filepath.Join(t.TempDir(), "bonds.db")})
@@ -53,10 +50,7 @@ func TestHistoryCrash(t *testing.T) {
 		env := []string{"STORE=dynamodb", "DYNAMODB_ENDPOINT=" + endpoint,
 			"DYNAMODB_TABLE=" + fmt.Sprintf("crash-%d", time.Now().UnixNano()),
 			"AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local", "AWS_REGION=us-east-1"}
-		migrate := exec.Command(bin, "migrate")
-		migrate.Env = append(os.Environ(), env...)
-		out, err := migrate.CombinedOutput()
-		require.NoError(t, err, "migrate: %s", out)
+		migrateWith(t, bin, env)
 		historyCrash(t, bin, env)
 	})
 }

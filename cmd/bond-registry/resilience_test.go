@@ -33,10 +33,7 @@ func TestResilience(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and signals the real binary; skipped with -short")
 	}
-	bin := filepath.Join(t.TempDir(), "bond-registry")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Stderr = os.Stderr
-	require.NoError(t, build.Run())
+	bin := buildBinary(t)
 
 	t.Run("bolt", func(t *testing.T) {
 		env := []string{"BOLT_PATH=" + filepath.Join(t.TempDir(), "bonds.db")}
@@ -48,12 +45,28 @@ func TestResilience(t *testing.T) {
 		env := []string{"STORE=dynamodb", "DYNAMODB_ENDPOINT=http://" + proxy.addr,
 			"DYNAMODB_TABLE=" + fmt.Sprintf("resilience-%d", time.Now().UnixNano()),
 			"AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local", "AWS_REGION=us-east-1"}
-		migrate := exec.Command(bin, "migrate")
-		migrate.Env = append(os.Environ(), env...)
-		out, err := migrate.CombinedOutput()
-		require.NoError(t, err, "migrate: %s", out)
+		migrateWith(t, bin, env)
 		resilience(t, bin, env, proxy)
 	})
+}
+
+// buildBinary builds the service into the test's temporary directory.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "bond-registry")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	build.Stderr = os.Stderr
+	require.NoError(t, build.Run())
+	return bin
+}
+
+// migrateWith runs bin migrate with env added to the environment.
+func migrateWith(t *testing.T, bin string, env []string) {
+	t.Helper()
+	migrate := exec.Command(bin, "migrate")
+	migrate.Env = append(os.Environ(), env...)
+	out, err := migrate.CombinedOutput()
+	require.NoError(t, err, "migrate: %s", out)
 }
 
 // tally counts the answers a load got, by status, and its transport errors.

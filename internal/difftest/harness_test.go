@@ -406,16 +406,11 @@ func diffBond(got, want Bond) string {
 // limit bonds; Link present after a page exactly when bonds remain unseen;
 // every matching bond seen exactly once.
 func checkWalk(exp Expect, obs observed) []string {
-	var ps []string
-	bad := func(format string, args ...any) { ps = append(ps, fmt.Sprintf(format, args...)) }
-	first := obs.Pages[0]
-	if first.Status != exp.Status {
-		bad("status %d, want %d", first.Status, exp.Status)
+	if ps, done := checkWalkStart(exp, obs); done {
 		return ps
 	}
-	if exp.Status != http.StatusOK {
-		return checkError(exp, first)
-	}
+	var ps []string
+	bad := func(format string, args ...any) { ps = append(ps, fmt.Sprintf(format, args...)) }
 	want := map[string]Bond{}
 	for _, b := range exp.Bonds {
 		want[b.BondID] = b
@@ -462,6 +457,19 @@ func checkWalk(exp Expect, obs observed) []string {
 		}
 	}
 	return ps
+}
+
+// checkWalkStart checks a walk's first page against the model's status,
+// and an error answer whole; done when nothing more is to check.
+func checkWalkStart(exp Expect, obs observed) (ps []string, done bool) {
+	first := obs.Pages[0]
+	if first.Status != exp.Status {
+		return []string{fmt.Sprintf("status %d, want %d", first.Status, exp.Status)}, true
+	}
+	if exp.Status != http.StatusOK {
+		return checkError(exp, first), true
+	}
+	return nil, false
 }
 
 // checkSame compares two stores' answers exactly: status, the headers that

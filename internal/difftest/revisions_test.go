@@ -33,16 +33,11 @@ func diffRev(got, want Rev) string {
 // JSON array of at most limit revisions, none empty; Link after a page
 // exactly when revisions remain; together, the model's revisions in order.
 func checkRevisionWalk(exp Expect, obs observed) []string {
-	var ps []string
-	bad := func(format string, args ...any) { ps = append(ps, fmt.Sprintf(format, args...)) }
-	first := obs.Pages[0]
-	if first.Status != exp.Status {
-		bad("status %d, want %d", first.Status, exp.Status)
+	if ps, done := checkWalkStart(exp, obs); done {
 		return ps
 	}
-	if exp.Status != http.StatusOK {
-		return checkError(exp, first)
-	}
+	var ps []string
+	bad := func(format string, args ...any) { ps = append(ps, fmt.Sprintf(format, args...)) }
 	seen := 0
 	for i, p := range obs.Pages {
 		if p.Status != http.StatusOK {
