@@ -95,11 +95,17 @@ func (m *Model) revList(op Op) Expect {
 	return Expect{Status: http.StatusOK, Revs: revs, Limit: limit}
 }
 
-// revision returns revision n of id, or the 404.
-func (m *Model) revision(id string, n int64) (Rev, Expect, bool) {
-	h := m.revs[id]
+// revision returns the revision of op's path: the 422 of a bad path, the
+// 404 of an absent revision.
+func (m *Model) revision(op Op) (Rev, Expect, bool) {
+	ps := checkBondID(op.BondID, "path", "bond_id")
+	n, nps := checkRevisionNumber(op.Rev)
+	if ps = append(ps, nps...); len(ps) > 0 {
+		return Rev{}, invalid(ps), false
+	}
+	h := m.revs[op.BondID]
 	if n > int64(len(h)) {
-		return Rev{}, notFound(fmt.Sprintf("Revision %d of bond %s not found.", n, id)), false
+		return Rev{}, notFound(fmt.Sprintf("Revision %d of bond %s not found.", n, op.BondID)), false
 	}
 	return h[n-1], Expect{}, true
 }
@@ -107,12 +113,7 @@ func (m *Model) revision(id string, n int64) (Rev, Expect, bool) {
 // revGet answers GET /bonds/{id}/revisions/{n}: 422 for a bad path, 404
 // when absent, else the revision with the ETag of the version it recorded.
 func (m *Model) revGet(op Op) Expect {
-	ps := checkBondID(op.BondID, "path", "bond_id")
-	n, nps := checkRevisionNumber(op.Rev)
-	if ps = append(ps, nps...); len(ps) > 0 {
-		return invalid(ps)
-	}
-	r, e, ok := m.revision(op.BondID, n)
+	r, e, ok := m.revision(op)
 	if !ok {
 		return e
 	}
@@ -129,12 +130,7 @@ func (m *Model) revGet(op Op) Expect {
 // when another bond holds its account pair; no change when it is already
 // that (200, nothing appended).
 func (m *Model) restore(op Op) Expect {
-	ps := checkBondID(op.BondID, "path", "bond_id")
-	n, nps := checkRevisionNumber(op.Rev)
-	if ps = append(ps, nps...); len(ps) > 0 {
-		return invalid(ps)
-	}
-	r, e, ok := m.revision(op.BondID, n)
+	r, e, ok := m.revision(op)
 	if !ok {
 		return e
 	}
