@@ -76,10 +76,7 @@ func migratedTable(t *testing.T, bin, endpoint, prefix string) []string {
 	env := []string{"STORE=dynamodb", "DYNAMODB_ENDPOINT=" + endpoint,
 		"DYNAMODB_TABLE=" + fmt.Sprintf("%s-%d", prefix, time.Now().UnixNano()),
 		"AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local", "AWS_REGION=us-east-1"}
-	migrate := exec.Command(bin, "migrate")
-	migrate.Env = append(os.Environ(), env...)
-	out, err := migrate.CombinedOutput()
-	require.NoError(t, err, "migrate: %s", out)
+	migrateWith(t, bin, env)
 	return env
 }
 

@@ -46,6 +46,15 @@ func TestResilience(t *testing.T) {
 	})
 }
 
+// migrateWith runs bin migrate with env added to the environment.
+func migrateWith(t *testing.T, bin string, env []string) {
+	t.Helper()
+	migrate := exec.Command(bin, "migrate")
+	migrate.Env = append(os.Environ(), env...)
+	out, err := migrate.CombinedOutput()
+	require.NoError(t, err, "migrate: %s", out)
+}
+
 // tally counts the answers a load got, by status, and its transport errors.
 type tally struct {
 	mu       sync.Mutex

@@ -21,18 +21,16 @@ func ListRevisions(ctx context.Context, repo Repository, id string, limit int, b
 	if limit < 1 || limit > MaxPageLimit {
 		return RevisionPage{}, ErrLimitRange()
 	}
-	page := RevisionPage{Revisions: make([]Revision, 0, min(limit, 128))}
-	size := 0
+	var page RevisionPage
+	cut := newPageCut(limit, MaxPageBytes, func(r Revision) int { return ItemSize(r.Bond) })
 	err := repo.ListRevisions(ctx, id, below, limit+1, func(r Revision) bool {
-		n := ItemSize(r.Bond)
-		if len(page.Revisions) == limit || (len(page.Revisions) > 0 && size+n > MaxPageBytes) {
-			page.Next = page.Revisions[len(page.Revisions)-1].Revision
+		if !cut.take(r) {
+			page.Next = cut.items[len(cut.items)-1].Revision
 			return false
 		}
-		page.Revisions = append(page.Revisions, r)
-		size += n
 		return true
 	})
+	page.Revisions = cut.items
 	switch {
 	case err != nil:
 		return RevisionPage{}, err

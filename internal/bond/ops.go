@@ -157,28 +157,51 @@ func ListPageMeasured(ctx context.Context, repo Repository, f Filter, limit int,
 	if limit < 1 || limit > MaxPageLimit {
 		return Page{}, ErrLimitRange()
 	}
-	page := Page{Bonds: make([]Bond, 0, min(limit, 128))}
-	total := 0
+	var page Page
+	cut := newPageCut(limit, maxBytes, size)
 	var last func() string
 	err := repo.List(ctx, f, cursor, limit+1, func(b Bond, resume func() string) bool {
-		if len(page.Bonds) == limit {
+		if !cut.take(b) {
 			page.Next = last() // b is left for the next page
 			return false
 		}
-		n := size(b)
-		if len(page.Bonds) > 0 && total+n > maxBytes {
-			page.Next = last()
-			return false
-		}
-		page.Bonds = append(page.Bonds, b)
-		total += n
 		last = resume
 		return true
 	})
 	if err != nil {
 		return Page{}, err
 	}
+	page.Bonds = cut.items
 	return page, nil
+}
+
+// pageCut fills one page of a listing: at most limit items, and no more
+// once their sizes reach maxBytes (but always the first). The one rule of
+// a page's end, for bonds and revisions alike.
+type pageCut[T any] struct {
+	limit, maxBytes, total int
+	size                   func(T) int
+	items                  []T
+}
+
+func newPageCut[T any](limit, maxBytes int, size func(T) int) *pageCut[T] {
+	return &pageCut[T]{limit: limit, maxBytes: maxBytes, size: size, items: make([]T, 0, min(limit, 128))}
+}
+
+// take adds x to the page and reports true, or reports false when the page
+// is full (x is left for the next one). It calls size once per item it
+// takes and at most once more.
+func (p *pageCut[T]) take(x T) bool {
+	if len(p.items) == p.limit {
+		return false
+	}
+	n := p.size(x)
+	if len(p.items) > 0 && p.total+n > p.maxBytes {
+		return false
+	}
+	p.items = append(p.items, x)
+	p.total += n
+	return true
 }
 
 // ErrLimitRange is the problem of a page limit outside 1..MaxPageLimit.

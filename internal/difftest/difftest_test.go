@@ -139,6 +139,9 @@ func (m *machine) actions() map[string]func(*rapid.T) {
 		"subRemove": m.simple(SubRemove),
 		"list":      m.list(List),
 		"head":      m.head,
+		"revList":   m.revList,
+		"revGet":    m.revision(RevGet),
+		"restore":   m.revision(RevRestore),
 		"":          func(*rapid.T) {},
 	}
 	if m.off["head"] {
@@ -252,6 +255,28 @@ func (m *machine) head(t *rapid.T) {
 		return
 	}
 	m.run(t, m.base(t, k))
+}
+
+// revList draws GET /bonds/{id}/revisions: small limits (walks of several
+// pages), at times a bad query. Reads of revisions take no preconditions.
+func (m *machine) revList(t *rapid.T) {
+	op := m.base(t, RevList)
+	op.IfMatch, op.IfNoneMatch = nil, nil
+	op.Query = revisionQuery(t, m.pools)
+	m.run(t, op)
+}
+
+// revision draws a read or a restore of one revision of a bond: mostly one
+// that exists or the one after the last, at times a number out of form.
+func (m *machine) revision(k Kind) func(*rapid.T) {
+	return func(t *rapid.T) {
+		op := m.base(t, k)
+		if k == RevGet {
+			op.IfMatch, op.IfNoneMatch = nil, nil
+		}
+		op.Rev = revisionNumber(t, m.pools, len(m.model.revs[op.BondID]))
+		m.run(t, op)
+	}
 }
 
 // replay runs a recorded sequence (a regression test) on bolt and on

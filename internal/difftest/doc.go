@@ -26,8 +26,14 @@
 //
 // A step ([Op]) is one request: create, get, update (partial, moving the
 // account pair, replacing subscribers), delete, the subscriber list, add,
-// get and remove, HEAD of every GET route, and a list that walks every page
-// by following Link. Identifiers come from a small pool per sequence, so
+// get and remove, HEAD of every GET route, a list that walks every page
+// by following Link, and the revision history: the walk of a bond's
+// revisions (small limits, so several pages), one revision, and a restore
+// (of an existing, a deleted or a re-created bond, under preconditions).
+// The model keeps each id's revisions across delete and re-create and
+// predicts every field but the time, whose form is checked; each step
+// sends its own X-Request-ID, so request_id is known, and the stores must
+// answer a revisions read byte for byte, times aside. Identifiers come from a small pool per sequence, so
 // steps collide, drawn from an adversarial alphabet (multi-byte and 4-byte
 // characters, '[', ']', '.', '#', ':', '%', '+', '..', inner spaces, shared
 // prefixes, 128 characters of up to 4 bytes); preconditions are single,

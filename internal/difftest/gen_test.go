@@ -383,3 +383,34 @@ func listQuery(t *rapid.T, p pools) string {
 	}
 	return strings.Join(parts, "&")
 }
+
+// revisionQuery draws the query of GET /bonds/{id}/revisions: a limit small
+// or at its bounds, at times a bad one, an unknown parameter or a bad token.
+func revisionQuery(t *rapid.T, p pools) string {
+	p.flawed = chance(t, "flawed", 5)
+	var parts []string
+	if !chance(t, "withLimit", 6) {
+		l := rapid.SampledFrom([]string{"1", "1", "2", "2", "3", "1000"}).Draw(t, "limit")
+		if p.flaw(t, "badLimit", 2) {
+			l = rapid.SampledFrom([]string{"0", "1001", "x", "-1"}).Draw(t, "badLimitValue")
+		}
+		parts = append(parts, "limit="+l)
+	}
+	if p.flaw(t, "unknownParam", 3) {
+		parts = append(parts, rapid.SampledFrom([]string{"by_host=true", "Limit=1", "revision=1"}).Draw(t, "unknown"))
+	}
+	if p.flaw(t, "badToken", 3) {
+		parts = append(parts, "next_token="+rapid.SampledFrom([]string{"", "garbage", "AAAA"}).Draw(t, "token"))
+	}
+	return strings.Join(parts, "&")
+}
+
+// revisionNumber draws the {revision} of a path for a bond with last
+// revisions: one of them or the next (absent), at times one out of form
+// or past the largest.
+func revisionNumber(t *rapid.T, p pools, last int) string {
+	if p.flaw(t, "badRevision", 8) || chance(t, "badRevision", 15) {
+		return rapid.SampledFrom([]string{"0", "01", "-1", "+1", "x", "1.0", "9007199254740993", "99999999999999999999"}).Draw(t, "badRevisionValue")
+	}
+	return strconv.Itoa(rapid.IntRange(1, last+1).Draw(t, "revision"))
+}

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -86,7 +87,7 @@ func (tg *target) exec(op Op) observed {
 		return observed{Err: err}
 	}
 	obs := observed{response: res}
-	if op.Kind != List {
+	if op.Kind != List && op.Kind != RevList {
 		return obs
 	}
 	obs.Pages = append(obs.Pages, res)
@@ -140,6 +141,8 @@ func nextLink(h http.Header) (string, bool) {
 // sent).
 func step(t tb, m *Model, targets []*target, op Op) (ambiguous string, status int) {
 	t.Helper()
+	m.steps++
+	op.RequestID = "difftest-" + strconv.Itoa(m.steps)
 	exp := m.Do(op)
 	if exp.Ambiguous != "" {
 		return exp.Ambiguous, 0
@@ -159,7 +162,7 @@ func step(t tb, m *Model, targets []*target, op Op) (ambiguous string, status in
 			first = obs
 			continue
 		}
-		if problems := checkSame(first, obs); len(problems) > 0 {
+		if problems := checkSame(op, first, obs); len(problems) > 0 {
 			t.Fatalf("%s and %s answer differently to %s %s:\n  %s\n  %s: %s\n  %s: %s", targets[0].name, tg.name,
 				op.Method(), op.Path(), strings.Join(problems, "\n  "),
 				targets[0].name, describe(first), tg.name, describe(obs))
@@ -197,8 +200,11 @@ func describe(o observed) string {
 func checkModel(op Op, exp Expect, obs observed) []string {
 	var ps []string
 	bad := func(format string, args ...any) { ps = append(ps, fmt.Sprintf(format, args...)) }
-	if op.Kind == List {
+	switch op.Kind {
+	case List:
 		return checkWalk(exp, obs)
+	case RevList:
+		return checkRevisionWalk(exp, obs)
 	}
 	r := obs.response
 	if r.Status != exp.Status {
@@ -246,6 +252,13 @@ func checkModel(op Op, exp Expect, obs observed) []string {
 			bad("body is not a subscribers map: %v", err)
 		} else if !maps.Equal(got, exp.Subs) {
 			bad("subscribers %v, want %v", got, exp.Subs)
+		}
+	case exp.Rev != nil:
+		var got Rev
+		if err := strictDecode(r.Body, &got); err != nil {
+			bad("body is not a revision: %v", err)
+		} else if msg := diffRev(got, *exp.Rev); msg != "" {
+			bad("revision: %s", msg)
 		}
 	case exp.Sub != nil:
 		var got Sub
@@ -393,16 +406,11 @@ func diffBond(got, want Bond) string {
 // limit bonds; Link present after a page exactly when bonds remain unseen;
 // every matching bond seen exactly once.
 func checkWalk(exp Expect, obs observed) []string {
-	var ps []string
-	bad := func(format string, args ...any) { ps = append(ps, fmt.Sprintf(format, args...)) }
-	first := obs.Pages[0]
-	if first.Status != exp.Status {
-		bad("status %d, want %d", first.Status, exp.Status)
+	if ps, done := checkWalkStart(exp, obs); done {
 		return ps
 	}
-	if exp.Status != http.StatusOK {
-		return checkError(exp, first)
-	}
+	var ps []string
+	bad := func(format string, args ...any) { ps = append(ps, fmt.Sprintf(format, args...)) }
 	want := map[string]Bond{}
 	for _, b := range exp.Bonds {
 		want[b.BondID] = b
@@ -451,11 +459,27 @@ func checkWalk(exp Expect, obs observed) []string {
 	return ps
 }
 
+// checkWalkStart checks a walk's first page against the model's status,
+// and an error answer whole; done when nothing more is to check.
+func checkWalkStart(exp Expect, obs observed) (ps []string, done bool) {
+	first := obs.Pages[0]
+	if first.Status != exp.Status {
+		return []string{fmt.Sprintf("status %d, want %d", first.Status, exp.Status)}, true
+	}
+	if exp.Status != http.StatusOK {
+		return checkError(exp, first), true
+	}
+	return nil, false
+}
+
 // checkSame compares two stores' answers exactly: status, the headers that
 // carry meaning, the body byte for byte (a walk: the sorted set of bonds).
-func checkSame(a, b observed) []string {
+func checkSame(op Op, a, b observed) []string {
 	var ps []string
 	bad := func(format string, args ...any) { ps = append(ps, fmt.Sprintf(format, args...)) }
+	if op.Kind == RevList || op.Kind == RevGet {
+		return checkSameRevisions(a, b)
+	}
 	if len(a.Pages) > 0 || len(b.Pages) > 0 {
 		ea, eb := walkElements(a), walkElements(b)
 		if !slices.Equal(ea, eb) {

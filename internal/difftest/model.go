@@ -100,6 +100,11 @@ type Expect struct {
 	// List: the matching bonds, and the page size.
 	Bonds []Bond
 	Limit int
+
+	// RevList: the bond's revisions, newest first (the page size in
+	// Limit); RevGet: one revision.
+	Revs []Rev
+	Rev  *Rev
 }
 
 // Model is the reference model: a map of bonds, and the rules of the
@@ -110,10 +115,19 @@ type Model struct {
 	// unique over a resource's lifetime (RFC 9110 §8.8.3), so a re-created
 	// bond's versions go on after its previous life's.
 	gone map[string]int64
+	// revs is each id's history, oldest first: revs[id][n-1] is revision n,
+	// kept across a delete and a re-create.
+	revs map[string][]Rev
+	// rid is the X-Request-ID of the request being applied.
+	rid string
+	// steps counts the steps sent, for their request ids.
+	steps int
 }
 
 // NewModel returns an empty model.
-func NewModel() *Model { return &Model{bonds: map[string]Bond{}, gone: map[string]int64{}} }
+func NewModel() *Model {
+	return &Model{bonds: map[string]Bond{}, gone: map[string]int64{}, revs: map[string][]Rev{}}
+}
 
 // Bond returns the stored bond id, if any.
 func (m *Model) Bond(id string) (Bond, bool) {
@@ -128,6 +142,7 @@ func (m *Model) IDs() []string { return slices.Sorted(maps.Keys(m.bonds)) }
 // the answer is ambiguous the model is left unchanged.
 func (m *Model) Do(op Op) Expect {
 	get, _ := op.Kind.Head()
+	m.rid = op.RequestID
 	return m.do(op, get)
 }
 
@@ -147,6 +162,12 @@ func (m *Model) do(op Op, k Kind) Expect {
 		return m.subRemove(op)
 	case List:
 		return m.list(op)
+	case RevList:
+		return m.revList(op)
+	case RevGet:
+		return m.revGet(op)
+	case RevRestore:
+		return m.restore(op)
 	}
 	panic("difftest: model: no rule for " + k.String())
 }
@@ -279,6 +300,7 @@ func (m *Model) create(op Op) Expect {
 		return invalid([]Problem{{Type: "value_error.bond_too_large"}})
 	}
 	m.bonds[b.BondID] = b
+	m.record(opCreate, b)
 	c := b.clone()
 	return Expect{Status: http.StatusCreated, ETag: b.etag(), Bond: &c, Location: "/bonds/" + b.BondID}
 }
@@ -388,6 +410,7 @@ func (m *Model) update(op Op) Expect {
 	}
 	nb.Version = b.Version + 1
 	m.bonds[nb.BondID] = nb
+	m.record(opUpdate, nb)
 	c := nb.clone()
 	return Expect{Status: http.StatusOK, ETag: nb.etag(), Bond: &c}
 }
@@ -406,6 +429,7 @@ func (m *Model) delete(op Op) Expect {
 	}
 	if ok {
 		m.gone[op.BondID] = b.Version
+		m.record(opDelete, b)
 	}
 	delete(m.bonds, op.BondID) // also 204 when it did not exist
 	return Expect{Status: http.StatusNoContent}
@@ -447,6 +471,7 @@ func (m *Model) subAdd(op Op) Expect {
 	}
 	nb.Version++
 	m.bonds[nb.BondID] = nb
+	m.record(opSubscriberPut, nb)
 	c := nb.clone()
 	return Expect{Status: http.StatusOK, ETag: nb.etag(), Bond: &c}
 }
@@ -465,6 +490,7 @@ func (m *Model) subRemove(op Op) Expect {
 	delete(nb.Subscribers, op.SID)
 	nb.Version++
 	m.bonds[nb.BondID] = nb
+	m.record(opSubscriberRemove, nb)
 	c := nb.clone()
 	return Expect{Status: http.StatusOK, ETag: nb.etag(), Bond: &c}
 }
@@ -513,18 +539,8 @@ func (m *Model) list(op Op) Expect {
 			ps = append(ps, Problem{Loc: []string{"query", "by_host"}, Type: "type_error.*"})
 		}
 	}
-	limit := defaultLimit
-	if v, ok := first("limit"); ok {
-		n, err := strconv.Atoi(v)
-		switch {
-		case err != nil:
-			ps = append(ps, Problem{Loc: []string{"query", "limit"}, Type: "type_error.*"})
-		case n < 1 || n > maxLimit:
-			ps = append(ps, Problem{Loc: []string{"query", "limit"}})
-		default:
-			limit = n
-		}
-	}
+	limit, lps := limitOf(q)
+	ps = append(ps, lps...)
 	if _, ok := first("next_token"); ok && len(ps) == 0 {
 		ps = append(ps, Problem{Loc: []string{"query", "next_token"}})
 	}
@@ -543,6 +559,22 @@ func (m *Model) list(op Op) Expect {
 		}
 	}
 	return Expect{Status: http.StatusOK, Bonds: out, Limit: limit}
+}
+
+// limitOf reads the limit of a listing: 1-1000, default 100.
+func limitOf(q url.Values) (int, []Problem) {
+	v, ok := q["limit"]
+	if !ok {
+		return defaultLimit, nil
+	}
+	n, err := strconv.Atoi(v[0])
+	switch {
+	case err != nil:
+		return defaultLimit, []Problem{{Loc: []string{"query", "limit"}, Type: "type_error.*"}}
+	case n < 1 || n > maxLimit:
+		return defaultLimit, []Problem{{Loc: []string{"query", "limit"}}}
+	}
+	return n, nil
 }
 
 // sizeVerdict says whether b fits in one DynamoDB item, counted by AWS's

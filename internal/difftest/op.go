@@ -13,8 +13,8 @@ import (
 // Kind is the operation of one step: one route and method of the API.
 type Kind int
 
-// The operations. Each is one request, except List, which walks every page
-// by following Link rel="next".
+// The operations. Each is one request, except List and RevList, which walk
+// every page by following Link rel="next".
 const (
 	Create      Kind = iota // POST /bonds
 	Get                     // GET /bonds/{bond_id}
@@ -29,11 +29,15 @@ const (
 	HeadSubList             // HEAD /bonds/{bond_id}/subscribers
 	HeadSubGet              // HEAD /bonds/{bond_id}/subscribers/{sid}
 	HeadList                // HEAD /bonds?..., first page only
+	RevList                 // GET /bonds/{bond_id}/revisions?..., every page
+	RevGet                  // GET /bonds/{bond_id}/revisions/{revision}
+	RevRestore              // POST /bonds/{bond_id}/revisions/{revision}/restore
 	numKinds
 )
 
 var kindNames = [...]string{"Create", "Get", "Update", "Delete", "SubList", "SubAdd", "SubGet", "SubRemove",
-	"List", "HeadGet", "HeadSubList", "HeadSubGet", "HeadList"}
+	"List", "HeadGet", "HeadSubList", "HeadSubGet", "HeadList",
+	"RevList", "RevGet", "RevRestore"}
 
 func (k Kind) String() string {
 	if k >= 0 && k < numKinds {
@@ -95,7 +99,11 @@ type Op struct {
 	ContentType string  // "" means application/json on requests with a body
 	Body        string  // JSON body (Create, Update, SubAdd), Bulk merged in
 	Bulk        *Bulk
-	Query       string // raw query of List / HeadList, first page
+	Query       string // raw query of List / HeadList / RevList, first page
+	Rev         string // path {revision}
+	// RequestID is the X-Request-ID sent; step sets it (the model records
+	// it in the revisions), so it is not part of the printed literal.
+	RequestID string
 	// Route chooses the instance for each request of the step when several
 	// serve one table: bit i is the instance of the i-th request.
 	Route uint64
@@ -110,7 +118,7 @@ func (o Op) Method() string {
 		return http.MethodHead
 	}
 	switch o.Kind {
-	case Create, SubAdd:
+	case Create, SubAdd, RevRestore:
 		return http.MethodPost
 	case Update:
 		return http.MethodPut
@@ -145,6 +153,16 @@ func (o Op) Path() string {
 			p += "?" + o.Query
 		}
 		return p
+	case RevList:
+		p := "/bonds/" + o.Esc.escape(o.BondID) + "/revisions" + slash
+		if o.Query != "" {
+			p += "?" + o.Query
+		}
+		return p
+	case RevGet:
+		return "/bonds/" + o.Esc.escape(o.BondID) + "/revisions/" + o.Esc.escape(o.Rev)
+	case RevRestore:
+		return "/bonds/" + o.Esc.escape(o.BondID) + "/revisions/" + o.Esc.escape(o.Rev) + "/restore"
 	}
 	panic("difftest: no path for " + o.Kind.String())
 }
@@ -226,6 +244,9 @@ func (o Op) Request(base string) (*http.Request, error) {
 	if o.IfNoneMatch != nil {
 		req.Header["If-None-Match"] = strings.Split(*o.IfNoneMatch, "\n")
 	}
+	if o.RequestID != "" {
+		req.Header.Set("X-Request-ID", o.RequestID)
+	}
 	return req, nil
 }
 
@@ -263,6 +284,7 @@ func (o Op) GoString() string {
 		fmt.Fprintf(&b, ", Bulk: &Bulk{N: %d, NameLen: %d, Rune: %q}", o.Bulk.N, o.Bulk.NameLen, o.Bulk.Rune)
 	}
 	str("Query", o.Query)
+	str("Rev", o.Rev)
 	if o.Route != 0 {
 		fmt.Fprintf(&b, ", Route: %#x", o.Route)
 	}

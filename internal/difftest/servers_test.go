@@ -11,6 +11,8 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -18,7 +20,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/rs/zerolog"
 
 	"github.com/bondregistry/bond-registry/internal/boltstore"
@@ -86,18 +87,30 @@ func dynamoTarget(t *testing.T, name string, instances int) *target {
 		t.Cleanup(srv.Close)
 		tg.bases = append(tg.bases, srv.URL)
 	}
-	tg.reset = func() error { return wipeTable(raw, table) }
+	tg.reset = func() error {
+		if err := wipeTable(raw, table, "bond_id"); err != nil {
+			return err
+		}
+		return wipeTable(raw, dynamostore.RevisionsTable(table), "bond_id", "revision")
+	}
 	return tg
 }
 
-// wipeTable deletes every item of table (bonds and guard items alike).
-func wipeTable(client *dynamodb.Client, table string) error {
+// wipeTable deletes every item of table, whose key attributes are keys
+// (bonds and guard items alike; revisions and their chunks).
+func wipeTable(client *dynamodb.Client, table string, keys ...string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
+	names, refs := map[string]string{}, make([]string, len(keys))
+	for i, k := range keys { // as names: "revision" may be a reserved word
+		refs[i] = "#k" + strconv.Itoa(i)
+		names[refs[i]] = k
+	}
 	p := dynamodb.NewScanPaginator(client, &dynamodb.ScanInput{
-		TableName:            aws.String(table),
-		ProjectionExpression: aws.String("bond_id"),
-		ConsistentRead:       aws.Bool(true),
+		TableName:                aws.String(table),
+		ProjectionExpression:     aws.String(strings.Join(refs, ", ")),
+		ExpressionAttributeNames: names,
+		ConsistentRead:           aws.Bool(true),
 	})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
@@ -107,7 +120,7 @@ func wipeTable(client *dynamodb.Client, table string) error {
 		for _, item := range page.Items {
 			if _, err := client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
 				TableName: aws.String(table),
-				Key:       map[string]types.AttributeValue{"bond_id": item["bond_id"]},
+				Key:       item,
 			}); err != nil {
 				return fmt.Errorf("wipe %s: %w", table, err)
 			}

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/bondregistry/bond-registry/internal/bond"
 	"github.com/bondregistry/bond-registry/internal/dynamotest"
@@ -112,13 +113,32 @@ func BenchmarkPaired(b *testing.B) {
 		}
 		return err
 	}
+	// Remove: the delete of a bond made beforehand (prepare, untimed), at
+	// its version, with its delete's revision.
+	removable := make(chan bond.Bond, 2*benchClients)
+	prepare := func(n int) {
+		removable = make(chan bond.Bond, n)
+		for range n {
+			nb := newBond()
+			if err := s.Create(b.Context(), nb, 0, journal(nb, bond.OpCreate)); err != nil {
+				b.Fatal(err)
+			}
+			removable <- nb
+		}
+	}
+	removeJournal := func(old bond.Bond) bond.Journal {
+		gone := old
+		gone.Revision++
+		return journal(gone, bond.OpDelete)
+	}
 	for _, p := range []struct {
 		name       string
 		store, sdk func(ctx context.Context) error
+		prepare    func(n int) // before each side of a round, untimed
 	}{
 		{"Get_vs_GetItem",
 			func(ctx context.Context) error { _, _, err := s.Read(ctx, "FOO"); return err },
-			func(ctx context.Context) error { _, err := client.GetItem(ctx, s.getItemInput("FOO")); return err }},
+			func(ctx context.Context) error { _, err := client.GetItem(ctx, s.getItemInput("FOO")); return err }, nil},
 		{"Create_vs_TransactWriteItems",
 			func(ctx context.Context) error {
 				nb := newBond()
@@ -131,7 +151,7 @@ func BenchmarkPaired(b *testing.B) {
 					_, err = client.TransactWriteItems(ctx, in)
 				}
 				return err
-			}},
+			}, nil},
 		{"Replace_vs_TransactWriteItems",
 			func(ctx context.Context) error {
 				return putSubscriber(func(cur, next bond.Bond, j bond.Journal) error { return s.Replace(ctx, cur, next, j) })
@@ -144,7 +164,7 @@ func BenchmarkPaired(b *testing.B) {
 					}
 					return err
 				})
-			}},
+			}, nil},
 		{"KeyedCreate_vs_PutItem_TransactWriteItems",
 			func(ctx context.Context) error {
 				nb := newBond()
@@ -165,7 +185,7 @@ func BenchmarkPaired(b *testing.B) {
 					_, err = client.TransactWriteItems(ctx, in)
 				}
 				return err
-			}},
+			}, nil},
 		{"KeyedReplace_vs_PutItem_TransactWriteItems",
 			func(ctx context.Context) error {
 				return putSubscriber(func(cur, next bond.Bond, _ bond.Journal) error {
@@ -188,14 +208,37 @@ func BenchmarkPaired(b *testing.B) {
 					}
 					return err
 				})
-			}},
+			}, nil},
+		{"Remove_vs_TransactWriteItems",
+			func(ctx context.Context) error {
+				old := <-removable
+				return s.Remove(ctx, old, removeJournal(old))
+			},
+			func(ctx context.Context) error {
+				old := <-removable
+				items, err := s.removeItems(old, removeJournal(old))
+				if err != nil {
+					return err
+				}
+				guard, err := s.oldGuardDelete(old)
+				if err == nil {
+					_, err = client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: append(items, guard)})
+				}
+				return err
+			}, prepare},
 	} {
 		b.Run(p.name, func(b *testing.B) {
 			var ratios []float64
 			var storeTime, sdkTime time.Duration
+			side := func(f func(ctx context.Context) error) time.Duration {
+				if p.prepare != nil {
+					p.prepare(b.N)
+				}
+				return hammer(b, b.N, f)
+			}
 			for range 4 {
-				st := hammer(b, b.N, p.store)
-				sd := hammer(b, b.N, p.sdk)
+				st := side(p.store)
+				sd := side(p.sdk)
 				storeTime, sdkTime = storeTime+st, sdkTime+sd
 				ratios = append(ratios, sd.Seconds()/st.Seconds())
 			}

@@ -329,16 +329,10 @@ func ownedOrFree(id string) expression.ConditionBuilder {
 // else holds that key (a pair duplicated before guards existed) it is left
 // alone and write runs again without the delete.
 func (s *Store) withOldGuard(ctx context.Context, b bond.Bond, write func([]types.TransactWriteItem) error) error {
-	expr, err := expression.NewBuilder().WithCondition(ownedOrFree(b.BondID)).Build()
+	del, err := s.oldGuardDelete(b)
 	if err != nil {
 		return err
 	}
-	del := types.TransactWriteItem{Delete: &types.Delete{
-		TableName: &s.table, Key: key(guardKey(b.HostAccountID, b.SubAccountID)),
-		ConditionExpression:       expr.Condition(),
-		ExpressionAttributeNames:  expr.Names(),
-		ExpressionAttributeValues: expr.Values(),
-	}}
 	err = write([]types.TransactWriteItem{del})
 	if reasons := cancellation(err); len(reasons) > 0 {
 		if _, ok := failedCondition(reasons, len(reasons)-1); ok {
@@ -356,25 +350,13 @@ func (s *Store) Remove(ctx context.Context, old bond.Bond, j bond.Journal) error
 	if _, err := s.ready(ctx); err != nil {
 		return translate(op, err)
 	}
-	expr, err := expression.NewBuilder().
-		WithCondition(expression.And(exists(), versionIs(old.Version))).Build()
-	if err != nil {
-		return translate(op, err)
-	}
-	bondDel := types.TransactWriteItem{Delete: &types.Delete{
-		TableName: &s.table, Key: key(old.BondID),
-		ConditionExpression:       expr.Condition(),
-		ExpressionAttributeNames:  expr.Names(),
-		ExpressionAttributeValues: expr.Values(),
-	}}
-	gonePut := types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: goneItem(old, j.LastRevision(old.Revision))}}
-	journal, err := s.journalItems(j)
+	items, err := s.removeItems(old, j)
 	if err != nil {
 		return translate(op, err)
 	}
 	err = s.withOldGuard(ctx, old, func(oldGuard []types.TransactWriteItem) error {
 		_, err := s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
-			TransactItems: append(append([]types.TransactWriteItem{bondDel, gonePut}, journal...), oldGuard...),
+			TransactItems: append(items[:len(items):len(items)], oldGuard...),
 		})
 		reasons := cancellation(err)
 		if leaseLost(reasons, 2, j) {
@@ -389,6 +371,44 @@ func (s *Store) Remove(ctx context.Context, old bond.Bond, j bond.Journal) error
 		return err
 	}
 	return translate(op, err)
+}
+
+// oldGuardDelete is the delete of b's pair guard, on the condition that b
+// owns it or no bond does.
+func (s *Store) oldGuardDelete(b bond.Bond) (types.TransactWriteItem, error) {
+	expr, err := expression.NewBuilder().WithCondition(ownedOrFree(b.BondID)).Build()
+	if err != nil {
+		return types.TransactWriteItem{}, err
+	}
+	return types.TransactWriteItem{Delete: &types.Delete{
+		TableName: &s.table, Key: key(guardKey(b.HostAccountID, b.SubAccountID)),
+		ConditionExpression:       expr.Condition(),
+		ExpressionAttributeNames:  expr.Names(),
+		ExpressionAttributeValues: expr.Values(),
+	}}, nil
+}
+
+// removeItems are the items of Remove's transaction but the old guard's
+// delete: the bond's delete on its version (first, so a failed condition
+// at index 0 is a race), its gone item, and j.
+func (s *Store) removeItems(old bond.Bond, j bond.Journal) ([]types.TransactWriteItem, error) {
+	expr, err := expression.NewBuilder().
+		WithCondition(expression.And(exists(), versionIs(old.Version))).Build()
+	if err != nil {
+		return nil, err
+	}
+	bondDel := types.TransactWriteItem{Delete: &types.Delete{
+		TableName: &s.table, Key: key(old.BondID),
+		ConditionExpression:       expr.Condition(),
+		ExpressionAttributeNames:  expr.Names(),
+		ExpressionAttributeValues: expr.Values(),
+	}}
+	gonePut := types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: goneItem(old, j.LastRevision(old.Revision))}}
+	journal, err := s.journalItems(j)
+	if err != nil {
+		return nil, err
+	}
+	return append([]types.TransactWriteItem{bondDel, gonePut}, journal...), nil
 }
 
 // Ping reads a key that never exists, which checks the endpoint, the

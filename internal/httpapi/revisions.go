@@ -55,7 +55,8 @@ func handleRevisionList(repo bond.Repository, tokens tokenSigner) http.HandlerFu
 	}
 }
 
-// revisionParams are the query parameters of a revisions listing.
+// revisionParams are the query parameters of GET /bonds/{bond_id}/revisions;
+// any other is a 422, as for GET /bonds.
 var revisionParams = []string{"limit", "next_token"}
 
 // parseRevisionQuery reads limit and next_token of a revisions listing.
@@ -65,15 +66,13 @@ func parseRevisionQuery(rawQuery, id string, tokens tokenSigner) (limit int, bel
 		return 0, 0, bond.Invalid(bond.Problem{Loc: []string{"query"},
 			Msg: "the query string is not valid URL encoding", Type: "value_error.query"})
 	}
-	if ps := unknownParams(values, "GET /bonds/{bond_id}/revisions", revisionParams); len(ps) > 0 {
-		return 0, 0, bond.Invalid(ps...)
-	}
+	ps := unknownParams(values, "GET /bonds/{bond_id}/revisions", revisionParams)
 	// The same rules as GET /bonds: one parser for limit.
 	lq, err := parseListQuery(url.Values{"limit": values["limit"]}.Encode(), tokens)
 	if len(values["limit"]) == 0 {
 		lq, err = listQuery{limit: bond.DefaultPageLimit}, nil
 	}
-	if err != nil {
+	if err = withProblems(ps, err); err != nil {
 		return 0, 0, err
 	}
 	if v, ok := values["next_token"]; ok {

@@ -97,6 +97,8 @@ func RunAPITests(t *testing.T, newRepo func(t *testing.T) bond.Repository, opts 
 	t.Run("Attack", func(t *testing.T) { s.run(t, attackCases()) })
 	t.Run("ConcurrentSubscriberAdds", s.testConcurrentAdds)
 	t.Run("Idempotency", func(t *testing.T) { s.run(t, idempotencyCases()) })
+	t.Run("Revisions", func(t *testing.T) { s.run(t, revisionCases()) })
+	t.Run("RevisionPaginate", s.testRevisionPaginate)
 }
 
 // NewClient serves h on 127.0.0.1 for the length of the test and returns a
