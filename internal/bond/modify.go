@@ -24,10 +24,21 @@ var ErrRace = &Error{Kind: KindUnavailable, Message: "The bond changed concurren
 // at most n rounds; the request's deadline bounds them too.
 const maxRaces = 256
 
-// retry runs attempt until it does not return ErrRace, with a jittered
-// backoff between rounds so that writers that collided spread out. It
-// returns KindUnavailable when the context ends or the rounds run out.
-func retry(ctx context.Context, op string, attempt func() error) error {
+// retry runs attempt, the read-check-write of bond id, until it does not
+// return ErrRace, with a jittered backoff between rounds so that writers
+// that collided spread out. Writers of one bond in this process take turns
+// first (turns), so that they do not race each other at all; only writers
+// in other processes (another instance on the same table) can make a round
+// lose. It returns KindUnavailable when the context ends, while waiting for
+// the turn or between rounds, or when the rounds run out.
+func retry(ctx context.Context, op, id string, attempt func() error) error {
+	turn := turns.of(id)
+	select {
+	case turn <- struct{}{}:
+		defer func() { <-turn }()
+	case <-ctx.Done():
+		return Unavailable(op, ctx.Err())
+	}
 	for round := range maxRaces {
 		if round > 0 {
 			if err := backoff(ctx, round); err != nil {
@@ -39,6 +50,35 @@ func retry(ctx context.Context, op string, attempt func() error) error {
 		}
 	}
 	return Unavailable(op, ErrRace)
+}
+
+// turns is a fixed set of turn tokens (a one-slot channel each) that the
+// writers of a bond take by a hash of its id: a hundred concurrent adds of
+// subscribers to one bond then write one after the other, each reading the
+// last one's result, instead of losing races to each other until their
+// deadline (each round of a race is a store round trip that only one of
+// them wins). Two bonds may share a token; their writers then take turns
+// too, which costs only waiting. The set is the process's, whatever the
+// store: it holds no state of a bond.
+var turns = newTurnSet(1024)
+
+type turnSet []chan struct{}
+
+func newTurnSet(n int) turnSet {
+	ts := make(turnSet, n)
+	for i := range ts {
+		ts[i] = make(chan struct{}, 1)
+	}
+	return ts
+}
+
+// of returns the turn token of bond id (FNV-1a of the id).
+func (ts turnSet) of(id string) chan struct{} {
+	h := uint32(2166136261)
+	for i := 0; i < len(id); i++ {
+		h = (h ^ uint32(id[i])) * 16777619
+	}
+	return ts[h%uint32(len(ts))]
 }
 
 // backoff waits before round n+1: a random time of up to 2^n ms, at most
@@ -77,7 +117,7 @@ func read(ctx context.Context, repo Repository, id string, pre Precondition) (cu
 // store's (KindPairTaken, KindInvalid).
 func modify(ctx context.Context, repo Repository, id string, pre Precondition, op string, change Change) (Bond, error) {
 	var result Bond
-	err := retry(ctx, "modify bond "+id, func() error {
+	err := retry(ctx, "modify bond "+id, id, func() error {
 		cur, _, err := read(ctx, repo, id, pre)
 		switch {
 		case err != nil:
@@ -116,7 +156,7 @@ func modify(ctx context.Context, repo Repository, id string, pre Precondition, o
 func create(ctx context.Context, repo Repository, b Bond, op string, pre Precondition) (Bond, error) {
 	var last Bond
 	first := true
-	err := retry(ctx, "create bond "+b.BondID, func() error {
+	err := retry(ctx, "create bond "+b.BondID, b.BondID, func() error {
 		if !first || pre.IfMatch != nil || pre.IfNoneMatch != nil {
 			cur, l, err := read(ctx, repo, b.BondID, pre)
 			switch {

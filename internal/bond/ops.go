@@ -70,7 +70,7 @@ func UpdateBond(ctx context.Context, repo Repository, id string, u Update, pre P
 // Delete removes bond id under pre; a bond that does not exist is no error
 // unless pre requires it. KindVersionMismatch, KindNotModified.
 func Delete(ctx context.Context, repo Repository, id string, pre Precondition) error {
-	return retry(ctx, "delete bond "+id, func() error {
+	return retry(ctx, "delete bond "+id, id, func() error {
 		cur, _, err := read(ctx, repo, id, pre)
 		if err != nil || cur == nil {
 			return err
