@@ -40,8 +40,10 @@ func TestDocument_Validates(t *testing.T) {
 }
 
 // TestDocument_Routes pins the routes of the README ("The API in brief") and the status codes
-// each can answer with, so that dropping one from the document fails here too
-// (the contract check in internal/openapicheck then fails on the live service).
+// each can answer with, so that dropping one from the document fails here too.
+// internal/httpapi's TestContract_EveryStatus makes the service answer each of
+// them (or names it unreachable, with why) and nothing else, so this table and
+// the service cannot drift apart.
 func TestDocument_Routes(t *testing.T) {
 	doc := mustLoad(t, api.YAML())
 	tests := []struct {

@@ -26,6 +26,12 @@ func failing(inner bond.Repository, err error, block bool) *bondfake.Repo {
 		ListFn: func(ctx context.Context, _ bond.Filter, _ string, _ int, _ func(bond.Bond, func() string) bool) error {
 			return fail(ctx)
 		},
+		ReadRevisionFn: func(ctx context.Context, _ string, _ int64) (bond.Revision, bool, error) {
+			return bond.Revision{}, false, fail(ctx)
+		},
+		ListRevisionsFn: func(ctx context.Context, _ string, _ int64, _ int, _ func(bond.Revision) bool) error {
+			return fail(ctx)
+		},
 		PingFn: fail,
 	}
 }

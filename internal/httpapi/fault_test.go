@@ -34,6 +34,9 @@ var storeRoutes = []struct {
 	{http.MethodPost, "/bonds/B1/subscribers", `{"sid": "bob", "name": "Bob", "email": "bob@example.com"}`},
 	{http.MethodGet, "/bonds/B1/subscribers/bob", ""},
 	{http.MethodDelete, "/bonds/B1/subscribers/bob", ""},
+	{http.MethodGet, "/bonds/B1/revisions", ""},
+	{http.MethodGet, "/bonds/B1/revisions/1", ""},
+	{http.MethodPost, "/bonds/B1/revisions/1/restore", ""},
 }
 
 // wantError checks a JSON error body with the given status.
@@ -97,15 +100,15 @@ func TestServer_Deadline(t *testing.T) {
 	}
 }
 
-// The 500 tests use an unchecked client: api/openapi.yaml documents no 500,
-// because no client input may cause one.
+// The 500 tests: api/openapi.yaml lists 500 (InternalError) on every
+// store-backed operation, for a failure no client input may cause.
 func TestServer_InternalError(t *testing.T) {
 	var logs syncBuffer
 	log := newECSLogger(&logs)
 	repo := &bondfake.Repo{Repository: newBoltRepo(t), ReadFn: func(context.Context, string) (bond.Bond, bool, error) {
 		return bond.Bond{}, false, errors.New("read page 7: checksum mismatch")
 	}}
-	c := apitest.NewClient(t, httpapi.NewServer(log, repo, httpapi.Config{}))
+	c := newClient(t, httpapi.NewServer(log, repo, httpapi.Config{}))
 
 	res := c.Do(t, http.MethodGet, "/bonds/B1", "", apitest.Header{"X-Request-ID": "req-500"})
 	detail := wantError(t, res, http.StatusInternalServerError)
@@ -130,7 +133,7 @@ func TestServer_Panic(t *testing.T) {
 	repo := &bondfake.Repo{Repository: newBoltRepo(t), ReadFn: func(context.Context, string) (bond.Bond, bool, error) {
 		panic("nil map somewhere")
 	}}
-	c := apitest.NewClient(t, httpapi.NewServer(log, repo, httpapi.Config{}))
+	c := newClient(t, httpapi.NewServer(log, repo, httpapi.Config{}))
 
 	res := c.Do(t, http.MethodGet, "/bonds/B1", "", nil)
 	assert.Equal(t, "Internal server error.", wantError(t, res, http.StatusInternalServerError))

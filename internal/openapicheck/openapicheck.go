@@ -19,6 +19,7 @@ import (
 	"net/http"
 	"net/mail"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -193,6 +194,52 @@ func (v *Validator) Validate(req *http.Request, res *http.Response, body []byte)
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// Operation names the operation of the document that req is for, as
+// "METHOD /path/{template}" (a HEAD as its GET), and false when the document
+// has none (an unknown path, or a method the path lacks).
+func (v *Validator) Operation(req *http.Request) (string, bool) {
+	routed := routingRequest(req)
+	if routed.Method == http.MethodHead {
+		routed.Method = http.MethodGet
+	}
+	route, _, err := v.findRoute(routed)
+	if err != nil {
+		return "", false
+	}
+	return route.Method + " " + route.Path, true
+}
+
+// Operations returns every operation of the document, named as Operation
+// names them, with the statuses it lists, in ascending order.
+func (v *Validator) Operations() map[string][]int {
+	ops := map[string][]int{}
+	for path, item := range v.doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			var statuses []int
+			for code := range op.Responses.Map() {
+				n, err := strconv.Atoi(code)
+				if err != nil {
+					continue // "default" or a range: this document has none (api/api_test.go)
+				}
+				statuses = append(statuses, n)
+			}
+			slices.Sort(statuses)
+			ops[method+" "+path] = statuses
+		}
+	}
+	return ops
+}
+
+// Paths returns the paths of the document.
+func (v *Validator) Paths() []string {
+	var paths []string
+	for path := range v.doc.Paths.Map() {
+		paths = append(paths, path)
+	}
+	slices.Sort(paths)
+	return paths
 }
 
 // findRoute is the router's FindRoute, made strict: kin-openapi's legacy
