@@ -1,11 +1,15 @@
 package bond
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/bondregistry/bond-registry/internal/idempotency"
 )
@@ -137,14 +141,29 @@ func CheckRevision(r Revision) error {
 		return bad("bond.bond_id: not the revision's bond_id")
 	case r.Time.IsZero():
 		return bad("time: missing")
+	case len(r.Actor) > maxAuditLen || strings.ContainsFunc(r.Actor, unicode.IsControl) || !utf8.ValidString(r.Actor):
+		return bad("actor: not a name")
+	case len(r.RequestID) > maxAuditLen || strings.ContainsFunc(r.RequestID, unicode.IsControl) || !utf8.ValidString(r.RequestID):
+		return bad("request_id: not a request id")
 	}
 	b := r.Bond
 	b.Version = r.Version
-	if err := CheckStored(b); err != nil {
-		return bad("bond: " + err.Error())
+	if what := storedProblem(b); what != "" {
+		return bad("bond." + what)
 	}
 	return nil
 }
+
+// maxAuditLen bounds a revision's actor and request id (an API key name, a
+// command's name, an X-Request-ID of at most 128 bytes).
+const maxAuditLen = 256
+
+// MaxRevisionBytes bounds the JSON of one revision as a store reads it back:
+// a bond of MaxItemBytes takes at most twice that in JSON (a '"' or '\' is
+// escaped in two bytes; control characters are refused), plus the
+// revision's own members. A stored revision that decodes to more is
+// unreadable, so that a compressed one cannot expand without bound.
+const MaxRevisionBytes = 2*MaxItemBytes + 64<<10
 
 // MarshalRevision returns the JSON of r, the form both stores keep (and GET
 // answers).
@@ -156,8 +175,13 @@ func MarshalRevision(r Revision) ([]byte, error) {
 // UnmarshalRevision reads the JSON of a revision that a store kept for id,
 // held to CheckRevision; ErrUnreadable when it does not read.
 func UnmarshalRevision(id string, data []byte) (Revision, error) {
+	if len(data) > MaxRevisionBytes {
+		return Revision{}, ErrUnreadable(id, "revision: larger than any revision can be")
+	}
 	var r Revision
-	if err := json.Unmarshal(data, &r); err != nil {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields() // a member the service does not know would be lost
+	if err := dec.Decode(&r); err != nil {
 		return Revision{}, ErrUnreadable(id, "revision: "+err.Error())
 	}
 	if r.BondID != id {

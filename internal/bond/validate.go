@@ -66,13 +66,22 @@ const MaxVersion = 1 << 53
 // a rule (never the attribute's value), or nil. The size bound is not
 // checked: the engine enforced its own when the item was written.
 func CheckStored(b Bond) error {
-	if b.Version < 0 || b.Version > MaxVersion {
-		return ErrUnreadable(b.BondID, "version: out of range")
-	}
-	if ps := b.valueProblems(); len(ps) > 0 {
-		return ErrUnreadable(b.BondID, strings.Join(ps[0].Loc, ".")+": "+ps[0].Msg)
+	if what := storedProblem(b); what != "" {
+		return ErrUnreadable(b.BondID, what)
 	}
 	return nil
+}
+
+// storedProblem names the first attribute of a stored bond that breaks a
+// rule, and how ("version: out of range"), or "".
+func storedProblem(b Bond) string {
+	if b.Version < 0 || b.Version > MaxVersion {
+		return "version: out of range"
+	}
+	if ps := b.valueProblems(); len(ps) > 0 {
+		return strings.Join(ps[0].Loc, ".") + ": " + ps[0].Msg
+	}
+	return ""
 }
 
 // Validate returns every problem of the fields the update sets, with locs

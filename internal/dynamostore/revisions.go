@@ -229,7 +229,7 @@ func (s *Store) decodeRevision(ctx context.Context, id string, item map[string]t
 	if err != nil {
 		return bond.Revision{}, false, bond.ErrUnreadable(id, fmt.Sprintf("revision %d: data: %v", n, err))
 	}
-	data, err := io.ReadAll(io.LimitReader(zr, 64<<20))
+	data, err := io.ReadAll(io.LimitReader(zr, bond.MaxRevisionBytes+1)) // more is refused: a bomb reads no further
 	if err != nil {
 		return bond.Revision{}, false, bond.ErrUnreadable(id, fmt.Sprintf("revision %d: data: %v", n, err))
 	}
