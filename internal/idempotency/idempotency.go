@@ -23,6 +23,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"time"
 )
 
@@ -128,8 +129,30 @@ func (rec Record) Check() error {
 	if rec.Done && (rec.Answer.Status < 200 || rec.Answer.Status > 299 || len(rec.Answer.Body) > MaxPackedBytes) {
 		return fmt.Errorf("%w: answer status %d, %d bytes", ErrUnreadable, rec.Answer.Status, len(rec.Answer.Body))
 	}
+	if rec.Done {
+		// The kept headers are sent again as they are: each must be what the
+		// service itself sends (a path of this service, a decimal entity tag,
+		// JSON), never text another writer put there (a header split, a
+		// redirect elsewhere).
+		a := rec.Answer
+		if a.Location != "" && !locationRE.MatchString(a.Location) {
+			return fmt.Errorf("%w: answer Location is not a path of this service", ErrUnreadable)
+		}
+		if a.ETag != "" && !etagRE.MatchString(a.ETag) {
+			return fmt.Errorf("%w: answer ETag is not an entity tag of this service", ErrUnreadable)
+		}
+		if a.ContentType != "" && a.ContentType != "application/json" {
+			return fmt.Errorf("%w: answer Content-Type is not application/json", ErrUnreadable)
+		}
+	}
 	return nil
 }
+
+// The forms of the headers a kept answer may carry: the service's own.
+var (
+	locationRE = regexp.MustCompile(`^/bonds/[A-Za-z0-9\-._~!$&'()*+,;=:@%]+$`)
+	etagRE     = regexp.MustCompile(`^"(0|[1-9][0-9]{0,15})"$`)
+)
 
 // Store keeps records. Each method is one atomic step of the store; errors
 // other than those named are the store's own (a *bond.Error of

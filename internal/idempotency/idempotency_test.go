@@ -74,3 +74,23 @@ func TestKeyAndFingerprint_AreApart(t *testing.T) {
 	assert.NotEqual(t, idempotency.FingerprintOf("POST", "/bonds", []byte("x")), idempotency.FingerprintOf("POST", "/bonds", []byte("y")))
 	assert.Equal(t, idempotency.FingerprintOf("POST", "/bonds", []byte("x")), idempotency.FingerprintOf("POST", "/bonds", []byte("x")))
 }
+
+// A kept answer's headers are sent again as they are, so a record is
+// unreadable when one is not of the service's own form (the attacker's
+// review replayed a Location with a CR LF and a Set-Cookie).
+func TestRecord_CheckHeaders(t *testing.T) {
+	ok := idempotency.Record{Token: "t", Done: true, Answer: idempotency.Answer{Status: 201,
+		Location: "/bonds/ID%2F100~x", ETag: `"12"`, ContentType: "application/json"}}
+	require.NoError(t, ok.Check())
+	for name, edit := range map[string]func(a *idempotency.Answer){
+		"a Location elsewhere":       func(a *idempotency.Answer) { a.Location = "http://evil.example/" },
+		"a Location with CR LF":      func(a *idempotency.Answer) { a.Location = "/bonds/X\r\nSet-Cookie: a=b" },
+		"an ETag that is no version": func(a *idempotency.Answer) { a.ETag = `W/"1"` },
+		"an ETag with a space":       func(a *idempotency.Answer) { a.ETag = `"1" ` },
+		"another Content-Type":       func(a *idempotency.Answer) { a.ContentType = "text/html" },
+	} {
+		rec := ok
+		edit(&rec.Answer)
+		require.ErrorIs(t, rec.Check(), idempotency.ErrUnreadable, name)
+	}
+}
