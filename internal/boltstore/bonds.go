@@ -94,6 +94,10 @@ func (s *Store) writeChange(ctx context.Context, op string, j bond.Journal, chan
 		if err := change(tx); err != nil {
 			return err
 		}
+		if r := j.Revision; r != nil && tx.Bucket(bucketRevisions).Get(revisionKey(r.BondID, r.Revision)) != nil {
+			// A revision is never replaced; the change is undone with it.
+			return rolledBack{bond.ErrRevisionKept(r.BondID, r.Revision)}
+		}
 		if err := s.putJournal(tx, j); err != nil {
 			return err
 		}

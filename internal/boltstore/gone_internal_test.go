@@ -34,3 +34,32 @@ func TestGone_DamagedEntryIsUnreadable(t *testing.T) {
 	require.ErrorIs(t, err, ErrDamaged, "check reads the gone bucket too")
 	require.Contains(t, err.Error(), "3 problems")
 }
+
+// A record whose revision counter is behind its kept revisions is
+// unreadable on its next write, which is undone whole: a kept revision is
+// never replaced (the attacker's review found it replaced on DynamoDB).
+func TestRevision_NeverReplaced(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "bonds.db"))
+	require.NoError(t, err)
+	defer s.Close()
+	ctx := t.Context()
+	b := bond.Bond{BondID: "RC", HostAccountID: "H", SubAccountID: "S", HostCostCenter: "c", SubCostCenter: "d"}
+	_, err = bond.Create(ctx, s, b)
+	require.NoError(t, err)
+	v2 := "v2"
+	cur, err := bond.UpdateBond(ctx, s, "RC", bond.Update{SubCostCenter: &v2}, bond.Precondition{})
+	require.NoError(t, err)
+	cur.Revision = 1 // wound back, as a record restored without its revisions
+	require.NoError(t, s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketBonds).Put([]byte("RC"), encodeRecord(cur)) }))
+
+	v3 := "v3"
+	_, err = bond.UpdateBond(ctx, s, "RC", bond.Update{SubCostCenter: &v3}, bond.Precondition{})
+	require.Equal(t, bond.KindUnreadable, bond.KindOf(err), "%v", err)
+	require.Contains(t, err.Error(), "revision: 2 is already kept")
+	r, err := bond.GetRevision(ctx, s, "RC", 2)
+	require.NoError(t, err)
+	require.Equal(t, "v2", r.Bond.SubCostCenter, "the kept revision is unchanged")
+	got, err := bond.Get(ctx, s, "RC")
+	require.NoError(t, err)
+	require.Equal(t, "v2", got.SubCostCenter, "the refused change is undone whole")
+}

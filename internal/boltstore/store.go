@@ -118,9 +118,9 @@ func Open(path string, opts ...Option) (*Store, error) {
 	} else if err := inspect(path, false); err != nil {
 		return nil, err
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: LockTimeout})
+	db, err := openWritable(path)
 	if err != nil {
-		return nil, openError(path, err)
+		return nil, err
 	}
 	db.MaxBatchDelay = batchDelay
 	if err := db.Update(guard(initSchema)); err != nil {
@@ -154,6 +154,24 @@ func create(path string) error {
 		return pathError(path, err)
 	}
 	return nil
+}
+
+// openWritable opens path read-write. bbolt reads the freelist then, and
+// panics on a freelist page that is not one (a file damaged where the
+// read-only checks of inspect do not look): that is damage, reported as
+// ErrDamaged, never the end of the process.
+func openWritable(path string) (db *bolt.DB, err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if p := recover(); p != nil {
+			db, err = nil, fmt.Errorf("open bolt store %s: %w: reading it failed (%v); restore it from a backup", path, ErrDamaged, p)
+		}
+	}()
+	db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: LockTimeout})
+	if err != nil {
+		return nil, openError(path, err)
+	}
+	return db, nil
 }
 
 // Check verifies the store file at path without writing to it: the checks
@@ -379,6 +397,9 @@ func (s *Store) write(ctx context.Context, op string, fn func(tx *bolt.Tx) error
 		}
 		return err
 	})
+	if rb, ok := errors.AsType[rolledBack](err); ok {
+		return rb.err
+	}
 	if err != nil {
 		return storeError(op, err)
 	}
@@ -387,6 +408,14 @@ func (s *Store) write(ctx context.Context, op string, fn func(tx *bolt.Tx) error
 	}
 	return nil
 }
+
+// rolledBack is the error of a transaction function that refuses a write
+// after it has written part of it: to DB.Batch it is not a *bond.Error (it
+// does not unwrap to one), so the transaction rolls back; write then
+// returns the domain error it holds.
+type rolledBack struct{ err *bond.Error }
+
+func (r rolledBack) Error() string { return r.err.Error() }
 
 // storeError wraps a bbolt error with the operation name. Domain errors pass
 // through; a closed database is unavailable (a retry may reach a live one);

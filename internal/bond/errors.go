@@ -187,3 +187,11 @@ func ErrTooManySubscribers(loc ...string) *Error {
 	return Invalid(Problem{Loc: loc, Type: "value_error.subscribers.max_items",
 		Msg: fmt.Sprintf("ensure this value has at most %d items", MaxSubscribers)})
 }
+
+// ErrRevisionKept is returned by a write whose next revision n of bond id
+// is already kept: the bond's revision counter is behind its history (its
+// item restored from a backup without its revisions, say). A revision is
+// never replaced, so the bond is unreadable until fixed by hand.
+func ErrRevisionKept(id string, n int64) *Error {
+	return ErrUnreadable(id, fmt.Sprintf("revision: %d is already kept, but the bond's revision counter names it as its next", n))
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strconv"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -103,6 +104,12 @@ func cancelled(op string, err error, reasons []types.CancellationReason) error {
 		code := aws.ToString(r.Code)
 		if code == "" || code == "None" {
 			continue
+		}
+		if id, n, ok := revisionTaken(r); ok {
+			// The bond's revision counter is behind its history (the bond
+			// table restored without the revisions table, say): the write
+			// would have replaced a revision, which is never done.
+			return bond.ErrRevisionKept(id, n)
 		}
 		e := translate(op, &smithy.GenericAPIError{Code: twin(code), Message: aws.ToString(r.Message)})
 		switch bond.KindOf(e) {
@@ -225,4 +232,25 @@ func (retryTxConflict) IsErrorRetryable(err error) aws.Ternary {
 		return aws.TrueTernary
 	}
 	return aws.UnknownTernary
+}
+
+// revisionTaken reports whether reason r is the failed condition of a
+// revision's put (attribute_not_exists, journalItems): the item it met, a
+// kept revision, names the bond and the revision.
+func revisionTaken(r types.CancellationReason) (id string, n int64, ok bool) {
+	if aws.ToString(r.Code) != "ConditionalCheckFailed" || r.Item == nil {
+		return "", 0, false
+	}
+	if _, data := r.Item[attrData]; !data {
+		if _, chunks := r.Item[attrChunks]; !chunks {
+			return "", 0, false
+		}
+	}
+	id, _ = readString(r.Item, attrBondID)
+	num, isN := r.Item[attrRevision].(*types.AttributeValueMemberN)
+	if !isN {
+		return id, 0, true
+	}
+	n, _ = strconv.ParseInt(num.Value, 10, 64)
+	return id, n, true
 }

@@ -122,7 +122,16 @@ func (s *Store) journalItems(j bond.Journal) ([]types.TransactWriteItem, error) 
 	if s.retention > 0 && r.Deleted {
 		item[attrExpiresAt] = epoch(expires)
 	}
-	items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: &s.revTable, Item: item}})
+	// A revision is never replaced: its put is conditioned on the key being
+	// free (a bond whose counter is behind its history is then unreadable,
+	// see revisionTaken).
+	unkept, err := expression.NewBuilder().WithCondition(expression.AttributeNotExists(expression.Name(attrBondID))).Build()
+	if err != nil {
+		return nil, err
+	}
+	items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: &s.revTable, Item: item,
+		ConditionExpression: unkept.Condition(), ExpressionAttributeNames: unkept.Names(),
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld}})
 	if s.retention > 0 && r.Revision > 1 {
 		expr, err := expression.NewBuilder().WithUpdate(
 			expression.Set(expression.Name(attrExpiresAt), expression.Value(expires.Unix()))).Build()

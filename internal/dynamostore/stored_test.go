@@ -175,3 +175,28 @@ func TestStore_UnreadableGoneItem(t *testing.T) {
 		})
 	}
 }
+
+// A bond whose revision counter is behind its kept history (the bond table
+// restored from a backup without the revisions table) is unreadable on its
+// next write, which would have replaced a kept revision (attacker's review).
+func TestStore_RevisionNeverReplaced(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := t.Context()
+	_, err := bond.Create(ctx, f.store, newBond("RC", "H-RC", "S"))
+	require.NoError(t, err)
+	_, err = bond.UpdateBond(ctx, f.store, "RC", bond.Update{SubCostCenter: aws.String("v2")}, bond.Precondition{})
+	require.NoError(t, err)
+	// Wind the counter back, as a restore of the bond table alone would.
+	_, err = f.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &f.table,
+		Key:                       map[string]types.AttributeValue{"bond_id": &types.AttributeValueMemberS{Value: "RC"}},
+		UpdateExpression:          aws.String("SET revision = :r"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":r": &types.AttributeValueMemberN{Value: "1"}}})
+	require.NoError(t, err)
+	_, err = bond.UpdateBond(ctx, f.store, "RC", bond.Update{SubCostCenter: aws.String("v3")}, bond.Precondition{})
+	requireKind(t, err, bond.KindUnreadable)
+	assert.Contains(t, err.Error(), "revision: 2 is already kept")
+	r, err := bond.GetRevision(ctx, f.store, "RC", 2)
+	require.NoError(t, err)
+	assert.Equal(t, "v2", r.Bond.SubCostCenter, "the kept revision is unchanged")
+}

@@ -32,7 +32,7 @@ func RunJournalTests(t *testing.T, newStore func(t *testing.T) (bond.Repository,
 			done := rec
 			done.Done = true
 			done.Answer = idempotency.Answer{Status: http.StatusOK, ETag: strconv.Quote(strconv.FormatInt(b.Version, 10)),
-				ContentType: "text/plain", Body: body}
+				ContentType: "application/json", Body: body}
 			return &done
 		}}
 		return bond.WithCompletion(ctx, c), c
