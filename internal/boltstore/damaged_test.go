@@ -184,3 +184,47 @@ func TestCheck_FindsUndecodableRecords(t *testing.T) {
 	require.ErrorIs(t, err, boltstore.ErrDamaged)
 	assert.Contains(t, err.Error(), "Bond B00003 is stored in a form this service cannot read")
 }
+
+// A valid bbolt file of another program (a widgets bucket, no meta/schema)
+// was taken for a new store: check said ok and serve added its buckets to
+// the file. Open and Check refuse it now, writing nothing; a bbolt file with
+// no bucket at all (as bolt.Open creates it) is still a new store, and a
+// store of an unknown schema version is refused by Check as by Open.
+func TestOpen_RefusesAForeignFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "foreign.db")
+	db, err := bolt.Open(path, 0o600, nil)
+	require.NoError(t, err)
+	require.NoError(t, db.Update(func(tx *bolt.Tx) error {
+		_, err := tx.CreateBucket([]byte("widgets"))
+		return err
+	}))
+	require.NoError(t, db.Close())
+	before := fileSum(t, path)
+
+	_, err = boltstore.Open(path)
+	require.ErrorIs(t, err, boltstore.ErrForeign)
+	assert.Contains(t, err.Error(), path)
+	assert.NotContains(t, err.Error(), "\n")
+	assert.ErrorIs(t, boltstore.Check(path), boltstore.ErrForeign)
+	assert.Equal(t, before, fileSum(t, path), "nothing is written to a foreign file")
+
+	empty := filepath.Join(t.TempDir(), "empty.db")
+	db, err = bolt.Open(empty, 0o600, nil)
+	require.NoError(t, err)
+	require.NoError(t, db.Close())
+	require.NoError(t, boltstore.Check(empty), "a bbolt file with no bucket is a new store")
+	s, err := boltstore.Open(empty)
+	require.NoError(t, err)
+	require.NoError(t, s.Close())
+	require.NoError(t, boltstore.Check(empty))
+
+	db, err = bolt.Open(empty, 0o600, nil)
+	require.NoError(t, err)
+	require.NoError(t, db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket([]byte("meta")).Put([]byte("schema"), []byte("99"))
+	}))
+	require.NoError(t, db.Close())
+	assert.ErrorContains(t, boltstore.Check(empty), `schema version "99"`)
+	_, err = boltstore.Open(empty)
+	assert.ErrorContains(t, err, `schema version "99"`)
+}
