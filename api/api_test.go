@@ -306,6 +306,19 @@ func TestDocsHandler(t *testing.T) {
 		assert.Equal(t, http.StatusNotFound, get(t, h, "/docs/nope.js").StatusCode)
 	})
 
+	// http-swagger serves the last segment of any path: these were the
+	// page, the stylesheet, or an HTML 301. Only the exact names directly
+	// under /docs/ are served.
+	for _, p := range []string{"/docs/nope/index.html", "/docs/a/b/c/index.html",
+		"/docs/swagger-ui.css/swagger-ui.css", "/docs/swagger-ui.css/", "/docs/x/", "/docs//index.html",
+		"/docs/x/doc.json", "/docs/./index.html", "/docs/index%2Ehtml", "/docs/swagger-ui%2Ecss", "/docs/%2E%2E/index.html"} {
+		t.Run("not a file "+p, func(t *testing.T) {
+			res := get(t, h, p)
+			assert.Equal(t, http.StatusNotFound, res.StatusCode)
+			assert.Empty(t, res.Header.Get("Location"))
+		})
+	}
+
 	t.Run("outside /docs", func(t *testing.T) {
 		assert.Equal(t, http.StatusNotFound, get(t, h, "/docsx/index.html").StatusCode)
 	})
