@@ -3,6 +3,7 @@ package boltstore_test
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/binary"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -227,4 +228,36 @@ func TestOpen_RefusesAForeignFile(t *testing.T) {
 	assert.ErrorContains(t, boltstore.Check(empty), `schema version "99"`)
 	_, err = boltstore.Open(empty)
 	assert.ErrorContains(t, err, `schema version "99"`)
+}
+
+// Garbage on the freelist page made Open panic (bbolt reads the freelist
+// only when it opens a file for writing, so the read-only checks before
+// did not see it): TestCheck_FindsDamagedPages crashed whenever the
+// freelist fell among its damaged pages. Open now refuses the file.
+func TestOpen_DamagedFreelistIsAnError(t *testing.T) {
+	path := filledStore(t, 50)
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	const pageSize = 4096 // bbolt's page size on this file: os.Getpagesize
+	require.Equal(t, pageSize, os.Getpagesize())
+	// The meta page with the higher transaction id is the current one:
+	// page header 16 bytes, then magic, version, page size, flags (4 each),
+	// root bucket (16), freelist page id (8), high water mark (8), txid (8).
+	freelist, txid := uint64(0), uint64(0)
+	for m := range 2 {
+		meta := data[m*pageSize+16:]
+		if id := binary.LittleEndian.Uint64(meta[48:]); id >= txid {
+			txid, freelist = id, binary.LittleEndian.Uint64(meta[32:])
+		}
+	}
+	require.Greater(t, freelist, uint64(1), "the freelist page id")
+	copy(data[freelist*pageSize:], bytes.Repeat([]byte{0xA5}, pageSize))
+	require.NoError(t, os.WriteFile(path, data, 0o600))
+
+	s, err := boltstore.Open(path)
+	if err == nil {
+		_ = s.Close()
+	}
+	require.ErrorIs(t, err, boltstore.ErrDamaged)
+	assert.Contains(t, err.Error(), path)
 }

@@ -120,9 +120,9 @@ func Open(path string, opts ...Option) (*Store, error) {
 	} else if err := inspect(path, false); err != nil {
 		return nil, err
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: LockTimeout})
+	db, err := openWritable(path)
 	if err != nil {
-		return nil, openError(path, err)
+		return nil, err
 	}
 	db.MaxBatchDelay = batchDelay
 	if err := db.Update(guard(initSchema)); err != nil {
@@ -139,6 +139,25 @@ func Open(path string, opts ...Option) (*Store, error) {
 		close(s.swept)
 	}
 	return s, nil
+}
+
+// openWritable is bolt.Open for writing. Unlike a read-only open (inspect),
+// it reads the freelist page, and bbolt panics on one that is damaged: that
+// panic (or a fault reading the page) is an error wrapping ErrDamaged
+// instead of the end of the process. The file bbolt had opened then stays
+// open until the process exits, which it does on this error at start.
+func openWritable(path string) (db *bolt.DB, err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if p := recover(); p != nil {
+			db, err = nil, fmt.Errorf("open bolt store %s: %w: reading it failed (%v); restore it from a backup", path, ErrDamaged, p)
+		}
+	}()
+	db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: LockTimeout})
+	if err != nil {
+		return nil, openError(path, err)
+	}
+	return db, nil
 }
 
 // create makes the empty file of a new store at path (and its directory),
