@@ -14,8 +14,6 @@ import (
 	"fmt"
 	"io/fs"
 	"net/http"
-	"net/url"
-	"path"
 	"strings"
 	"sync"
 
@@ -58,7 +56,8 @@ func JSON() []byte {
 // DocsHandler serves the Swagger UI for the document under DocsPrefix:
 // /docs and /docs/ redirect to /docs/index.html, and the page and its
 // scripts, styles and icons come from the binary (github.com/swaggo/files/v2),
-// never from another host. Every answer carries a Content-Security-Policy
+// never from another host, each under its exact name directly under /docs/
+// (uiFile; doc.json is the document too); any other path is a 404. Every answer carries a Content-Security-Policy
 // that allows nothing else (docsCSP) and X-Frame-Options: DENY. The page
 // loads the document from SpecURL. The
 // handler expects the full request path (mount it without stripping the
@@ -84,16 +83,19 @@ func DocsHandler() http.Handler {
 		case !strings.HasPrefix(p, DocsPrefix+"/"):
 			http.NotFound(w, r)
 			return
-		case path.Base(r.URL.EscapedPath()) == "doc.json":
-			// http-swagger would read swag's registry here (at any depth),
-			// which is empty: a 500.
+		}
+		switch name := strings.TrimPrefix(r.URL.EscapedPath(), DocsPrefix+"/"); {
+		case name == "doc.json":
+			// http-swagger would read swag's registry here, which is
+			// empty: a 500.
 			w.Header().Set("Content-Type", "application/json")
 			_, _ = w.Write(JSON())
 			return
-		case !uiFile(r.URL.EscapedPath()):
-			// http-swagger answers any error of opening a file but "not
-			// found" with a 500 (a name that is not valid UTF-8, a%FFb):
-			// it gets only the names of its files.
+		case !uiFile(name):
+			// http-swagger serves the last segment of any path (so
+			// /docs/a/b/index.html was the page), redirects a path ending
+			// in "/" and answers any error of opening a file but "not
+			// found" with a 500: it gets only the exact names of its files.
 			http.NotFound(w, r)
 			return
 		}
@@ -111,21 +113,15 @@ func DocsHandler() http.Handler {
 	})
 }
 
-// uiFile reports whether http-swagger, given the escaped request path p,
-// serves a page of its own (index.html, or a redirect for an empty last
-// segment) or a regular file of its embedded Swagger UI files: it serves
-// the last segment of the path, unescaped, from swaggerFiles.FS.
-func uiFile(p string) bool {
-	seg := p[strings.LastIndex(p, "/")+1:]
-	if seg == "" || seg == "index.html" {
+// uiFile reports whether name, the escaped path after DocsPrefix+"/", is
+// exactly the name of a file of the Swagger UI, which http-swagger serves:
+// its page (index.html, from its template) or a regular file at the root of
+// its embedded files. A name with a "/", an escape or a dot segment is not.
+func uiFile(name string) bool {
+	if name == "index.html" {
 		return true
 	}
-	u, err := url.Parse(seg) // as http-swagger reads it
-	if err != nil {
-		return false
-	}
-	name := strings.TrimPrefix(path.Clean("/"+u.Path), "/")
-	if !fs.ValidPath(name) {
+	if name == "" || strings.ContainsAny(name, "/%") || !fs.ValidPath(name) {
 		return false
 	}
 	fi, err := fs.Stat(swaggerFiles.FS, name)

@@ -61,7 +61,7 @@ func TestDocument_Routes(t *testing.T) {
 		{"GET", "/bonds/{bond_id}/subscribers", []string{"200", "304", "400", "401", "403", "404", "409", "412", "421", "422", "431", "500", "503"}},
 		{"POST", "/bonds/{bond_id}/subscribers", []string{"200", "400", "401", "403", "404", "409", "412", "413", "415", "421", "422", "431", "500", "503"}},
 		{"GET", "/bonds/{bond_id}/revisions", []string{"200", "400", "401", "403", "404", "409", "421", "422", "431", "500", "503"}},
-		{"GET", "/bonds/{bond_id}/revisions/{revision}", []string{"200", "400", "401", "403", "404", "409", "421", "422", "431", "500", "503"}},
+		{"GET", "/bonds/{bond_id}/revisions/{revision}", []string{"200", "304", "400", "401", "403", "404", "409", "412", "421", "422", "431", "500", "503"}},
 		{"POST", "/bonds/{bond_id}/revisions/{revision}/restore", []string{"200", "400", "401", "403", "404", "409", "412", "421", "422", "431", "500", "503"}},
 		{"GET", "/bonds/{bond_id}/subscribers/{sid}", []string{"200", "304", "400", "401", "403", "404", "409", "412", "421", "422", "431", "500", "503"}},
 		{"DELETE", "/bonds/{bond_id}/subscribers/{sid}", []string{"200", "400", "401", "403", "404", "409", "412", "421", "422", "431", "500", "503"}},
@@ -305,6 +305,19 @@ func TestDocsHandler(t *testing.T) {
 	t.Run("unknown asset", func(t *testing.T) {
 		assert.Equal(t, http.StatusNotFound, get(t, h, "/docs/nope.js").StatusCode)
 	})
+
+	// http-swagger serves the last segment of any path: these were the
+	// page, the stylesheet, or an HTML 301. Only the exact names directly
+	// under /docs/ are served.
+	for _, p := range []string{"/docs/nope/index.html", "/docs/a/b/c/index.html",
+		"/docs/swagger-ui.css/swagger-ui.css", "/docs/swagger-ui.css/", "/docs/x/", "/docs//index.html",
+		"/docs/x/doc.json", "/docs/./index.html", "/docs/index%2Ehtml", "/docs/swagger-ui%2Ecss", "/docs/%2E%2E/index.html"} {
+		t.Run("not a file "+p, func(t *testing.T) {
+			res := get(t, h, p)
+			assert.Equal(t, http.StatusNotFound, res.StatusCode)
+			assert.Empty(t, res.Header.Get("Location"))
+		})
+	}
 
 	t.Run("outside /docs", func(t *testing.T) {
 		assert.Equal(t, http.StatusNotFound, get(t, h, "/docsx/index.html").StatusCode)

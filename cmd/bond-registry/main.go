@@ -27,6 +27,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/mattn/go-isatty"
 	"github.com/rs/zerolog"
 	"go.elastic.co/ecszerolog"
 
@@ -94,19 +95,22 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if cmd == "keygen" {
 		return keygen(rest, stdout, stderr)
 	}
-	var file string
-	switch {
-	case cmd == "seed" || cmd == "import":
-		if len(rest) == 0 || rest[0] == "" || rest[0][0] == '-' && rest[0] != "-" {
-			return fmt.Errorf("usage: bond-registry %s FILE [flags]", cmd)
-		}
-		file, rest = rest[0], rest[1:]
-	case cmd == "export" && len(rest) > 0 && rest[0] != "" && (rest[0][0] != '-' || rest[0] == "-"):
-		file, rest = rest[0], rest[1:]
+	// seed, import and export take a file among their flags, before or
+	// after them.
+	operands := 0
+	if cmd == "seed" || cmd == "import" || cmd == "export" {
+		operands = 1
 	}
-	cfg, err := config.Load(rest, getenv, stderr)
+	cfg, files, err := config.LoadOperands(rest, getenv, stderr, operands)
 	if err != nil {
 		return err
+	}
+	var file string
+	if len(files) > 0 {
+		file = files[0]
+	}
+	if (cmd == "seed" || cmd == "import") && file == "" {
+		return fmt.Errorf("usage: bond-registry %s FILE [flags]", cmd)
 	}
 	log := newLogger(cfg, stdout)
 	switch cmd {
@@ -162,17 +166,25 @@ func checkStore(cfg config.Config, stdout io.Writer) error {
 // newLogger returns the one logger of the process: ECS JSON lines on stdout
 // (ecs.version, @timestamp, log.level, message, service.name,
 // service.version, then the line's own fields), or, with LOG_FORMAT=console,
-// the same lines formatted for people, without the fields that never change.
+// the same lines formatted for people, without the fields that never change,
+// in colour only when stdout is a terminal (a pipe or a file gets no ANSI
+// escape codes).
 func newLogger(cfg config.Config, stdout io.Writer) zerolog.Logger {
 	w := stdout
 	if cfg.LogFormat == "console" {
-		w = zerolog.ConsoleWriter{Out: stdout, TimeFormat: "15:04:05.000",
+		w = zerolog.ConsoleWriter{Out: stdout, TimeFormat: "15:04:05.000", NoColor: !isTerminal(stdout),
 			FieldsExclude: []string{"ecs.version", "service.name", "service.version"}}
 	}
 	return ecsLogger.Output(w).Level(cfg.LogLevel).With().
 		Str("service.name", serviceName).
 		Str("service.version", version).
 		Logger()
+}
+
+// isTerminal reports whether w is a file that is a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(interface{ Fd() uintptr })
+	return ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
 }
 
 // versionLine is what `bond-registry version` prints: the release version and

@@ -15,6 +15,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	bolt "go.etcd.io/bbolt"
 
 	"github.com/bondregistry/bond-registry/internal/boltstore"
 )
@@ -115,6 +116,20 @@ func TestStoreFile_Refused(t *testing.T) {
 			require.NoError(t, syscall.Mkfifo(p, 0o600))
 			return p, p
 		}, "it is not a regular file"},
+		"another program's bbolt file": {func(t *testing.T, dir string) (string, string) {
+			p := filepath.Join(dir, "foreign.db")
+			db, err := bolt.Open(p, 0o600, nil)
+			require.NoError(t, err)
+			require.NoError(t, db.Update(func(tx *bolt.Tx) error {
+				b, err := tx.CreateBucket([]byte("widgets"))
+				if err != nil {
+					return err
+				}
+				return b.Put([]byte("w1"), []byte("a widget"))
+			}))
+			require.NoError(t, db.Close())
+			return p, p
+		}, `not a bond-registry store: it holds the buckets "widgets" but no meta/schema`},
 	} {
 		t.Run(name, func(t *testing.T) {
 			path, keep := tc.setup(t, t.TempDir())

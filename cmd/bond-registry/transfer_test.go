@@ -63,6 +63,34 @@ func TestRun_ExportImport(t *testing.T) {
 	assert.Contains(t, out, `"reason":"exists with the same content"`)
 }
 
+// `import --bolt-path X FILE` failed with a usage line and `export
+// --bolt-path X FILE` with "unexpected argument": the flags had to follow
+// the file. They may come before or after it.
+func TestRun_FlagsBeforeTheFile(t *testing.T) {
+	dir := t.TempDir()
+	src, dst, file := filepath.Join(dir, "src.db"), filepath.Join(dir, "dst.db"), filepath.Join(dir, "bonds.ndjson")
+	none := map[string]string{"LOG_LEVEL": "warn"}
+	_, err := runEnv(t, none, "seed", "--bolt-path", src, "../../localdb/02-load-data.json")
+	require.NoError(t, err)
+	_, err = runEnv(t, none, "export", "--bolt-path", src, file)
+	require.NoError(t, err)
+	_, err = runEnv(t, none, "import", "--bolt-path", dst, file, "--log-level", "warn")
+	require.NoError(t, err)
+	want, err := runEnv(t, none, "export", "--bolt-path", src)
+	require.NoError(t, err)
+	got, err := runEnv(t, none, "export", "-", "--bolt-path", dst)
+	require.NoError(t, err)
+	assert.Equal(t, 25, strings.Count(want, "\n"))
+	assert.Equal(t, want, got)
+
+	_, err = runEnv(t, none, "import", "--bolt-path", dst)
+	assert.EqualError(t, err, "usage: bond-registry import FILE [flags]")
+	_, err = runEnv(t, none, "import", "--bolt-path", dst, file, "other")
+	assert.EqualError(t, err, `unexpected argument "other"`)
+	_, err = runEnv(t, none, "export", "--bolt-path", src, file, "other")
+	assert.EqualError(t, err, `unexpected argument "other"`)
+}
+
 // Moving a deployment: export from the embedded store, import into DynamoDB
 // (DynamoDB Local), and the bonds are the same, representation for
 // representation.

@@ -3,6 +3,7 @@ package boltstore_test
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/binary"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -183,4 +184,80 @@ func TestCheck_FindsUndecodableRecords(t *testing.T) {
 	err = boltstore.Check(path)
 	require.ErrorIs(t, err, boltstore.ErrDamaged)
 	assert.Contains(t, err.Error(), "Bond B00003 is stored in a form this service cannot read")
+}
+
+// A valid bbolt file of another program (a widgets bucket, no meta/schema)
+// was taken for a new store: check said ok and serve added its buckets to
+// the file. Open and Check refuse it now, writing nothing; a bbolt file with
+// no bucket at all (as bolt.Open creates it) is still a new store, and a
+// store of an unknown schema version is refused by Check as by Open.
+func TestOpen_RefusesAForeignFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "foreign.db")
+	db, err := bolt.Open(path, 0o600, nil)
+	require.NoError(t, err)
+	require.NoError(t, db.Update(func(tx *bolt.Tx) error {
+		_, err := tx.CreateBucket([]byte("widgets"))
+		return err
+	}))
+	require.NoError(t, db.Close())
+	before := fileSum(t, path)
+
+	_, err = boltstore.Open(path)
+	require.ErrorIs(t, err, boltstore.ErrForeign)
+	assert.Contains(t, err.Error(), path)
+	assert.NotContains(t, err.Error(), "\n")
+	assert.ErrorIs(t, boltstore.Check(path), boltstore.ErrForeign)
+	assert.Equal(t, before, fileSum(t, path), "nothing is written to a foreign file")
+
+	empty := filepath.Join(t.TempDir(), "empty.db")
+	db, err = bolt.Open(empty, 0o600, nil)
+	require.NoError(t, err)
+	require.NoError(t, db.Close())
+	require.NoError(t, boltstore.Check(empty), "a bbolt file with no bucket is a new store")
+	s, err := boltstore.Open(empty)
+	require.NoError(t, err)
+	require.NoError(t, s.Close())
+	require.NoError(t, boltstore.Check(empty))
+
+	db, err = bolt.Open(empty, 0o600, nil)
+	require.NoError(t, err)
+	require.NoError(t, db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket([]byte("meta")).Put([]byte("schema"), []byte("99"))
+	}))
+	require.NoError(t, db.Close())
+	assert.ErrorContains(t, boltstore.Check(empty), `schema version "99"`)
+	_, err = boltstore.Open(empty)
+	assert.ErrorContains(t, err, `schema version "99"`)
+}
+
+// Garbage on the freelist page made Open panic (bbolt reads the freelist
+// only when it opens a file for writing, so the read-only checks before
+// did not see it): TestCheck_FindsDamagedPages crashed whenever the
+// freelist fell among its damaged pages. Open now refuses the file.
+func TestOpen_DamagedFreelistIsAnError(t *testing.T) {
+	path := filledStore(t, 50)
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	const pageSize = 4096 // bbolt's page size on this file: os.Getpagesize
+	require.Equal(t, pageSize, os.Getpagesize())
+	// The meta page with the higher transaction id is the current one:
+	// page header 16 bytes, then magic, version, page size, flags (4 each),
+	// root bucket (16), freelist page id (8), high water mark (8), txid (8).
+	freelist, txid := uint64(0), uint64(0)
+	for m := range 2 {
+		meta := data[m*pageSize+16:]
+		if id := binary.LittleEndian.Uint64(meta[48:]); id >= txid {
+			txid, freelist = id, binary.LittleEndian.Uint64(meta[32:])
+		}
+	}
+	require.Greater(t, freelist, uint64(1), "the freelist page id")
+	copy(data[freelist*pageSize:], bytes.Repeat([]byte{0xA5}, pageSize))
+	require.NoError(t, os.WriteFile(path, data, 0o600))
+
+	s, err := boltstore.Open(path)
+	if err == nil {
+		_ = s.Close()
+	}
+	require.ErrorIs(t, err, boltstore.ErrDamaged)
+	assert.Contains(t, err.Error(), path)
 }

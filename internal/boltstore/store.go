@@ -108,8 +108,10 @@ var ErrDamaged = errors.New("the file is damaged")
 // copy or restore), a file whose meta pages are invalid (bbolt checks their
 // checksums) or that lacks pages they count (a truncated file would be
 // mapped past its end, and the first read of a missing page kills the
-// process with SIGBUS) is refused with ErrDamaged. Check verifies the whole
-// file.
+// process with SIGBUS) is refused with ErrDamaged; a valid bbolt file of
+// another program (buckets, but no meta/schema) with ErrForeign, and one of
+// an unknown schema version with its own error (recognize). Check verifies
+// the whole file.
 func Open(path string, opts ...Option) (*Store, error) {
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 		if err := create(path); err != nil {
@@ -137,6 +139,25 @@ func Open(path string, opts ...Option) (*Store, error) {
 		close(s.swept)
 	}
 	return s, nil
+}
+
+// openWritable is bolt.Open for writing. Unlike a read-only open (inspect),
+// it reads the freelist page, and bbolt panics on one that is damaged: that
+// panic (or a fault reading the page) is an error wrapping ErrDamaged
+// instead of the end of the process. The file bbolt had opened then stays
+// open until the process exits, which it does on this error at start.
+func openWritable(path string) (db *bolt.DB, err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if p := recover(); p != nil {
+			db, err = nil, fmt.Errorf("open bolt store %s: %w: reading it failed (%v); restore it from a backup", path, ErrDamaged, p)
+		}
+	}()
+	db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: LockTimeout})
+	if err != nil {
+		return nil, openError(path, err)
+	}
+	return db, nil
 }
 
 // create makes the empty file of a new store at path (and its directory),
@@ -178,16 +199,17 @@ func openWritable(path string) (db *bolt.DB, err error) {
 // of Open, then bbolt's consistency check (tx.Check: every page reachable or
 // free, none freed twice, keys in order, ...). It returns nil for a sound
 // file, an error wrapping ErrDamaged (listing at most the first 10 problems
-// bbolt found) for a damaged one, or the error that kept it from reading the
-// file.
+// bbolt found) for a damaged one, an error wrapping ErrForeign for another
+// program's bbolt file, or the error that kept it from reading the file.
 func Check(path string) error { return inspect(path, true) }
 
 // inspect checks the existing path read-only (a shared lock, no write): it
 // must be a regular, non-empty file whose meta pages are valid and which
-// holds the pages they count; with full it also runs tx.Check and decodes
-// every bond record. Reading a page of the mapped file past its end raises
-// SIGBUS; it is turned into a panic here (debug.SetPanicOnFault) and
-// reported as damage instead of killing the process.
+// holds the pages they count, and recognize must accept it; with full it
+// also runs tx.Check and decodes every bond record. Reading a page of the
+// mapped file past its end raises SIGBUS; it is turned into a panic here
+// (debug.SetPanicOnFault) and reported as damage instead of killing the
+// process.
 func inspect(path string, full bool) (err error) {
 	info, err := os.Stat(path)
 	switch {
@@ -217,6 +239,9 @@ func inspect(path string, full bool) (err error) {
 		if need := tx.Size(); info.Size() < need {
 			return fmt.Errorf("open bolt store %s: %w: it is %d bytes, but its meta page counts %d pages of %d bytes (%d bytes): "+
 				"it was truncated; restore it from a backup", path, ErrDamaged, info.Size(), need/int64(db.Info().PageSize), db.Info().PageSize, need)
+		}
+		if _, err := recognize(tx); err != nil {
+			return fmt.Errorf("open bolt store %s: %w", path, err)
 		}
 		if !full {
 			return nil
@@ -305,19 +330,54 @@ func openError(path string, err error) error {
 	return fmt.Errorf("open bolt store %s: %w: it is not a valid bbolt file (%w); restore it from a backup", path, ErrDamaged, err)
 }
 
-// initSchema creates the buckets and checks the schema version.
+// ErrForeign is the error of a bbolt file that holds buckets but no schema
+// version of this store (meta/schema): another program's file, which Open
+// and Check refuse without writing to it.
+var ErrForeign = errors.New("not a bond-registry store")
+
+// recognize reports whether tx is a store of this build: new (it holds no
+// bucket at all, as bolt.Open leaves a file it has just created) or with a
+// schema version this build reads. It returns ErrForeign for a file with
+// other buckets and no schema version, and an error for an unknown version.
+func recognize(tx *bolt.Tx) (isNew bool, err error) {
+	if meta := tx.Bucket(bucketMeta); meta != nil {
+		if v := meta.Get(keySchema); v != nil {
+			if string(v) != schemaVersion && string(v) != schemaVersionV1 {
+				return false, fmt.Errorf("schema version %q, this build reads %q", v, schemaVersion)
+			}
+			return false, nil
+		}
+	}
+	var names []string
+	_ = tx.ForEach(func(name []byte, _ *bolt.Bucket) error {
+		names = append(names, fmt.Sprintf("%q", name))
+		return nil
+	})
+	if len(names) == 0 {
+		return true, nil
+	}
+	if len(names) > 5 {
+		names = append(names[:5], "...")
+	}
+	return false, fmt.Errorf("%w: it holds the buckets %s but no %s/%s; set BOLT_PATH to another file",
+		ErrForeign, strings.Join(names, ", "), bucketMeta, keySchema)
+}
+
+// initSchema creates the buckets of a new store and moves a store of schema
+// version 1 to 2; it refuses a file recognize refuses, writing nothing.
 func initSchema(tx *bolt.Tx) error {
+	isNew, err := recognize(tx)
+	if err != nil {
+		return err
+	}
 	meta, err := tx.CreateBucketIfNotExists(bucketMeta)
 	if err != nil {
 		return fmt.Errorf("create bucket %s: %w", bucketMeta, err)
 	}
-	switch v := meta.Get(keySchema); {
-	case v == nil, string(v) == schemaVersionV1:
+	if isNew || string(meta.Get(keySchema)) == schemaVersionV1 {
 		if err := meta.Put(keySchema, []byte(schemaVersion)); err != nil {
 			return fmt.Errorf("write schema version: %w", err)
 		}
-	case string(v) != schemaVersion:
-		return fmt.Errorf("schema version %q, this build reads %q", v, schemaVersion)
 	}
 	for _, name := range [][]byte{bucketBonds, bucketPairs, bucketHostAccount, bucketSubAccount,
 		bucketHostCostCenter, bucketSubCostCenter, bucketGone, bucketRevisions, bucketExpiry} {

@@ -63,7 +63,8 @@ type Config struct {
 
 	IdempotencyTTL time.Duration // IDEMPOTENCY_TTL: how long the first answer to an Idempotency-Key answers its retries
 
-	apiKeys []apikey.Key // the keys read so far, for APIKeys
+	apiKeys    []apikey.Key // the keys read so far, for APIKeys
+	keySources []string     // the settings they were read from, for errors
 }
 
 // setting is one configuration item: its environment name, flag, default and
@@ -217,6 +218,15 @@ func settings() []setting {
 // Load builds the Config from args (flags, without the program name or
 // subcommand) and getenv. A bad value is an error naming the variable.
 func Load(args []string, getenv func(string) string, usage io.Writer) (Config, error) {
+	c, _, err := LoadOperands(args, getenv, usage, 0)
+	return c, err
+}
+
+// LoadOperands is Load for a command that takes up to max operands (a
+// file name) among its flags: flags may come before or after them ("--"
+// ends the flags). It returns the operands in order; one more than max is
+// an error.
+func LoadOperands(args []string, getenv func(string) string, usage io.Writer, max int) (Config, []string, error) {
 	var c Config
 	fs := flag.NewFlagSet("bond-registry", flag.ContinueOnError)
 	fs.SetOutput(usage)
@@ -227,11 +237,28 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (Config, e
 			flags[s.env] = fs.String(s.flag, "", fmt.Sprintf("%s (env %s, default %q)", s.usage, s.env, s.def))
 		}
 	}
-	if err := fs.Parse(args); err != nil {
-		return c, err
-	}
-	if fs.NArg() > 0 {
-		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	var operands []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return c, nil, err
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		if len(operands) == max {
+			return c, nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+		}
+		// fs.Parse stops at the first operand, or after "--": then every
+		// argument left is an operand.
+		dashes := len(args) > fs.NArg() && args[len(args)-fs.NArg()-1] == "--"
+		operands, args = append(operands, fs.Arg(0)), fs.Args()[1:]
+		if dashes {
+			if len(operands)+len(args) > max {
+				return c, nil, fmt.Errorf("unexpected argument %q", args[max-len(operands)])
+			}
+			operands = append(operands, args...)
+			break
+		}
 	}
 	for _, s := range all {
 		v, from := s.def, s.env
@@ -243,21 +270,21 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (Config, e
 		}
 		if err := s.set(&c, strings.TrimSpace(v)); err != nil {
 			if s.secret {
-				return c, fmt.Errorf("config: %s: %w", from, err)
+				return c, nil, fmt.Errorf("config: %s: %w", from, err)
 			}
-			return c, fmt.Errorf("config: %s=%q: %w", from, v, err)
+			return c, nil, fmt.Errorf("config: %s=%q: %w", from, v, err)
 		}
 	}
 	set, err := apikey.NewSet(c.apiKeys)
 	if err != nil {
-		return c, fmt.Errorf("config: API_KEYS_FILE and API_KEYS: %w", err)
+		return c, nil, fmt.Errorf("config: %s: %w", strings.Join(c.keySources, " and "), err)
 	}
-	c.APIKeys, c.apiKeys = set, nil
+	c.APIKeys, c.apiKeys, c.keySources = set, nil, nil
 	if c.APIKeys.Len() == 0 && !c.AllowUnauthenticated && !c.LoopbackHost() {
-		return c, fmt.Errorf("config: HOST=%q: without API keys the service serves local callers only, so HOST must be "+
+		return c, nil, fmt.Errorf("config: HOST=%q: without API keys the service serves local callers only, so HOST must be "+
 			"a loopback address (127.0.0.1, ::1, localhost); set API_KEYS_FILE or API_KEYS, or ALLOW_UNAUTHENTICATED=true", c.Host)
 	}
-	return c, nil
+	return c, operands, nil
 }
 
 // LoopbackHost reports whether c.Host is a loopback address or localhost:
@@ -335,6 +362,7 @@ func (c *Config) addKeys(source, text string) error {
 		return errors.New("holds no key (want lines NAME SCOPES SHA256; bond-registry keygen makes them)")
 	}
 	c.apiKeys = append(c.apiKeys, keys...)
+	c.keySources = append(c.keySources, source)
 	return nil
 }
 

@@ -102,7 +102,7 @@ func TestLoad_SecretErrorsDoNotEchoTheValue(t *testing.T) {
 		"api key as the name": {map[string]string{"API_KEYS": secret + " bonds:read " + strings.Repeat("cd", 32)},
 			"config: API_KEYS: line 1: a name must not start with brk_"},
 		"duplicate name": {map[string]string{"API_KEYS": "ci bonds:read " + hash + ";ci bonds:write " + strings.Repeat("cd", 32)},
-			"config: API_KEYS_FILE and API_KEYS: the name ci is used by two keys (API_KEYS line 1, entry 1 and API_KEYS line 1, entry 2)"},
+			"config: API_KEYS: the name ci is used by two keys (API_KEYS line 1, entry 1 and API_KEYS line 1, entry 2)"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := config.Load(nil, env(tc.env), io.Discard)
@@ -220,5 +220,53 @@ func TestLoad_Host(t *testing.T) {
 	} {
 		_, err := config.Load(nil, func(k string) string { return map[string]string{"HOST": env}[k] }, io.Discard)
 		assert.ErrorContains(t, err, want)
+	}
+}
+
+// A duplicate name in API_KEYS_FILE alone was reported as one of
+// "API_KEYS_FILE and API_KEYS": the error names the sources that are set.
+func TestLoad_DuplicateKeyNamesItsSource(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "keys")
+	require.NoError(t, os.WriteFile(file, []byte("ci bonds:read "+strings.Repeat("ab", 32)+"\nci bonds:write "+strings.Repeat("cd", 32)+"\n"), 0o600))
+	_, err := config.Load([]string{"--api-keys-file", file}, env(nil), io.Discard)
+	require.Error(t, err)
+	assert.Equal(t, "config: API_KEYS_FILE: the name ci is used by two keys (API_KEYS_FILE line 1 and API_KEYS_FILE line 2)", err.Error())
+
+	require.NoError(t, os.WriteFile(file, []byte("ci bonds:read "+strings.Repeat("ab", 32)+"\n"), 0o600))
+	_, err = config.Load([]string{"--api-keys-file", file}, env(map[string]string{"API_KEYS": "ci bonds:write " + strings.Repeat("cd", 32)}), io.Discard)
+	require.Error(t, err)
+	assert.Equal(t, "config: API_KEYS_FILE and API_KEYS: the name ci is used by two keys (API_KEYS_FILE line 1 and API_KEYS line 1)", err.Error())
+}
+
+// `import --bolt-path X FILE` failed: the flags had to come after the
+// file. LoadOperands takes them before and after, and "--" ends them.
+func TestLoadOperands(t *testing.T) {
+	for name, tc := range map[string]struct {
+		args []string
+		want []string
+		err  string
+	}{
+		"none":         {args: []string{"--port", "81"}},
+		"after":        {args: []string{"F", "--port", "81"}, want: []string{"F"}},
+		"before":       {args: []string{"--port", "81", "F"}, want: []string{"F"}},
+		"between":      {args: []string{"--port=81", "F", "--host", "127.0.0.1"}, want: []string{"F"}},
+		"stdin":        {args: []string{"--port", "81", "-"}, want: []string{"-"}},
+		"dashes":       {args: []string{"--port", "81", "--", "-F"}, want: []string{"-F"}},
+		"two":          {args: []string{"F", "G"}, err: `unexpected argument "G"`},
+		"two, flags":   {args: []string{"F", "--port", "81", "G"}, err: `unexpected argument "G"`},
+		"dashes, two":  {args: []string{"--", "F", "G"}, err: `unexpected argument "G"`},
+		"flag after 1": {args: []string{"F", "--nope"}, err: "nope"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			c, got, err := config.LoadOperands(tc.args, env(nil), io.Discard, 1)
+			if tc.err != "" {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), tc.err)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, got)
+			assert.Equal(t, 81, c.Port)
+		})
 	}
 }

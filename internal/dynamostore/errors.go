@@ -69,8 +69,8 @@ func twin(reason string) string {
 // returns, whichever call met it: *bond.Error values pass through, an item
 // over DynamoDB's 400 KB limit is bond.ErrTooLarge, transient failures
 // (throttling, conflicts, deadlines, connections) and store limits are
-// bond.Unavailable, a cancelled transaction is what its reasons say
-// (cancelled), and anything else is wrapped with op (an internal error,
+// bond.Unavailable, a table not found is bond.ErrStoreNotReady, a
+// cancelled transaction is what its reasons say (cancelled), and anything else is wrapped with op (an internal error,
 // never shown to a client).
 func translate(op string, err error) error {
 	var be *bond.Error
@@ -87,6 +87,9 @@ func translate(op string, err error) error {
 		return bond.ErrTooLarge()
 	case isTransient(err), errors.As(err, &ae) && storeLimitCodes[ae.ErrorCode()]:
 		return bond.Unavailable(op, err)
+	case errors.As(err, new(*types.ResourceNotFoundException)):
+		// A table deleted under the service; Store.translate names it.
+		return bond.ErrStoreNotReady("a table of the store does not exist; create it with bond-registry migrate", fmt.Errorf("%s: %w", op, err))
 	}
 	return fmt.Errorf("%s: %w", op, err)
 }

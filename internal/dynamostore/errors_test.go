@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -369,5 +370,47 @@ func TestStore_TransactionReasons(t *testing.T) {
 				assert.Equal(t, 1, calls)
 			})
 		}
+	}
+}
+
+// A table deleted while the service runs (the bond table or its revisions
+// table) made every request a 500 for good, while /readyz said 503: the
+// table check passed once and was never run again. A ResourceNotFoundException
+// is now a 503 naming the table, and the calls describe the tables again.
+func TestStore_TableDeletedWhileRunning(t *testing.T) {
+	t.Parallel()
+	for _, gone := range []string{"bond", "bond_revisions"} {
+		t.Run(gone, func(t *testing.T) {
+			t.Parallel()
+			var mu sync.Mutex
+			deleted, describes := false, 0
+			f := &fakeClient{}
+			f.DescribeTableFn = func(in *dynamodb.DescribeTableInput) (*dynamodb.DescribeTableOutput, error) {
+				mu.Lock()
+				defer mu.Unlock()
+				describes++
+				if deleted && aws.ToString(in.TableName) == gone {
+					return nil, &types.ResourceNotFoundException{Message: aws.String("Requested resource not found")}
+				}
+				return (&fakeClient{}).DescribeTable(t.Context(), in)
+			}
+			repo := dynamostore.New(f, "bond")
+			require.NoError(t, repo.CheckTable(t.Context()))
+
+			mu.Lock()
+			deleted, describes = true, 0
+			f.Err = &types.ResourceNotFoundException{Message: aws.String("Requested resource not found")}
+			mu.Unlock()
+			for method, err := range calls(t.Context(), repo) {
+				assert.Equal(t, bond.KindUnavailable, bond.KindOf(err), "%s: %v", method, err)
+				var be *bond.Error
+				if assert.ErrorAs(t, err, &be, method) {
+					assert.Contains(t, be.Message, "table "+gone+": does not exist; create it with bond-registry migrate", method)
+				}
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			assert.Positive(t, describes, "the tables are described again")
+		})
 	}
 }

@@ -161,17 +161,17 @@ func readInt(item map[string]types.AttributeValue, name string) (int64, error) {
 func (i idemStore) Begin(ctx context.Context, rec idempotency.Record, now time.Time) (idempotency.Record, bool, error) {
 	op := "begin idempotency record"
 	if _, err := i.s.ready(ctx); err != nil {
-		return idempotency.Record{}, false, translate(op, err)
+		return idempotency.Record{}, false, i.s.translate(ctx, op, err)
 	}
 	err := i.put(ctx, idemItem(rec), free(now))
 	old, failed := condFailed(err)
 	if !failed {
-		return idempotency.Record{}, err == nil, translate(op, err)
+		return idempotency.Record{}, err == nil, i.s.translate(ctx, op, err)
 	}
 	if old == nil { // a DynamoDB that does not return the item: read it
 		out, err := i.s.client.GetItem(ctx, &dynamodb.GetItemInput{TableName: &i.s.table, Key: idemKey(rec.Key), ConsistentRead: aws.Bool(true)})
 		if err != nil {
-			return idempotency.Record{}, false, translate(op, err)
+			return idempotency.Record{}, false, i.s.translate(ctx, op, err)
 		}
 		if out.Item == nil {
 			return idempotency.Record{}, false, translate(op, errors.New("the record vanished between the write and the read"))
@@ -199,13 +199,13 @@ func free(now time.Time) expression.ConditionBuilder {
 func (i idemStore) Complete(ctx context.Context, rec idempotency.Record) error {
 	op := "complete idempotency record"
 	if _, err := i.s.ready(ctx); err != nil {
-		return translate(op, err)
+		return i.s.translate(ctx, op, err)
 	}
 	err := i.put(ctx, idemItem(rec), heldBy(rec.Token))
 	if _, failed := condFailed(err); failed {
 		return idempotency.ErrLeaseLost
 	}
-	return translate(op, err)
+	return i.s.translate(ctx, op, err)
 }
 
 // Release deletes the record of k on the condition that it is in flight
@@ -213,11 +213,11 @@ func (i idemStore) Complete(ctx context.Context, rec idempotency.Record) error {
 func (i idemStore) Release(ctx context.Context, k idempotency.Key, token string) error {
 	op := "release idempotency record"
 	if _, err := i.s.ready(ctx); err != nil {
-		return translate(op, err)
+		return i.s.translate(ctx, op, err)
 	}
 	expr, err := expression.NewBuilder().WithCondition(heldBy(token)).Build()
 	if err != nil {
-		return translate(op, err)
+		return i.s.translate(ctx, op, err)
 	}
 	_, err = i.s.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
 		TableName: &i.s.table, Key: idemKey(k),
@@ -228,7 +228,7 @@ func (i idemStore) Release(ctx context.Context, k idempotency.Key, token string)
 	if _, failed := condFailed(err); failed {
 		return nil
 	}
-	return translate(op, err)
+	return i.s.translate(ctx, op, err)
 }
 
 // completionPut is the transaction item that stores the completed rec with

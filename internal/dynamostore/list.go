@@ -101,7 +101,7 @@ func (s *Store) List(ctx context.Context, f bond.Filter, after string, batch int
 	}
 	index, err := s.indexFor(ctx, p.keyAttr)
 	if err != nil {
-		return translate(op, err)
+		return s.translate(ctx, op, err)
 	}
 	eb := expression.NewBuilder()
 	if p.keyAttr != "" {
@@ -112,12 +112,12 @@ func (s *Store) List(ctx context.Context, f bond.Filter, after string, batch int
 	}
 	expr, err := eb.Build()
 	if err != nil {
-		return translate(op, err)
+		return s.translate(ctx, op, err)
 	}
 	for {
 		items, last, err := s.readPage(ctx, index, expr, start, int32(max(batch, 1)))
 		if err != nil {
-			return translate(op, err)
+			return s.translate(ctx, op, err)
 		}
 		for _, item := range items {
 			b, ok, err := decodeBond(item)

@@ -153,14 +153,14 @@ func (s *Store) journalItems(j bond.Journal) ([]types.TransactWriteItem, error) 
 func (s *Store) ReadRevision(ctx context.Context, id string, n int64) (bond.Revision, bool, error) {
 	op := "read revision of bond " + id
 	if _, err := s.ready(ctx); err != nil {
-		return bond.Revision{}, false, translate(op, err)
+		return bond.Revision{}, false, s.translate(ctx, op, err)
 	}
 	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.revTable, Key: revisionKey(id, n), ConsistentRead: aws.Bool(true)})
 	if err != nil {
-		return bond.Revision{}, false, translate(op, err)
+		return bond.Revision{}, false, s.translate(ctx, op, err)
 	}
 	r, ok, err := s.decodeRevision(ctx, id, out.Item)
-	return r, ok, translate(op, err)
+	return r, ok, s.translate(ctx, op, err)
 }
 
 // ListRevisions yields the revisions of id newest first, below revision
@@ -169,7 +169,7 @@ func (s *Store) ReadRevision(ctx context.Context, id string, n int64) (bond.Revi
 func (s *Store) ListRevisions(ctx context.Context, id string, below int64, batch int, yield func(bond.Revision) bool) error {
 	op := "list revisions of bond " + id
 	if _, err := s.ready(ctx); err != nil {
-		return translate(op, err)
+		return s.translate(ctx, op, err)
 	}
 	kc := expression.Key(attrBondID).Equal(expression.Value(id))
 	if below > 0 {
@@ -177,7 +177,7 @@ func (s *Store) ListRevisions(ctx context.Context, id string, below int64, batch
 	}
 	expr, err := expression.NewBuilder().WithKeyCondition(kc).Build()
 	if err != nil {
-		return translate(op, err)
+		return s.translate(ctx, op, err)
 	}
 	in := &dynamodb.QueryInput{
 		TableName: &s.revTable, ConsistentRead: aws.Bool(true), ScanIndexForward: aws.Bool(false),
@@ -189,12 +189,12 @@ func (s *Store) ListRevisions(ctx context.Context, id string, below int64, batch
 	for p := dynamodb.NewQueryPaginator(s.client, in); p.HasMorePages(); {
 		out, err := p.NextPage(ctx)
 		if err != nil {
-			return translate(op, err)
+			return s.translate(ctx, op, err)
 		}
 		for _, item := range out.Items {
 			r, ok, err := s.decodeRevision(ctx, id, item)
 			if err != nil {
-				return translate(op, err)
+				return s.translate(ctx, op, err)
 			}
 			if ok && !yield(r) {
 				return nil

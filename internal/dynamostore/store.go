@@ -89,11 +89,11 @@ var errRace = bond.ErrRace
 func (s *Store) Read(ctx context.Context, id string) (bond.Bond, bool, error) {
 	op := "read bond " + id
 	if _, err := s.ready(ctx); err != nil {
-		return bond.Bond{}, false, translate(op, err)
+		return bond.Bond{}, false, s.translate(ctx, op, err)
 	}
 	out, err := s.client.GetItem(ctx, s.getItemInput(id))
 	if err != nil {
-		return bond.Bond{}, false, translate(op, err)
+		return bond.Bond{}, false, s.translate(ctx, op, err)
 	}
 	if out.Item != nil {
 		b, ok, err := decodeBond(out.Item)
@@ -103,7 +103,7 @@ func (s *Store) Read(ctx context.Context, id string) (bond.Bond, bool, error) {
 	}
 	gone, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: goneKey(id), ConsistentRead: aws.Bool(true)})
 	if err != nil {
-		return bond.Bond{}, false, translate(op, err)
+		return bond.Bond{}, false, s.translate(ctx, op, err)
 	}
 	v, r, err := goneLife(id, gone.Item)
 	return bond.Bond{Version: v, Revision: r}, false, err
@@ -122,11 +122,11 @@ func (s *Store) getItemInput(id string) *dynamodb.GetItemInput {
 func (s *Store) Create(ctx context.Context, b bond.Bond, prev int64, j bond.Journal) error {
 	op := "create bond " + b.BondID
 	if _, err := s.ready(ctx); err != nil {
-		return translate(op, err)
+		return s.translate(ctx, op, err)
 	}
 	in, err := s.createInput(b, prev, j)
 	if err != nil {
-		return translate(op, err)
+		return s.translate(ctx, op, err)
 	}
 	_, err = s.client.TransactWriteItems(ctx, in)
 	reasons := cancellation(err)
@@ -142,7 +142,7 @@ func (s *Store) Create(ctx context.Context, b bond.Bond, prev int64, j bond.Jour
 	if _, ok := failedCondition(reasons, 2); ok {
 		return errRace
 	}
-	return translate(op, err)
+	return s.translate(ctx, op, err)
 }
 
 // createInput is the TransactWriteItems of Create: the bond and its guard,
@@ -214,13 +214,13 @@ func (s *Store) conditionalPut(item any, cond expression.ConditionBuilder) (*typ
 // KindInvalid.
 func (s *Store) Replace(ctx context.Context, old, next bond.Bond, j bond.Journal) error {
 	if _, err := s.ready(ctx); err != nil {
-		return translate("replace bond "+old.BondID, err)
+		return s.translate(ctx, "replace bond "+old.BondID, err)
 	}
 	err := s.replace(ctx, old, next, j)
 	if errors.Is(err, errRace) {
 		return err
 	}
-	return translate("replace bond "+old.BondID, err)
+	return s.translate(ctx, "replace bond "+old.BondID, err)
 }
 
 // bondUpdate is the transaction item that writes next over cur,
@@ -348,11 +348,11 @@ func (s *Store) withOldGuard(ctx context.Context, b bond.Bond, write func([]type
 func (s *Store) Remove(ctx context.Context, old bond.Bond, j bond.Journal) error {
 	op := "remove bond " + old.BondID
 	if _, err := s.ready(ctx); err != nil {
-		return translate(op, err)
+		return s.translate(ctx, op, err)
 	}
 	items, err := s.removeItems(old, j)
 	if err != nil {
-		return translate(op, err)
+		return s.translate(ctx, op, err)
 	}
 	err = s.withOldGuard(ctx, old, func(oldGuard []types.TransactWriteItem) error {
 		_, err := s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
@@ -370,7 +370,7 @@ func (s *Store) Remove(ctx context.Context, old bond.Bond, j bond.Journal) error
 	if errors.Is(err, errRace) {
 		return err
 	}
-	return translate(op, err)
+	return s.translate(ctx, op, err)
 }
 
 // oldGuardDelete is the delete of b's pair guard, on the condition that b
@@ -419,6 +419,9 @@ func (s *Store) Ping(ctx context.Context) error {
 	}
 	_, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: key(guardPrefix)})
 	if err != nil {
+		if e := s.translate(ctx, "ping dynamodb table "+s.table, err); bond.KindOf(e) == bond.KindUnavailable {
+			return e // a table gone, named
+		}
 		return bond.Unavailable("ping dynamodb table "+s.table, err)
 	}
 	return nil

@@ -177,7 +177,8 @@ type tableCheck struct {
 }
 
 // ready returns the layout of the store's table, describing and checking
-// the table until it passes the rules. A table that breaks them, or does
+// the table until it passes the rules (and again once a call found a table
+// gone: Store.translate). A table that breaks them, or does
 // not exist, is bond.ErrStoreNotReady with the *TableError's line, for
 // recheckEvery; a failed DescribeTable is translated and not remembered.
 func (s *Store) ready(ctx context.Context) (layout, error) {
@@ -207,6 +208,34 @@ func (s *Store) ready(ctx context.Context) (layout, error) {
 	}
 	c.passed.Store(&l)
 	return l, nil
+}
+
+// forget drops the passed table check, so that the next call describes the
+// tables again. A refusal already recorded (by a concurrent call that met
+// the same missing table) is kept, so that they describe once.
+func (c *tableCheck) forget() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.passed.Load() != nil {
+		c.passed.Store(nil)
+		c.refused = nil
+	}
+}
+
+// translate is the package's translate for a call on the store's tables. A
+// ResourceNotFoundException says a table was deleted after it passed the
+// check: the check is forgotten and run again (ready), so that this call,
+// and every call until bond-registry migrate re-created the table, gets
+// bond.ErrStoreNotReady naming the table that does not exist (503), as
+// /readyz does.
+func (s *Store) translate(ctx context.Context, op string, err error) error {
+	if errors.As(err, new(*types.ResourceNotFoundException)) {
+		s.check.forget()
+		if _, rerr := s.ready(ctx); rerr != nil {
+			return rerr
+		}
+	}
+	return translate(op, err)
 }
 
 // CheckTable describes the store's table and compares it with the table

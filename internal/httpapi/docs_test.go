@@ -73,16 +73,23 @@ func TestDocs_Head(t *testing.T) {
 
 // Nothing under /docs is a library error: http-swagger answered a name
 // that is not UTF-8 (a%FFb) with a 500, and doc.json below /docs/ too
-// (it reads an empty registry there). The fuzz target FuzzRequestLine
-// searches for more.
+// (it reads an empty registry there); it served the last segment of any
+// path (/docs/nope/index.html was the page) and redirected one ending in
+// "/" with an HTML 301. Only the UI's exact names directly under /docs/
+// are served. The fuzz target FuzzRequestLine searches for more.
 func TestDocs_NoLibraryErrors(t *testing.T) {
 	h := httpapi.NewServer(zerolog.Nop(), newBoltRepo(t), httpapi.Config{})
 	for path, want := range map[string]int{
-		"/docs/a%FFb":          http.StatusNotFound,
-		"/docs/a:b":            http.StatusNotFound, // was the directory listing of the UI's files
-		"/docs/nope.js":        http.StatusNotFound,
-		"/docs/x/doc.json":     http.StatusOK,
-		"/docs/swagger-ui.css": http.StatusOK,
+		"/docs/a%FFb":                         http.StatusNotFound,
+		"/docs/a:b":                           http.StatusNotFound, // was the directory listing of the UI's files
+		"/docs/nope.js":                       http.StatusNotFound,
+		"/docs/x/doc.json":                    http.StatusNotFound,
+		"/docs/nope/index.html":               http.StatusNotFound,
+		"/docs/a/b/c/index.html":              http.StatusNotFound,
+		"/docs/swagger-ui.css/swagger-ui.css": http.StatusNotFound,
+		"/docs/swagger-ui.css/":               http.StatusNotFound,
+		"/docs/doc.json":                      http.StatusOK,
+		"/docs/swagger-ui.css":                http.StatusOK,
 	} {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "http://localhost"+path, nil))

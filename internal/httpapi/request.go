@@ -150,8 +150,8 @@ func decodeBody[T any](w http.ResponseWriter, r *http.Request, path []bond.Probl
 	return v, withProblems(path, err)
 }
 
-// respondRead answers a read of bond b (or a part of it, v) with b's entity
-// tag, after the request's preconditions: 304 when If-None-Match names the
+// respondRead answers a read of bond b (or a part of it, or a revision
+// that recorded b's version, v) with b's entity tag, after the request's preconditions: 304 when If-None-Match names the
 // current version (RFC 9110 §13.1.2), 412 when If-Match does not.
 func respondRead(w http.ResponseWriter, r *http.Request, b bond.Bond, v any) {
 	if err := preconditionOf(r.Header).Check(b.BondID, &b); err != nil {

@@ -89,7 +89,8 @@ func badRevisionsToken() bond.Problem {
 }
 
 // handleRevisionGet handles "GET /bonds/{bond_id}/revisions/{revision}": one
-// revision, with the entity tag of the version it recorded; 404 when absent.
+// revision, with the entity tag of the version it recorded, under If-Match /
+// If-None-Match (304, 412) evaluated against that tag; 404 when absent.
 func handleRevisionGet(repo bond.Repository) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		id, n, err := pathRevisionOf(r)
@@ -101,8 +102,7 @@ func handleRevisionGet(repo bond.Repository) http.HandlerFunc {
 			writeError(w, r, err)
 			return
 		}
-		w.Header().Set("ETag", etag(rev.Version))
-		encode(w, http.StatusOK, rev)
+		respondRead(w, r, bond.Bond{BondID: id, Version: rev.Version}, rev)
 	}
 }
 

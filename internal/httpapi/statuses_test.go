@@ -77,9 +77,11 @@ var (
 	// preconditioned take If-Match.
 	preconditioned = []string{"GET /bonds/{bond_id}", "PUT /bonds/{bond_id}", "DELETE /bonds/{bond_id}",
 		"GET /bonds/{bond_id}/subscribers", "POST /bonds/{bond_id}/subscribers", "GET /bonds/{bond_id}/subscribers/{sid}",
-		"DELETE /bonds/{bond_id}/subscribers/{sid}", "POST /bonds/{bond_id}/revisions/{revision}/restore"}
+		"DELETE /bonds/{bond_id}/subscribers/{sid}", "POST /bonds/{bond_id}/revisions/{revision}/restore",
+		"GET /bonds/{bond_id}/revisions/{revision}"}
 	// conditionalReads answer If-None-Match with 304.
-	conditionalReads = []string{"GET /bonds/{bond_id}", "GET /bonds/{bond_id}/subscribers", "GET /bonds/{bond_id}/subscribers/{sid}"}
+	conditionalReads = []string{"GET /bonds/{bond_id}", "GET /bonds/{bond_id}/subscribers", "GET /bonds/{bond_id}/subscribers/{sid}",
+		"GET /bonds/{bond_id}/revisions/{revision}"}
 	// writes need bonds:write; the other guarded operations bonds:read.
 	writes = []string{"POST /bonds", "PUT /bonds/{bond_id}", "DELETE /bonds/{bond_id}", "POST /bonds/{bond_id}/subscribers",
 		"DELETE /bonds/{bond_id}/subscribers/{sid}", "POST /bonds/{bond_id}/revisions/{revision}/restore"}

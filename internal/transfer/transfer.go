@@ -115,7 +115,11 @@ type Report struct {
 	Refused []*LineError
 }
 
-// Import reads the bonds of r, NDJSON or a BatchWriteItem request file
+// utf8BOM is the byte order mark some editors write at the start of a
+// UTF-8 file; Import skips it.
+const utf8BOM = "\uFEFF"
+
+// Import reads the bonds of r (after a UTF-8 byte order mark, if any), NDJSON or a BatchWriteItem request file
 // (told apart by content: a BatchWriteItem file's first member is an array),
 // and creates each one repo lacks. A bond whose id the store holds is
 // skipped (Report.Skipped, with whether its content differs); a line that
@@ -125,6 +129,9 @@ type Report struct {
 // the store fails.
 func Import(ctx context.Context, repo bond.Repository, r io.Reader) (Report, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
+	if p, _ := br.Peek(len(utf8BOM)); string(p) == utf8BOM {
+		_, _ = br.Discard(len(utf8BOM)) // editors on Windows start a UTF-8 file with it
+	}
 	peek, _ := br.Peek(br.Size())
 	if isBatchWriteItem(peek) {
 		rep := Report{Format: FormatBatchWriteItem}

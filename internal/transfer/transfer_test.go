@@ -120,6 +120,26 @@ func TestImport_NDJSONRefusedLines(t *testing.T) {
 	assert.Equal(t, bond.KindNotFound, bond.KindOf(err), "a refused line creates nothing")
 }
 
+// A UTF-8 byte order mark at the start (Windows editors write one) refused
+// the first line: "invalid character 'ï'". It is skipped, in both formats;
+// one anywhere else is still refused.
+func TestImport_ByteOrderMark(t *testing.T) {
+	const bom = "\uFEFF"
+	repo := newStore(t, t.TempDir())
+	rep := importString(t, repo, bom+fmt.Sprintf(okLine, "A")+"\n"+bom+fmt.Sprintf(okLine, "B")+"\n")
+	assert.Equal(t, transfer.FormatNDJSON, rep.Format)
+	assert.Equal(t, 1, rep.Created)
+	require.Len(t, rep.Refused, 1)
+	assert.Equal(t, 2, rep.Refused[0].Line, "a mark past the start is not skipped")
+
+	data, err := os.ReadFile(sampleFile)
+	require.NoError(t, err)
+	rep = importString(t, newStore(t, t.TempDir()), bom+string(data))
+	assert.Equal(t, transfer.FormatBatchWriteItem, rep.Format)
+	assert.Equal(t, 25, rep.Created)
+	assert.Empty(t, rep.Refused)
+}
+
 // A line is bounded as a POST /bonds body is; the lines around it still go in.
 func TestImport_LineTooLong(t *testing.T) {
 	repo := newStore(t, t.TempDir())
