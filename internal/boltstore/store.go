@@ -177,24 +177,6 @@ func create(path string) error {
 	return nil
 }
 
-// openWritable opens path read-write. bbolt reads the freelist then, and
-// panics on a freelist page that is not one (a file damaged where the
-// read-only checks of inspect do not look): that is damage, reported as
-// ErrDamaged, never the end of the process.
-func openWritable(path string) (db *bolt.DB, err error) {
-	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-	defer func() {
-		if p := recover(); p != nil {
-			db, err = nil, fmt.Errorf("open bolt store %s: %w: reading it failed (%v); restore it from a backup", path, ErrDamaged, p)
-		}
-	}()
-	db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: LockTimeout})
-	if err != nil {
-		return nil, openError(path, err)
-	}
-	return db, nil
-}
-
 // Check verifies the store file at path without writing to it: the checks
 // of Open, then bbolt's consistency check (tx.Check: every page reachable or
 // free, none freed twice, keys in order, ...). It returns nil for a sound
