@@ -129,8 +129,10 @@ func settings() []setting {
 				c.HistoryRetention = 0
 				return nil
 			}
-			c.HistoryRetention, err = positiveDuration(v)
-			return err
+			if c.HistoryRetention, err = positiveDuration(v); err != nil {
+				return errors.New("must be 0 (keep every revision) or a positive duration such as 2160h")
+			}
+			return nil
 		}, false},
 		{"SHUTDOWN_TIMEOUT", "shutdown-timeout", "10s", "how long in-flight requests may finish on SIGTERM", func(c *Config, v string) (err error) {
 			c.ShutdownTimeout, err = positiveDuration(v)

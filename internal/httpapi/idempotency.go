@@ -14,6 +14,7 @@ import (
 	"math"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/rs/zerolog/hlog"
@@ -172,7 +173,7 @@ func idempotent(store idempotency.Store, ttl time.Duration) func(http.Handler) h
 			}
 			rec := idempotency.Record{
 				Key:         idempotency.Key{Scope: callerOf(r), Value: value},
-				Fingerprint: idempotency.FingerprintOf(r.Method, r.URL.EscapedPath(), body),
+				Fingerprint: idempotency.FingerprintOf(r.Method, strings.TrimSuffix(r.URL.EscapedPath(), "/"), body), // a trailing slash is the same route
 				Token:       rand.Text(),
 				LeaseEnd:    lease.Add(leaseGrace),
 				Expires:     now.Add(ttl),

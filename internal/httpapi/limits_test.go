@@ -12,8 +12,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/bondregistry/bond-registry/internal/boltstore"
 	"github.com/bondregistry/bond-registry/internal/bond"
 	"github.com/bondregistry/bond-registry/internal/httpapi"
+	"github.com/bondregistry/bond-registry/internal/httpapi/apitest"
 )
 
 // problems decodes a 422 body.
@@ -183,4 +185,38 @@ func TestQuery_UnknownParametersEverywhere(t *testing.T) {
 	}
 	res := c.Do(t, http.MethodGet, "/bonds/Q1", "", nil)
 	assert.Equal(t, `"1"`, res.Header.Get("ETag"), "nothing was written")
+}
+
+// A restore takes no body: it must be empty or {} (else 422), with or
+// without an Idempotency-Key
+// (the attacker's review found a 3 MB text/plain body accepted without a
+// key); and a trailing slash is the same route for a key's fingerprint.
+func TestRestore_NoBody(t *testing.T) {
+	repo := newBoltRepo(t).(*boltstore.Store)
+	c := newClient(t, httpapi.NewServer(zerolog.Nop(), repo, httpapi.Config{Idempotency: repo.Idempotency()}))
+	body := `{"bond_id":"RB","host_account_id":"H","sub_account_id":"S","host_cost_center":"c","sub_cost_center":"d"}`
+	require.Equal(t, http.StatusCreated, c.Do(t, http.MethodPost, "/bonds", body, nil).Status)
+	for _, key := range []string{"", `"k-restore"`} {
+		h := apitest.Header{}
+		if key != "" {
+			h["Idempotency-Key"] = key
+		}
+		text := apitest.Header{"Content-Type": "text/plain"}
+		for k, v := range h {
+			text[k] = v
+		}
+		if key == "" { // with a key, the key's own reading of the body answers first (415)
+			assert.Equal(t, http.StatusUnprocessableEntity, c.Do(t, http.MethodPost, "/bonds/RB/revisions/1/restore", "x", text).Status)
+		}
+		assert.Equal(t, http.StatusUnprocessableEntity, c.Do(t, http.MethodPost, "/bonds/RB/revisions/1/restore", body, h).Status, "key %q", key)
+	}
+	assert.Equal(t, http.StatusOK, c.Do(t, http.MethodPost, "/bonds/RB/revisions/1/restore", "", nil).Status)
+	assert.Equal(t, http.StatusOK, c.Do(t, http.MethodPost, "/bonds/RB/revisions/1/restore", "{}", nil).Status)
+
+	k := apitest.Header{"Idempotency-Key": `"k-slash"`}
+	first := c.Do(t, http.MethodPost, "/bonds", strings.NewReplacer(`"RB"`, `"RS"`, `"H"`, `"H2"`).Replace(body), k)
+	require.Equal(t, http.StatusCreated, first.Status)
+	again := c.Do(t, http.MethodPost, "/bonds/", strings.NewReplacer(`"RB"`, `"RS"`, `"H"`, `"H2"`).Replace(body), k)
+	require.Equal(t, http.StatusCreated, again.Status, "the same route: replayed, %s %v", again.Body, again.Header)
+	assert.Equal(t, "true", again.Header.Get("Idempotent-Replayed"))
 }

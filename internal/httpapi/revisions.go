@@ -1,6 +1,8 @@
 package httpapi
 
 import (
+	"bytes"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -113,10 +115,26 @@ func handleRevisionGet(repo bond.Repository) http.HandlerFunc {
 func handleRevisionRestore(repo bond.Repository) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		id, n, err := pathRevisionOf(r)
+		if err == nil {
+			err = noBody(w, r)
+		}
 		var b bond.Bond
 		if err == nil {
 			b, err = bond.Restore(completing(r, respondOK), repo, id, n, preconditionOf(r.Header))
 		}
 		respondWrite(w, r, b, err)
 	}
+}
+
+// noBody reads the body of a request that takes none: it must be empty or
+// the empty object, whatever its type, else 422, so that a client sending a
+// bond to restore never has it silently ignored. At most MaxBodyBytes are
+// read.
+func noBody(w http.ResponseWriter, r *http.Request) error {
+	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	if trimmed := bytes.TrimSpace(data); err != nil || len(trimmed) > 0 && !bytes.Equal(trimmed, []byte("{}")) {
+		return bond.Invalid(bond.Problem{Loc: []string{"body"}, Type: "value_error.body",
+			Msg: "this route takes no body (an empty body or {})"})
+	}
+	return nil
 }
