@@ -176,11 +176,22 @@ func TestListenAddr(t *testing.T) {
 		}
 	}
 	for _, env := range []map[string]string{{"HOST": "0.0.0.0"}, {"HOST": "::"}, {"HOST": "10.0.0.5"}} {
-		_, err := config.Load(nil, func(k string) string { return env[k] }, io.Discard)
+		cfg, err := config.Load(nil, func(k string) string { return env[k] }, io.Discard)
+		require.NoError(t, err, "%v: the commands that do not listen take it", env)
+		err = cfg.CheckBind()
 		require.Error(t, err, "%v", env)
 		assert.Contains(t, err.Error(), "without API keys the service serves local callers only")
 	}
-	_, err := config.Load(nil, func(k string) string { return map[string]string{"HOST": "example.com"}[k] }, io.Discard)
+	// serve refuses it; migrate (which listens on nothing) goes on to its
+	// own work, as the compose stack's one-shot migrate does with the
+	// image's HOST=0.0.0.0.
+	var out bytes.Buffer
+	env := map[string]string{"HOST": "0.0.0.0", "BOLT_PATH": filepath.Join(t.TempDir(), "b.db")}
+	err := run(t.Context(), []string{"bond-registry", "serve"}, func(k string) string { return env[k] }, &out, &out)
+	assert.ErrorContains(t, err, "without API keys the service serves local callers only")
+	err = run(t.Context(), []string{"bond-registry", "check"}, func(k string) string { return env[k] }, &out, &out)
+	assert.NotContains(t, fmt.Sprint(err), "HOST", "check does not listen")
+	_, err = config.Load(nil, func(k string) string { return map[string]string{"HOST": "example.com"}[k] }, io.Discard)
 	assert.ErrorContains(t, err, `config: HOST="example.com": must be an IP address`)
 }
 

@@ -115,6 +115,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	log := newLogger(cfg, stdout)
 	switch cmd {
 	case "serve":
+		if err := cfg.CheckBind(); err != nil {
+			return err
+		}
 		return serve(ctx, cfg, log)
 	case "seed", "import":
 		return importFile(ctx, cfg, log, cmd, file)

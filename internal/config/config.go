@@ -282,11 +282,19 @@ func LoadOperands(args []string, getenv func(string) string, usage io.Writer, ma
 		return c, nil, fmt.Errorf("config: %s: %w", strings.Join(c.keySources, " and "), err)
 	}
 	c.APIKeys, c.apiKeys, c.keySources = set, nil, nil
+	return c, operands, nil
+}
+
+// CheckBind is the rule of the listen address, for the command that listens
+// (serve; migrate, seed and the others listen on nothing, so an image's
+// HOST=0.0.0.0 does not stop them): without API keys the service serves
+// local callers only, so HOST must be loopback unless ALLOW_UNAUTHENTICATED.
+func (c Config) CheckBind() error {
 	if c.APIKeys.Len() == 0 && !c.AllowUnauthenticated && !c.LoopbackHost() {
-		return c, nil, fmt.Errorf("config: HOST=%q: without API keys the service serves local callers only, so HOST must be "+
+		return fmt.Errorf("config: HOST=%q: without API keys the service serves local callers only, so HOST must be "+
 			"a loopback address (127.0.0.1, ::1, localhost); set API_KEYS_FILE or API_KEYS, or ALLOW_UNAUTHENTICATED=true", c.Host)
 	}
-	return c, operands, nil
+	return nil
 }
 
 // LoopbackHost reports whether c.Host is a loopback address or localhost:

@@ -213,14 +213,19 @@ func TestLoad_Host(t *testing.T) {
 		assert.Equal(t, tc.loopback, got.LoopbackHost())
 		assert.Contains(t, got.String(), "host="+tc.host+" ")
 	}
+	_, err := config.Load(nil, func(k string) string { return map[string]string{"HOST": "example.com"}[k] }, io.Discard)
+	assert.ErrorContains(t, err, `config: HOST="example.com": must be an IP address`)
 	for env, want := range map[string]string{
-		"example.com": `config: HOST="example.com": must be an IP address`,
-		"0.0.0.0":     `config: HOST="0.0.0.0": without API keys the service serves local callers only`,
-		"10.1.2.3":    `config: HOST="10.1.2.3": without API keys`,
+		"0.0.0.0":  `config: HOST="0.0.0.0": without API keys the service serves local callers only`,
+		"10.1.2.3": `config: HOST="10.1.2.3": without API keys`,
 	} {
-		_, err := config.Load(nil, func(k string) string { return map[string]string{"HOST": env}[k] }, io.Discard)
-		assert.ErrorContains(t, err, want)
+		c, err := config.Load(nil, func(k string) string { return map[string]string{"HOST": env}[k] }, io.Discard)
+		require.NoError(t, err, "a command that does not listen takes it")
+		assert.ErrorContains(t, c.CheckBind(), want)
 	}
+	c, err := config.Load(nil, func(k string) string { return map[string]string{"HOST": "0.0.0.0", "ALLOW_UNAUTHENTICATED": "true"}[k] }, io.Discard)
+	require.NoError(t, err)
+	assert.NoError(t, c.CheckBind())
 }
 
 // A duplicate name in API_KEYS_FILE alone was reported as one of
