@@ -4,14 +4,18 @@
 // precondition means, how a listing page is cut), the typed errors every
 // layer speaks, and the Repository contract that each store implements.
 //
-// Stores only store: they give the primitives of Repository (read, create,
-// compare-and-swap under a precondition, delete, scan) and keep what is
+// Stores only store: they give the primitives of Repository (read, and
+// writes conditioned on what was read: create, replace, remove, each with
+// its journal of revision and idempotency record; scan) and keep what is
 // really per engine (uniqueness of the account pair, index planning, error
-// translation). The operations in ops.go combine those primitives with the
-// rules, so both stores answer alike by construction.
+// translation). The operations (ops.go, history.go, and the read-check-write
+// step of modify.go) combine those primitives with the rules, so both stores
+// answer alike by construction.
 //
-// The package has no dependencies beyond the standard library, so stores and
-// the HTTP layer can depend on it without depending on each other.
+// Beyond the standard library the package depends only on
+// internal/idempotency (the record a keyed write carries), which depends on
+// nothing of this module, so stores and the HTTP layer can depend on bond
+// without depending on each other.
 package bond
 
 import (
