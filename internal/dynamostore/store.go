@@ -277,12 +277,8 @@ func (s *Store) replace(ctx context.Context, cur, next bond.Bond, j bond.Journal
 			return err
 		}
 		_, err = s.client.TransactWriteItems(ctx, in)
-		reasons := cancellation(err)
-		if leaseLost(reasons, 1, j) {
-			return bond.ErrLeaseLost
-		}
-		if _, ok := failedCondition(reasons, 0); ok {
-			return errRace
+		if lost := conditionLost(cancellation(err), 1, j); lost != nil {
+			return lost
 		}
 		return err
 	}
@@ -302,11 +298,8 @@ func (s *Store) replace(ctx context.Context, cur, next bond.Bond, j bond.Journal
 		items := append(append([]types.TransactWriteItem{update, {Put: newGuardPut}}, journal...), oldGuard...)
 		_, err := s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 		reasons := cancellation(err)
-		if leaseLost(reasons, 2, j) {
-			return bond.ErrLeaseLost
-		}
-		if _, ok := failedCondition(reasons, 0); ok {
-			return errRace
+		if lost := conditionLost(reasons, 2, j); lost != nil {
+			return lost
 		}
 		if old, ok := failedCondition(reasons, 1); ok {
 			return bond.ErrPairTaken(next.HostAccountID, next.SubAccountID, guardOwner(old))
@@ -358,12 +351,8 @@ func (s *Store) Remove(ctx context.Context, old bond.Bond, j bond.Journal) error
 		_, err := s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
 			TransactItems: append(items[:len(items):len(items)], oldGuard...),
 		})
-		reasons := cancellation(err)
-		if leaseLost(reasons, 2, j) {
-			return bond.ErrLeaseLost
-		}
-		if _, ok := failedCondition(reasons, 0); ok {
-			return errRace
+		if lost := conditionLost(cancellation(err), 2, j); lost != nil {
+			return lost
 		}
 		return err
 	})
@@ -429,3 +418,18 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close does nothing: the client's connections belong to its owner.
 func (s *Store) Close() error { return nil }
+
+// conditionLost reads the outcome of a write conditioned on the stored
+// version (item 0, the bond's update or delete) and carrying journal j
+// (its idempotency record at item leaseAt): bond.ErrLeaseLost when the
+// record's lease was taken over, errRace when the version changed, nil
+// when neither condition failed.
+func conditionLost(reasons []types.CancellationReason, leaseAt int, j bond.Journal) error {
+	if leaseLost(reasons, leaseAt, j) {
+		return bond.ErrLeaseLost
+	}
+	if _, ok := failedCondition(reasons, 0); ok {
+		return errRace
+	}
+	return nil
+}
