@@ -34,6 +34,7 @@ import (
 	"github.com/bondregistry/bond-registry/internal/apikey"
 	"github.com/bondregistry/bond-registry/internal/boltstore"
 	"github.com/bondregistry/bond-registry/internal/config"
+	"github.com/bondregistry/bond-registry/internal/logbatch"
 )
 
 // version is the release version (the VERSION file), stamped in at build
@@ -117,6 +118,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "serve":
 		if err := cfg.CheckBind(); err != nil {
 			return err
+		}
+		if cfg.LogFormat != "console" {
+			// JSON lines go out in batches under load (package logbatch):
+			// one write system call per batch instead of per request.
+			lines := logbatch.New(stdout)
+			defer func() { _ = lines.Close() }() // the output's errors are zerolog's to report, line by line
+			log = newLogger(cfg, lines)
 		}
 		return serve(ctx, cfg, log)
 	case "seed", "import":
