@@ -25,12 +25,11 @@ const RequestIDHeader = "X-Request-ID"
 // maxRequestIDLen bounds a client's request id so that it cannot bloat logs.
 const maxRequestIDLen = 128
 
-// newLogMiddleware returns, outermost first, the middleware that puts a copy
-// of log in the request's context, gives the request its id (and the logger
-// the http.request.id and trace.id fields), and writes one access line per
-// request once the response is done, also counting it in m when m is not nil
-// (one measurement for both). Only method, route and path are logged: never
-// a query string or a body.
+// newLogMiddleware returns, outermost first, the middleware that gives the
+// request its scope (requestScope: its id, its logger, its audit context)
+// and writes one access line per request once the response is done, also
+// counting it in m when m is not nil (one measurement for both). Only
+// method, route and path are logged: never a query string or a body.
 //
 // The access line's fields are ECS 8 names (https://www.elastic.co/guide/en/ecs/current/ecs-http.html):
 // http.request.method, http.route (the chi route pattern, as OpenTelemetry's
@@ -40,8 +39,7 @@ const maxRequestIDLen = 128
 // message is "request".
 func newLogMiddleware(log zerolog.Logger, m *metrics.Metrics) []func(http.Handler) http.Handler {
 	return []func(http.Handler) http.Handler{
-		hlog.NewHandler(log),
-		requestID,
+		requestScope(log),
 		hlog.AccessHandler(func(r *http.Request, status, size int, d time.Duration) {
 			if status == 0 {
 				status = http.StatusOK // the handler wrote nothing
@@ -68,32 +66,36 @@ func newLogMiddleware(log zerolog.Logger, m *metrics.Metrics) []func(http.Handle
 	}
 }
 
-// requestID takes X-Request-ID from the request, or generates one, adds it to
-// the request's logger as http.request.id (so every line of the request
-// carries it) and to its audit context (the request id of the revisions its
-// writes append, actor bond.AnonymousActor until a key is known), and sets
-// it on the response. When the request carries a valid
-// W3C traceparent header (https://www.w3.org/TR/trace-context/), its trace id
-// goes on the logger as trace.id, so that the lines join the caller's trace.
-func requestID(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id := r.Header.Get(RequestIDHeader)
-		if !validRequestID(id) {
-			id = rand.Text()
-		}
-		setHeader(w.Header(), "X-Request-Id", id)                               // RequestIDHeader, canonical
-		r = r.WithContext(bond.WithAudit(r.Context(), bond.AnonymousActor, id)) // the API key guard names the key instead
-		trace := oteltrace.SpanContextFromContext(
-			propagation.TraceContext{}.Extract(r.Context(), propagation.HeaderCarrier(r.Header)))
-		zerolog.Ctx(r.Context()).UpdateContext(func(c zerolog.Context) zerolog.Context {
-			c = c.Str("http.request.id", id)
-			if trace.HasTraceID() {
-				c = c.Str("trace.id", trace.TraceID().String())
+// requestScope gives each request, in one context: its id (X-Request-ID
+// from the request, or generated; always set on the response), its own
+// copy of log with http.request.id (so every line of the request carries
+// it; hlog.FromRequest and zerolog.Ctx find it) and its audit context (the
+// request id of the revisions its writes append, actor
+// bond.AnonymousActor until a key is known). When the request carries a
+// valid W3C traceparent header (https://www.w3.org/TR/trace-context/), its
+// trace id goes on the logger as trace.id, so that the lines join the
+// caller's trace.
+func requestScope(log zerolog.Logger) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			id := r.Header.Get(RequestIDHeader)
+			if !validRequestID(id) {
+				id = rand.Text()
 			}
-			return c
+			setHeader(w.Header(), "X-Request-Id", id) // RequestIDHeader, canonical
+			c := log.With().Str("http.request.id", id)
+			if _, ok := r.Header["Traceparent"]; ok { // the canonical name of traceparent
+				trace := oteltrace.SpanContextFromContext(
+					propagation.TraceContext{}.Extract(r.Context(), propagation.HeaderCarrier(r.Header)))
+				if trace.HasTraceID() {
+					c = c.Str("trace.id", trace.TraceID().String())
+				}
+			}
+			l := c.Logger()
+			ctx := l.WithContext(bond.WithAudit(r.Context(), bond.AnonymousActor, id)) // the API key guard names the key instead
+			next.ServeHTTP(w, r.WithContext(ctx))
 		})
-		next.ServeHTTP(w, r)
-	})
+	}
 }
 
 // validRequestID accepts 1-128 visible ASCII characters, so that a client's
