@@ -251,10 +251,13 @@ func (b *bencher) runPairedBolt(ctx context.Context) error {
 		return err
 	}
 	n := b.cfg.Bonds
+	if err := bench.SameAnswer(s.URL, bare.URL, "/bonds/"+bench.BondID(n/2)); err != nil {
+		return errors.Join(fmt.Errorf("bench: the bare server does not answer what the service does: %w", err), b.stop(s), b.stop(bare))
+	}
 	err = b.paired(ctx, "bolt GET / bare GET",
 		bench.Scenario{Name: nameGet, System: "bolt", Bonds: n, Targeter: (&bench.Targets{Base: s.URL, Bonds: n}).GetBond()},
 		bench.Scenario{Name: nameGet, System: "bare", Bonds: n, Targeter: (&bench.Targets{Base: bare.URL, Bonds: n}).GetBond()},
-		"req/s >= 0.7x", func(r, _ float64) bool { return r >= 0.7 })
+		"req/s >= 0.85x", func(r, _ float64) bool { return r >= 0.85 })
 	return errors.Join(err, b.stop(s), b.stop(bare))
 }
 
@@ -387,7 +390,7 @@ func (b *bencher) ratios() []bench.Ratio {
 	p99Within := func(f float64) func(_, p99 float64) bool { return func(_, p99 float64) bool { return p99 <= f } }
 	out := []bench.Ratio{
 		cmp("bolt GET / bare GET", []any{"bolt", nameGet, n, "closed"}, []any{"bare", nameGet, n, "closed"},
-			"req/s >= 0.7x", func(r, _ float64) bool { return r >= 0.7 }),
+			"req/s >= 0.85x", func(r, _ float64) bool { return r >= 0.85 }),
 		cmp(fmt.Sprintf("bolt GET / bare GET @%d/s", b.cfg.Rate), []any{"bolt", nameGet, n, "rate"}, []any{"bare", nameGet, n, "rate"}, "", nil),
 		cmp("bolt GET info log / warn log", []any{"bolt", nameGet, n, "closed"}, []any{"bolt", nameGetWrn, n, "closed"}, "", nil),
 	}

@@ -1,10 +1,15 @@
 package bench
 
 import (
+	"bytes"
+	crand "crypto/rand"
 	"encoding/json"
+	"fmt"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"sync/atomic"
 
@@ -97,9 +102,22 @@ func (t *Targets) Mixed() vegeta.Targeter {
 // change: the service answers version 1 of it as "1" (docs/api.md, "Conditional requests").
 const loadedETag = `"1"`
 
+// bareFixedHeaders are the header fields the service sends on every
+// GET /bonds/{id} besides Content-Type, ETag, Content-Length, Date and
+// X-Request-Id, with its values (internal/httpapi headers.go), so that the
+// bare server answers the same bytes.
+var bareFixedHeaders = map[string][]string{
+	"Cache-Control":           {"private, no-cache"},
+	"Content-Security-Policy": {"default-src 'none'; frame-ancestors 'none'"},
+	"X-Content-Type-Options":  {"nosniff"},
+	"X-Frame-Options":         {"DENY"},
+}
+
 // BareHandler is the reference server for GET /bonds/{id}: net/http's own
-// mux answering the pre-encoded JSON of the data set's bonds (the same bytes
-// the service answers, with Content-Type and ETag), no store, no logging.
+// mux answering the pre-encoded JSON of the data set's bonds with the
+// header fields the service sends (the same bytes the service answers: the
+// body, Content-Type, ETag, the fixed fields of bareFixedHeaders and an
+// X-Request-Id drawn as the service draws it), no store, no logging.
 func BareHandler(d Dataset) http.Handler {
 	bodies := make(map[string][]byte, len(d.Bonds))
 	for _, b := range d.Bonds {
@@ -117,6 +135,10 @@ func BareHandler(d Dataset) http.Handler {
 			return
 		}
 		h := w.Header()
+		for name, v := range bareFixedHeaders {
+			h[name] = v
+		}
+		h["X-Request-Id"] = []string{crand.Text()}
 		h["Content-Type"] = []string{"application/json"}
 		h["Etag"] = []string{loadedETag}
 		h["Content-Length"] = []string{strconv.Itoa(len(body))}
@@ -124,4 +146,51 @@ func BareHandler(d Dataset) http.Handler {
 	})
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) })
 	return mux
+}
+
+// SameAnswer returns nil when GET path answers the same on the servers at
+// a and b: status, body and header fields, with Date and X-Request-Id
+// compared by presence and length only (each answer has its own). The bench
+// checks with it that the bare server answers the bytes the service does.
+func SameAnswer(a, b, path string) error {
+	get := func(base string) (*http.Response, []byte, error) {
+		res, err := http.Get(base + path)
+		if err != nil {
+			return nil, nil, err
+		}
+		defer res.Body.Close()
+		body, err := io.ReadAll(res.Body)
+		return res, body, err
+	}
+	ra, ba, err := get(a)
+	if err != nil {
+		return err
+	}
+	rb, bb, err := get(b)
+	if err != nil {
+		return err
+	}
+	if ra.StatusCode != rb.StatusCode || !bytes.Equal(ba, bb) {
+		return fmt.Errorf("GET %s: %d %q at %s, %d %q at %s", path, ra.StatusCode, ba, a, rb.StatusCode, bb, b)
+	}
+	names := map[string]bool{}
+	for name := range ra.Header {
+		names[name] = true
+	}
+	for name := range rb.Header {
+		names[name] = true
+	}
+	for name := range names {
+		va, vb := ra.Header[name], rb.Header[name]
+		if name == "Date" || name == "X-Request-Id" {
+			if len(va) != len(vb) || (len(va) == 1 && len(va[0]) != len(vb[0])) {
+				return fmt.Errorf("GET %s: %s %q at %s, %q at %s", path, name, va, a, vb, b)
+			}
+			continue
+		}
+		if !slices.Equal(va, vb) {
+			return fmt.Errorf("GET %s: %s %q at %s, %q at %s", path, name, va, a, vb, b)
+		}
+	}
+	return nil
 }
