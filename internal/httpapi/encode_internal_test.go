@@ -30,9 +30,9 @@ func TestEncode_PoolKeepsOnlySmallBuffers(t *testing.T) {
 	}
 }
 
-// jsonRuneLen is exact for the encoder of every response: every rune, and
-// a byte that is not UTF-8.
-func TestJSONRuneLen_MatchesTheEncoder(t *testing.T) {
+// appendString (and so jsonLen) is exact for the encoder of every response:
+// every rune, and a byte that is not UTF-8.
+func TestJSONLen_MatchesTheEncoder(t *testing.T) {
 	var buf bytes.Buffer
 	enc := newEncoder(&buf)
 	check := func(s string) {
@@ -40,9 +40,11 @@ func TestJSONRuneLen_MatchesTheEncoder(t *testing.T) {
 		if err := enc.Encode(s); err != nil {
 			t.Fatal(err)
 		}
-		r, size := utf8.DecodeRuneInString(s)
-		if got, want := jsonRuneLen(r, size), buf.Len()-len(`""`+"\n"); got != want {
-			t.Fatalf("%q: jsonRuneLen %d, the encoder %d", s, got, want)
+		if got, want := appendString(nil, s), bytes.TrimSuffix(buf.Bytes(), []byte("\n")); !bytes.Equal(got, want) {
+			t.Fatalf("%q: appendString %q, the encoder %q", s, got, want)
+		}
+		if got, want := jsonLen(s), buf.Len()-len(`""`+"\n"); got != want {
+			t.Fatalf("%q: jsonLen %d, the encoder %d", s, got, want)
 		}
 	}
 	for r := rune(0); r <= unicode.MaxRune; r++ {

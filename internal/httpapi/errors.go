@@ -171,8 +171,8 @@ func problemsOf(e *bond.Error) []bond.Problem {
 func truncate(s string) string {
 	n, cut := 0, -1
 	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		n += jsonRuneLen(r, size)
+		_, size := utf8.DecodeRuneInString(s[i:])
+		n += jsonLen(s[i : i+size])
 		if n > MaxEchoBytes && cut < 0 {
 			cut = i
 			break
@@ -185,18 +185,9 @@ func truncate(s string) string {
 	return s[:cut] + TruncatedMarker
 }
 
-// jsonRuneLen is the length of rune r (size bytes of its string; RuneError
-// of size 1 for a byte that is not UTF-8) inside a JSON string written by
-// newEncoder (encoding/json without HTML escaping). A test compares it with
-// the encoder for every rune.
-func jsonRuneLen(r rune, size int) int {
-	switch {
-	case r == utf8.RuneError && size == 1:
-		return len(`\ufffd`)
-	case r == '"' || r == '\\' || r == '\b' || r == '\f' || r == '\n' || r == '\r' || r == '\t':
-		return 2
-	case r < 0x20 || r == '\u2028' || r == '\u2029':
-		return len(`\u0000`)
-	}
-	return size
+// jsonLen is the length of s inside a JSON string written by newEncoder
+// (appendString, quotes aside).
+func jsonLen(s string) int {
+	var buf [16]byte
+	return len(appendString(buf[:0], s)) - len(`""`)
 }
