@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"context"
 	"crypto/rand"
 	"fmt"
 	"net/http"
@@ -133,19 +132,6 @@ func recoverer(next http.Handler) http.Handler {
 		}()
 		next.ServeHTTP(w, r)
 	})
-}
-
-// deadline bounds each request's context by d. Stores honour the context, so
-// a slow store call ends with context.DeadlineExceeded, which the error writer
-// turns into a 503 with Retry-After instead of a hang.
-func deadline(d time.Duration) func(http.Handler) http.Handler {
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			ctx, cancel := context.WithTimeout(r.Context(), d)
-			defer cancel()
-			next.ServeHTTP(w, r.WithContext(ctx))
-		})
-	}
 }
 
 // logRevision puts the number of the revision a write appended on the
