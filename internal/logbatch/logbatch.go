@@ -1,9 +1,9 @@
 // Package logbatch writes log lines in batches: a Writer takes each line
-// into a buffer and one goroutine writes what has gathered, so that lines
-// written while the previous write is in progress go out in one write call
-// instead of one each. Under light load every line goes out at once (the
-// goroutine is idle and writes it as soon as it arrives); under load the
-// service makes a write system call per batch instead of per request.
+// into a buffer, and one goroutine, woken by the first line of a batch,
+// waits Linger for more and writes what has gathered in one write call.
+// Under load the service makes a write system call per batch (at most about
+// one per Linger) instead of one per request; a line is out at most about
+// Linger after it was logged.
 //
 // Nothing is dropped: when MaxBuffered bytes wait, Write blocks until the
 // goroutine has written them (the output is slower than the lines), as a
@@ -15,6 +15,7 @@ package logbatch
 import (
 	"io"
 	"sync"
+	"time"
 
 	"github.com/rs/zerolog"
 )
@@ -22,6 +23,10 @@ import (
 // MaxBuffered is the most bytes a Writer holds before Write waits for the
 // output.
 const MaxBuffered = 1 << 20
+
+// Linger is how long the goroutine waits, once a line has arrived, for more
+// lines to join its batch.
+const Linger = time.Millisecond
 
 // Writer batches the lines written to it (see the package doc). It is safe
 // for concurrent use. Its zero value is not usable: use New.
@@ -110,6 +115,7 @@ func (w *Writer) Close() error {
 func (w *Writer) run() {
 	defer close(w.done)
 	for range w.wake {
+		time.Sleep(Linger)
 		w.outMu.Lock()
 		_ = w.flushLocked() // the error is kept in w.err
 		w.outMu.Unlock()
