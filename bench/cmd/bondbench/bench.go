@@ -21,11 +21,16 @@ import (
 const (
 	nameGet    = "GET /bonds/{id}"
 	namePost   = "POST /bonds"
+	namePostK  = "POST /bonds with Idempotency-Key"
 	nameSub    = "POST /bonds/{id}/subscribers"
 	nameList   = "GET /bonds?cost_center_id=X&limit=100"
 	nameMixed  = "mixed 90% GET, 10% writes"
 	nameGetWrn = "GET /bonds/{id} LOG_LEVEL=warn"
 )
+
+// originalCreateRPS is the one recorded figure of the original FastAPI
+// service: about 25 POST /bonds per second (docs/performance.md).
+const originalCreateRPS = 25.0
 
 // bencher runs the scenarios of one bench run and keeps the results.
 type bencher struct {
@@ -294,6 +299,7 @@ func (b *bencher) runBolt(ctx context.Context, d bench.Dataset, n int, full bool
 		scs = append(scs,
 			bench.Scenario{Name: nameGet, Targeter: t.GetBond(), Rate: b.cfg.Rate},
 			bench.Scenario{Name: namePost, Targeter: t.CreateBond()},
+			bench.Scenario{Name: namePostK, Targeter: t.CreateBondKeyed()},
 			bench.Scenario{Name: nameSub, Targeter: t.AddSubscriber()},
 			bench.Scenario{Name: nameMixed, Targeter: t.Mixed()},
 		)
@@ -354,6 +360,7 @@ func (b *bencher) runDynamo(ctx context.Context, d bench.Dataset) (err error) {
 		{Name: nameList, Targeter: t.ListPage()},
 		{Name: nameGet, Targeter: t.GetBond(), Rate: b.cfg.Rate},
 		{Name: namePost, Targeter: t.CreateBond()},
+		{Name: namePostK, Targeter: t.CreateBondKeyed()},
 		{Name: nameSub, Targeter: t.AddSubscriber()},
 		{Name: nameMixed, Targeter: t.Mixed()},
 	} {
@@ -362,7 +369,12 @@ func (b *bencher) runDynamo(ctx context.Context, d bench.Dataset) (err error) {
 			return err
 		}
 	}
-	return b.stop(s)
+	// What a key costs a create (its lease and its record in the create's
+	// transaction), in alternating rounds on the same service and table.
+	err = b.paired(ctx, "dynamodb keyed POST / unkeyed POST",
+		bench.Scenario{Name: namePostK, System: "dynamodb", Bonds: n, Targeter: t.CreateBondKeyed()},
+		bench.Scenario{Name: namePost, System: "dynamodb", Bonds: n, Targeter: t.CreateBond()}, "", nil)
+	return errors.Join(err, b.stop(s))
 }
 
 // migrate runs `bond-registry migrate` with env: the service's own way of
@@ -392,6 +404,7 @@ func (b *bencher) ratios() []bench.Ratio {
 		cmp("bolt GET / bare GET", []any{"bolt", nameGet, n, "closed"}, []any{"bare", nameGet, n, "closed"},
 			"req/s >= 0.85x", func(r, _ float64) bool { return r >= 0.85 }),
 		cmp(fmt.Sprintf("bolt GET / bare GET @%d/s", b.cfg.Rate), []any{"bolt", nameGet, n, "rate"}, []any{"bare", nameGet, n, "rate"}, "", nil),
+		cmp("dynamodb keyed POST / unkeyed POST", []any{"dynamodb", namePostK, n, "closed"}, []any{"dynamodb", namePost, n, "closed"}, "", nil),
 		cmp("bolt GET info log / warn log", []any{"bolt", nameGet, n, "closed"}, []any{"bolt", nameGetWrn, n, "closed"}, "", nil),
 	}
 	if len(b.cfg.Scale) >= 2 {
@@ -420,6 +433,14 @@ func (b *bencher) report(w io.Writer, rep bench.Report) {
 	fmt.Fprintf(w, "check bolt peak RSS (max over scenarios):       %.1f MiB   target < 40 MiB: %s\n", peak, verdict(peak > 0 && peak < 40))
 	fmt.Fprintf(w, "check start to /readyz 200 (bolt, %d bonds):  median %.1f ms (min %.1f, max %.1f, %d runs)   target < 100 ms: %s\n",
 		rep.Startup.Bonds, rep.Startup.MedianMs, rep.Startup.MinMs, rep.Startup.MaxMs, rep.Startup.Runs, verdict(rep.Startup.TargetMet))
+	keyed, ok := bench.Find(rep.Results, "dynamodb", namePostK, b.cfg.Bonds, "closed")
+	if ok {
+		fmt.Fprintf(w, "check %s (dynamodb) >= %.0f req/s (10x the original's %.0f/s): %.0f req/s: %s\n",
+			namePostK, 10*originalCreateRPS, originalCreateRPS, keyed.RPS, verdict(keyed.RPS >= 10*originalCreateRPS))
+	} else {
+		fmt.Fprintf(w, "check %s (dynamodb) >= %.0f req/s (10x the original's %.0f/s): not measured (no DynamoDB endpoint)\n",
+			namePostK, 10*originalCreateRPS, originalCreateRPS)
+	}
 	fmt.Fprintf(w, "binary size %s: %.1f MiB\n", b.cfg.Bin, rep.BinaryMiB)
 	for _, n := range rep.Notes {
 		fmt.Fprintln(w, "note:", n)

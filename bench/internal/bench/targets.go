@@ -45,14 +45,28 @@ func (t *Targets) GetBond() vegeta.Targeter {
 }
 
 // CreateBond is POST /bonds of a bond with a fresh id and account pair.
-func (t *Targets) CreateBond() vegeta.Targeter {
+func (t *Targets) CreateBond() vegeta.Targeter { return t.createBond(false) }
+
+// CreateBondKeyed is CreateBond with a fresh Idempotency-Key on every
+// request (a Structured Field string, as the header's draft sends it), so
+// that each request takes the keyed path once: the record's lease, the
+// create and the record in its transaction.
+func (t *Targets) CreateBondKeyed() vegeta.Targeter { return t.createBond(true) }
+
+func (t *Targets) createBond(keyed bool) vegeta.Targeter {
 	return func(tgt *vegeta.Target) error {
-		b := NewBond(rng(), t.Prefix, t.seq.Add(1))
+		n := t.seq.Add(1)
+		b := NewBond(rng(), t.Prefix, n)
 		body, err := json.Marshal(b)
 		if err != nil {
 			return err
 		}
-		*tgt = vegeta.Target{Method: http.MethodPost, URL: t.Base + "/bonds", Body: body, Header: jsonHeader}
+		header := jsonHeader
+		if keyed {
+			header = jsonHeader.Clone()
+			header.Set("Idempotency-Key", `"`+t.Prefix+"key-"+strconv.FormatUint(n, 10)+`"`)
+		}
+		*tgt = vegeta.Target{Method: http.MethodPost, URL: t.Base + "/bonds", Body: body, Header: header}
 		return nil
 	}
 }
