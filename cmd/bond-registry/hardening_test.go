@@ -247,6 +247,11 @@ func TestServe_KeysAndHeaderCap(t *testing.T) {
 	t.Logf("past twice the cap, net/http answers %q: %q", res.Header.Get("Content-Type"), body)
 
 	assert.NotContains(t, logs.String(), "loopback only", "keys are set: no warning")
+	// Access lines go out in batches (package logbatch): wait for the
+	// keyed request's.
+	for end := time.Now().Add(5 * time.Second); !strings.Contains(logs.String(), `"user.name":"reader"`) && time.Now().Before(end); {
+		time.Sleep(10 * time.Millisecond)
+	}
 	var access int
 	sc := bufio.NewScanner(strings.NewReader(logs.String()))
 	for sc.Scan() {

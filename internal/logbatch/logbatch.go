@@ -1,9 +1,10 @@
 // Package logbatch writes log lines in batches: a Writer takes each line
-// into a buffer, and one goroutine, woken by the first line of a batch,
-// waits Linger for more and writes what has gathered in one write call.
-// Under load the service makes a write system call per batch (at most about
-// one per Linger) instead of one per request; a line is out at most about
-// Linger after it was logged.
+// into a buffer, and one goroutine writes what has gathered in one write
+// call, at most one batch per Linger: a line that arrives after a quiet
+// Linger goes out at once; one that arrives sooner waits for the rest of
+// the Linger, with every line that joins it. Under load the service makes a
+// write system call per batch instead of one per request, and a line is
+// out at most about Linger after it was logged.
 //
 // Nothing is dropped: when MaxBuffered bytes wait, Write blocks until the
 // goroutine has written them (the output is slower than the lines), as a
@@ -24,8 +25,7 @@ import (
 // output.
 const MaxBuffered = 1 << 20
 
-// Linger is how long the goroutine waits, once a line has arrived, for more
-// lines to join its batch.
+// Linger is the least time between two batches.
 const Linger = time.Millisecond
 
 // Writer batches the lines written to it (see the package doc). It is safe
@@ -114,11 +114,15 @@ func (w *Writer) Close() error {
 // run writes a batch each time lines are waiting, until Close.
 func (w *Writer) run() {
 	defer close(w.done)
+	var last time.Time // the end of the last batch
 	for range w.wake {
-		time.Sleep(Linger)
+		if wait := Linger - time.Since(last); wait > 0 {
+			time.Sleep(wait)
+		}
 		w.outMu.Lock()
 		_ = w.flushLocked() // the error is kept in w.err
 		w.outMu.Unlock()
+		last = time.Now()
 	}
 	w.outMu.Lock()
 	_ = w.flushLocked()
