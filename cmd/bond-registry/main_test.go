@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -176,4 +177,23 @@ func TestNewLogger(t *testing.T) {
 	log = newLogger(config.Config{LogLevel: zerolog.WarnLevel, LogFormat: "json"}, &out)
 	log.Info().Msg("hidden")
 	assert.Empty(t, out.String(), "LOG_LEVEL=warn drops info lines")
+}
+
+// serve sets GOGC to serveGCPercent, unless the environment sets it.
+func TestTuneGC(t *testing.T) {
+	prev := debug.SetGCPercent(100)
+	defer debug.SetGCPercent(prev)
+	tuneGC(func(string) string { return "" })
+	if got := debug.SetGCPercent(100); got != serveGCPercent {
+		t.Errorf("GOGC unset: the collector's percent is %d, want %d", got, serveGCPercent)
+	}
+	tuneGC(func(name string) string {
+		if name == "GOGC" {
+			return "50"
+		}
+		return ""
+	})
+	if got := debug.SetGCPercent(100); got != 100 {
+		t.Errorf("GOGC set: the percent was changed to %d", got)
+	}
 }
