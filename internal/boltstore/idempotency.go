@@ -48,7 +48,7 @@ type idemRecord struct {
 	Token       string `json:"t"`
 	Done        bool   `json:"d,omitempty"`
 	LeaseEnd    int64  `json:"l,omitempty"` // Unix nanoseconds; in flight only (an earlier release's)
-	Expires     int64  `json:"e"` // Unix nanoseconds
+	Expires     int64  `json:"e"`           // Unix nanoseconds
 	Status      int    `json:"s,omitempty"`
 	Location    string `json:"lo,omitempty"`
 	ETag        string `json:"et,omitempty"`
