@@ -11,18 +11,18 @@ import (
 )
 
 func TestIdempotencyStore(t *testing.T) {
-	idemtest.RunStoreTests(t, func(t *testing.T) idemtest.Fixture { return fixture(mustOpen(t)) })
+	idemtest.RunStoreTests(t, func(t *testing.T) idemtest.Fixture { return idemFixture(mustOpen(t)) })
 }
 
 func TestIdempotencyJournal(t *testing.T) {
 	idemtest.RunJournalTests(t, func(t *testing.T) (bond.Repository, idemtest.Fixture) {
 		s := mustOpen(t)
-		return s, fixture(s)
+		return s, idemFixture(s)
 	})
 }
 
-// fixture is the idemtest fixture of s.
-func fixture(s *boltstore.Store) idemtest.Fixture {
+// idemFixture is the idemtest fixture of s.
+func idemFixture(s *boltstore.Store) idemtest.Fixture {
 	return idemtest.Fixture{Store: s.Idempotency(), Put: func(rec idempotency.Record) error {
 		return boltstore.PutIdemRecord(context.Background(), s, rec)
 	}}

@@ -15,7 +15,7 @@ func TestIdempotencyStore(t *testing.T) {
 	t.Parallel()
 	client := serviceClient(t)
 	idemtest.RunStoreTests(t, func(t *testing.T) idemtest.Fixture {
-		return fixture(dynamostore.New(client, dynamotest.NewTable(t, client)))
+		return idemFixture(dynamostore.New(client, dynamotest.NewTable(t, client)))
 	})
 }
 
@@ -24,12 +24,12 @@ func TestIdempotencyJournal(t *testing.T) {
 	client := serviceClient(t)
 	idemtest.RunJournalTests(t, func(t *testing.T) (bond.Repository, idemtest.Fixture) {
 		s := dynamostore.New(client, dynamotest.NewTable(t, client))
-		return s, fixture(s)
+		return s, idemFixture(s)
 	})
 }
 
-// fixture is the idemtest fixture of s.
-func fixture(s *dynamostore.Store) idemtest.Fixture {
+// idemFixture is the idemtest fixture of s.
+func idemFixture(s *dynamostore.Store) idemtest.Fixture {
 	return idemtest.Fixture{Store: s.Idempotency(), Put: func(rec idempotency.Record) error {
 		return dynamostore.PutIdemRecord(context.Background(), s, rec)
 	}}
