@@ -83,12 +83,12 @@ func (s *Store) Remove(ctx context.Context, old bond.Bond, j bond.Journal) error
 }
 
 // writeChange runs change in one write transaction with j: first the check
-// that the idempotency record j completes is still in flight under its
-// token (bond.ErrLeaseLost, before anything is written, so the transaction
-// stays clean: see Store.write), then change, then j's revision and record.
+// that no live record holds the key of j's idempotency record
+// (bond.ErrKeyTaken, before anything is written, so the transaction stays
+// clean: see Store.write), then change, then j's revision and record.
 func (s *Store) writeChange(ctx context.Context, op string, j bond.Journal, change func(tx *bolt.Tx) error) error {
 	return s.write(ctx, op, func(tx *bolt.Tx) error {
-		if err := holdsLease(tx, j.Idempotency); err != nil {
+		if err := keyTaken(tx, j.Idempotency, j.IdempotencyAt); err != nil {
 			return err
 		}
 		if err := change(tx); err != nil {
@@ -101,7 +101,7 @@ func (s *Store) writeChange(ctx context.Context, op string, j bond.Journal, chan
 		if err := s.putJournal(tx, j); err != nil {
 			return err
 		}
-		return putCompleted(tx, j.Idempotency)
+		return putRecord(tx, j.Idempotency, j.IdempotencyAt)
 	})
 }
 

@@ -20,15 +20,16 @@ import (
 // expiry (key: 8-byte big-endian Unix nanoseconds of Expires, then the
 // storage key; empty value). Listings, exports and Check never read them.
 //
-// Sweep: every Begin also deletes up to idemSweepBatch records that expired,
-// oldest first, in the same transaction, so that the buckets hold the live
-// records and at most a few expired ones: each Begin adds at most one.
+// Sweep: every put of a record (Complete, or the record of a change) also
+// deletes up to idemSweepBatch records that expired, oldest first, in the
+// same transaction, so that the buckets hold the live records and at most a
+// few expired ones: each put adds at most one.
 var (
 	bucketIdem       = []byte("idempotency")
 	bucketIdemExpiry = []byte("idempotency_expiry")
 )
 
-// idemSweepBatch is the most expired records one Begin deletes.
+// idemSweepBatch is the most expired records one put deletes.
 const idemSweepBatch = 8
 
 // idemStore is the idempotency.Store of a Store.
@@ -46,8 +47,8 @@ type idemRecord struct {
 	Fingerprint []byte `json:"f"`
 	Token       string `json:"t"`
 	Done        bool   `json:"d,omitempty"`
-	LeaseEnd    int64  `json:"l"` // Unix nanoseconds
-	Expires     int64  `json:"e"` // Unix nanoseconds
+	LeaseEnd    int64  `json:"l,omitempty"` // Unix nanoseconds; in flight only (an earlier release's)
+	Expires     int64  `json:"e"`           // Unix nanoseconds
 	Status      int    `json:"s,omitempty"`
 	Location    string `json:"lo,omitempty"`
 	ETag        string `json:"et,omitempty"`
@@ -56,9 +57,13 @@ type idemRecord struct {
 }
 
 func encodeIdem(rec idempotency.Record) []byte {
+	var lease int64
+	if !rec.Done {
+		lease = rec.LeaseEnd.UnixNano()
+	}
 	js, _ := json.Marshal(idemRecord{ // plain types: cannot fail
 		Fingerprint: rec.Fingerprint[:], Token: rec.Token, Done: rec.Done,
-		LeaseEnd: rec.LeaseEnd.UnixNano(), Expires: rec.Expires.UnixNano(),
+		LeaseEnd: lease, Expires: rec.Expires.UnixNano(),
 		Status: rec.Answer.Status, Location: rec.Answer.Location, ETag: rec.Answer.ETag,
 		ContentType: rec.Answer.ContentType, Body: rec.Answer.Body,
 	})
@@ -72,14 +77,16 @@ func decodeIdem(k idempotency.Key, data []byte) (idempotency.Record, error) {
 	if err := json.Unmarshal(data, &ir); err != nil {
 		return idempotency.Record{}, fmt.Errorf("%w: %w", idempotency.ErrUnreadable, err)
 	}
-	rec := idempotency.Record{Key: k, Token: ir.Token, Done: ir.Done,
-		LeaseEnd: time.Unix(0, ir.LeaseEnd), Expires: time.Unix(0, ir.Expires),
+	rec := idempotency.Record{Key: k, Token: ir.Token, Done: ir.Done, Expires: time.Unix(0, ir.Expires),
 		Answer: idempotency.Answer{Status: ir.Status, Location: ir.Location, ETag: ir.ETag,
 			ContentType: ir.ContentType, Body: ir.Body}}
 	if len(ir.Fingerprint) != len(rec.Fingerprint) {
 		return idempotency.Record{}, fmt.Errorf("%w: fingerprint of %d bytes", idempotency.ErrUnreadable, len(ir.Fingerprint))
 	}
 	copy(rec.Fingerprint[:], ir.Fingerprint)
+	if !rec.Done {
+		rec.LeaseEnd = time.Unix(0, ir.LeaseEnd)
+	}
 	return rec, rec.Check()
 }
 
@@ -88,69 +95,65 @@ func expiryKey(expires time.Time, storageKey string) []byte {
 	return append(binary.BigEndian.AppendUint64(nil, uint64(expires.UnixNano())), storageKey...)
 }
 
-// Begin stores rec unless a live record holds its key (see
-// idempotency.Store), and sweeps expired records.
-func (i idemStore) Begin(ctx context.Context, rec idempotency.Record, now time.Time) (cur idempotency.Record, started bool, err error) {
-	sk := rec.Key.StorageKey()
-	err = i.s.write(ctx, "begin idempotency record", func(tx *bolt.Tx) error {
-		cur, started = idempotency.Record{}, false
-		recs, expiry, err := idemBuckets(tx)
+// Lookup returns the record of k when it is Live at now (see
+// idempotency.Store).
+func (i idemStore) Lookup(ctx context.Context, k idempotency.Key, now time.Time) (cur idempotency.Record, found bool, err error) {
+	err = i.s.view(ctx, "look up idempotency record", func(tx *bolt.Tx) error {
+		cur, found = idempotency.Record{}, false
+		recs := tx.Bucket(bucketIdem)
+		if recs == nil {
+			return nil
+		}
+		data := recs.Get([]byte(k.StorageKey()))
+		if data == nil {
+			return nil
+		}
+		rec, err := decodeIdem(k, data)
 		if err != nil {
 			return err
 		}
-		if data := recs.Get([]byte(sk)); data != nil {
-			old, err := decodeIdem(rec.Key, data)
-			if err != nil {
-				return err
-			}
-			if old.Live(now) {
-				cur = old
-				return nil
-			}
-			if err := expiry.Delete(expiryKey(old.Expires, sk)); err != nil {
-				return fmt.Errorf("delete expiry entry: %w", err)
-			}
-		}
-		if err := putIdem(recs, expiry, sk, rec); err != nil {
-			return err
-		}
-		started = true
-		return sweep(recs, expiry, now)
+		cur, found = rec, rec.Live(now)
+		return nil
 	})
-	return cur, started, err
+	return cur, found, err
 }
 
-// Complete stores the completed rec when its key is still in flight under
-// rec.Token. idempotency.ErrLeaseLost (as bond.ErrLeaseLost, which wraps
-// it).
-func (i idemStore) Complete(ctx context.Context, rec idempotency.Record) error {
+// Complete stores the completed rec where no record is Live at now.
+// idempotency.ErrKeyTaken (as bond.ErrKeyTaken, which wraps it).
+func (i idemStore) Complete(ctx context.Context, rec idempotency.Record, now time.Time) error {
 	return i.s.write(ctx, "complete idempotency record", func(tx *bolt.Tx) error {
-		if err := holdsLease(tx, &rec); err != nil {
+		if err := keyTaken(tx, &rec, now); err != nil {
 			return err
 		}
-		return putCompleted(tx, &rec)
+		return putRecord(tx, &rec, now)
 	})
 }
 
-// holdsLease returns bond.ErrLeaseLost when rec (nil: none) is not in
-// flight under its token in tx. It writes nothing.
-func holdsLease(tx *bolt.Tx, rec *idempotency.Record) error {
+// keyTaken returns bond.ErrKeyTaken when a record Live at now holds the key
+// of rec (nil: none) in tx, or one that does not read (it may be live). It
+// writes nothing.
+func keyTaken(tx *bolt.Tx, rec *idempotency.Record, now time.Time) error {
 	if rec == nil {
 		return nil
 	}
 	recs := tx.Bucket(bucketIdem)
 	if recs == nil {
-		return bond.ErrLeaseLost
+		return nil
 	}
-	if _, held := heldBy(recs, rec.Key, rec.Key.StorageKey(), rec.Token); !held {
-		return bond.ErrLeaseLost
+	data := recs.Get([]byte(rec.Key.StorageKey()))
+	if data == nil {
+		return nil
+	}
+	if old, err := decodeIdem(rec.Key, data); err != nil || old.Live(now) {
+		return bond.ErrKeyTaken
 	}
 	return nil
 }
 
-// putCompleted stores the completed rec (nil: none) over its in-flight
-// record, which holdsLease checked in the same transaction.
-func putCompleted(tx *bolt.Tx, rec *idempotency.Record) error {
+// putRecord stores rec (nil: none) over the record of its key, which
+// keyTaken found free in the same transaction, and sweeps records expired
+// at now.
+func putRecord(tx *bolt.Tx, rec *idempotency.Record, now time.Time) error {
 	if rec == nil {
 		return nil
 	}
@@ -159,27 +162,18 @@ func putCompleted(tx *bolt.Tx, rec *idempotency.Record) error {
 		return err
 	}
 	sk := rec.Key.StorageKey()
-	old, _ := heldBy(recs, rec.Key, sk, rec.Token)
-	if err := expiry.Delete(expiryKey(old.Expires, sk)); err != nil {
-		return fmt.Errorf("delete expiry entry: %w", err)
+	if data := recs.Get([]byte(sk)); data != nil {
+		var old idemRecord
+		if json.Unmarshal(data, &old) == nil {
+			if err := expiry.Delete(expiryKey(time.Unix(0, old.Expires), sk)); err != nil {
+				return fmt.Errorf("delete expiry entry: %w", err)
+			}
+		}
 	}
-	return putIdem(recs, expiry, sk, *rec)
-}
-
-// Release deletes the record of k when it is still in flight under token.
-func (i idemStore) Release(ctx context.Context, k idempotency.Key, token string) error {
-	sk := k.StorageKey()
-	return i.s.write(ctx, "release idempotency record", func(tx *bolt.Tx) error {
-		recs, expiry, err := idemBuckets(tx)
-		if err != nil {
-			return err
-		}
-		old, held := heldBy(recs, k, sk, token)
-		if !held {
-			return nil
-		}
-		return deleteIdem(recs, expiry, sk, old.Expires)
-	})
+	if err := putIdem(recs, expiry, sk, *rec); err != nil {
+		return err
+	}
+	return sweep(recs, expiry, now)
 }
 
 // idemBuckets returns the two buckets of the records, creating them.
@@ -193,33 +187,12 @@ func idemBuckets(tx *bolt.Tx) (recs, expiry *bolt.Bucket, err error) {
 	return recs, expiry, nil
 }
 
-// heldBy returns the stored record of k and whether it is in flight under
-// token (a record that does not read is held by nobody).
-func heldBy(recs *bolt.Bucket, k idempotency.Key, sk, token string) (idempotency.Record, bool) {
-	data := recs.Get([]byte(sk))
-	if data == nil {
-		return idempotency.Record{}, false
-	}
-	old, err := decodeIdem(k, data)
-	return old, err == nil && !old.Done && old.Token == token
-}
-
 func putIdem(recs, expiry *bolt.Bucket, sk string, rec idempotency.Record) error {
 	if err := recs.Put([]byte(sk), encodeIdem(rec)); err != nil {
 		return fmt.Errorf("put idempotency record: %w", err)
 	}
 	if err := expiry.Put(expiryKey(rec.Expires, sk), nil); err != nil {
 		return fmt.Errorf("put expiry entry: %w", err)
-	}
-	return nil
-}
-
-func deleteIdem(recs, expiry *bolt.Bucket, sk string, expires time.Time) error {
-	if err := recs.Delete([]byte(sk)); err != nil {
-		return fmt.Errorf("delete idempotency record: %w", err)
-	}
-	if err := expiry.Delete(expiryKey(expires, sk)); err != nil {
-		return fmt.Errorf("delete expiry entry: %w", err)
 	}
 	return nil
 }

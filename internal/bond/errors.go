@@ -21,6 +21,7 @@ const (
 	KindInvalid              // the input breaks a rule; Problems says which
 	KindUnavailable          // the store did not answer in time, or throttled
 	KindUnreadable           // the stored item is in a form the service cannot read
+	KindKeyTaken             // another execution of the request's Idempotency-Key wrote first
 )
 
 func (k Kind) String() string {
@@ -41,6 +42,8 @@ func (k Kind) String() string {
 		return "invalid"
 	case KindUnavailable:
 		return "unavailable"
+	case KindKeyTaken:
+		return "key_taken"
 	}
 	return "internal"
 }

@@ -71,10 +71,11 @@ type Journal struct {
 	Revision *Revision
 
 	// Idempotency is the completed record of the keyed request that makes
-	// the change (see Completion): stored on the condition that the stored
-	// record is still in flight under its Token, else the whole write fails
-	// with ErrLeaseLost and nothing of it is made.
-	Idempotency *idempotency.Record
+	// the change (see Completion): stored on the condition that no record
+	// is Live at IdempotencyAt, else the whole write fails with ErrKeyTaken
+	// and nothing of it is made.
+	Idempotency   *idempotency.Record
+	IdempotencyAt time.Time
 }
 
 // LastRevision returns the number of the id's last revision once the write

@@ -2,7 +2,6 @@ package dynamostore
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -27,8 +26,8 @@ import (
 // Expiry: idem_expires holds the end of the record in Unix seconds, the
 // form DynamoDB's Time to Live reads: with TTL enabled on idem_expires
 // (IdempotencyTTLAttribute), DynamoDB deletes expired records within days.
-// Until then Begin's condition treats them as absent, so an expired key is
-// a new key whether or not TTL has run.
+// Until then Lookup and the condition of every record's put (free) treat
+// them as absent, so an expired key is a new key whether or not TTL has run.
 const (
 	idemPrefix          = "idem/"
 	attrIdemState       = "idem_state" // idemInFlight or idemCompleted
@@ -74,7 +73,9 @@ func idemItem(rec idempotency.Record) map[string]types.AttributeValue {
 	item[attrIdemState] = &types.AttributeValueMemberS{Value: state}
 	item[attrIdemFingerprint] = &types.AttributeValueMemberB{Value: rec.Fingerprint[:]}
 	item[attrIdemToken] = &types.AttributeValueMemberS{Value: rec.Token}
-	item[attrIdemLease] = &types.AttributeValueMemberN{Value: strconv.FormatInt(rec.LeaseEnd.UnixMilli(), 10)}
+	if !rec.Done { // a record of an earlier release, or a test's
+		item[attrIdemLease] = &types.AttributeValueMemberN{Value: strconv.FormatInt(rec.LeaseEnd.UnixMilli(), 10)}
+	}
 	item[attrIdemExpires] = &types.AttributeValueMemberN{Value: strconv.FormatInt(rec.Expires.Unix(), 10)}
 	if rec.Done {
 		a := rec.Answer
@@ -110,16 +111,18 @@ func decodeIdem(k idempotency.Key, item map[string]types.AttributeValue) (idempo
 	if rec.Token, err = readString(item, attrIdemToken); err != nil {
 		return unreadable(err.Error())
 	}
-	lease, err := readInt(item, attrIdemLease)
-	if err != nil {
-		return unreadable(err.Error())
-	}
 	expires, err := readInt(item, attrIdemExpires)
 	if err != nil {
 		return unreadable(err.Error())
 	}
-	rec.LeaseEnd, rec.Expires = time.UnixMilli(lease), time.Unix(expires, 0)
-	if rec.Done {
+	rec.Expires = time.Unix(expires, 0)
+	if !rec.Done { // in flight: under its lease (an earlier release's record)
+		lease, err := readInt(item, attrIdemLease)
+		if err != nil {
+			return unreadable(err.Error())
+		}
+		rec.LeaseEnd = time.UnixMilli(lease)
+	} else {
 		status, err := readInt(item, attrIdemStatus)
 		if err != nil {
 			return unreadable(err.Error())
@@ -154,32 +157,25 @@ func readInt(item map[string]types.AttributeValue, name string) (int64, error) {
 	return v, nil
 }
 
-// Begin puts rec where no live record holds its key: one conditional
-// PutItem, whose condition is idempotency.Record.Live negated (no item, or
-// expired, or in flight with its lease ended). When it fails, the item that
-// made it fail comes back with the error (ALL_OLD) and is returned.
-func (i idemStore) Begin(ctx context.Context, rec idempotency.Record, now time.Time) (idempotency.Record, bool, error) {
-	op := "begin idempotency record"
+// Lookup reads the record of k with a strongly consistent GetItem; found
+// when it is Live at now.
+func (i idemStore) Lookup(ctx context.Context, k idempotency.Key, now time.Time) (idempotency.Record, bool, error) {
+	op := "look up idempotency record"
 	if _, err := i.s.ready(ctx); err != nil {
 		return idempotency.Record{}, false, i.s.translate(ctx, op, err)
 	}
-	err := i.put(ctx, idemItem(rec), free(now))
-	old, failed := condFailed(err)
-	if !failed {
-		return idempotency.Record{}, err == nil, i.s.translate(ctx, op, err)
+	out, err := i.s.client.GetItem(ctx, &dynamodb.GetItemInput{TableName: &i.s.table, Key: idemKey(k), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return idempotency.Record{}, false, i.s.translate(ctx, op, err)
 	}
-	if old == nil { // a DynamoDB that does not return the item: read it
-		out, err := i.s.client.GetItem(ctx, &dynamodb.GetItemInput{TableName: &i.s.table, Key: idemKey(rec.Key), ConsistentRead: aws.Bool(true)})
-		if err != nil {
-			return idempotency.Record{}, false, i.s.translate(ctx, op, err)
-		}
-		if out.Item == nil {
-			return idempotency.Record{}, false, translate(op, errors.New("the record vanished between the write and the read"))
-		}
-		old = out.Item
+	if out.Item == nil {
+		return idempotency.Record{}, false, nil
 	}
-	cur, err := decodeIdem(rec.Key, old)
-	return cur, false, err
+	cur, err := decodeIdem(k, out.Item)
+	if err != nil {
+		return idempotency.Record{}, false, err
+	}
+	return cur, cur.Live(now), nil
 }
 
 // free is the condition "no record holds the key at now": no item, or
@@ -194,49 +190,36 @@ func free(now time.Time) expression.ConditionBuilder {
 			expression.Name(attrIdemLease).LessThanEqual(expression.Value(now.UnixMilli()))))
 }
 
-// Complete puts the completed rec on the condition that the stored record
-// is in flight under rec.Token. idempotency.ErrLeaseLost.
-func (i idemStore) Complete(ctx context.Context, rec idempotency.Record) error {
+// Complete puts the completed rec on the condition that no record is Live
+// at now (free): one conditional PutItem. bond.ErrKeyTaken (which wraps
+// idempotency.ErrKeyTaken).
+func (i idemStore) Complete(ctx context.Context, rec idempotency.Record, now time.Time) error {
 	op := "complete idempotency record"
 	if _, err := i.s.ready(ctx); err != nil {
 		return i.s.translate(ctx, op, err)
 	}
-	err := i.put(ctx, idemItem(rec), heldBy(rec.Token))
-	if _, failed := condFailed(err); failed {
-		return idempotency.ErrLeaseLost
-	}
-	return i.s.translate(ctx, op, err)
-}
-
-// Release deletes the record of k on the condition that it is in flight
-// under token; when it is not, it does nothing.
-func (i idemStore) Release(ctx context.Context, k idempotency.Key, token string) error {
-	op := "release idempotency record"
-	if _, err := i.s.ready(ctx); err != nil {
-		return i.s.translate(ctx, op, err)
-	}
-	expr, err := expression.NewBuilder().WithCondition(heldBy(token)).Build()
+	expr, err := expression.NewBuilder().WithCondition(free(now)).Build()
 	if err != nil {
 		return i.s.translate(ctx, op, err)
 	}
-	_, err = i.s.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
-		TableName: &i.s.table, Key: idemKey(k),
+	_, err = i.s.client.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: &i.s.table, Item: idemItem(rec),
 		ConditionExpression:       expr.Condition(),
 		ExpressionAttributeNames:  expr.Names(),
 		ExpressionAttributeValues: expr.Values(),
 	})
 	if _, failed := condFailed(err); failed {
-		return nil
+		return bond.ErrKeyTaken
 	}
 	return i.s.translate(ctx, op, err)
 }
 
 // completionPut is the transaction item that stores the completed rec with
-// the change it records, on the condition that the stored record is still
-// in flight under rec.Token: a stale executor, whose lease a retry took
-// over, fails it, and the change fails with it.
-func (s *Store) completionPut(rec idempotency.Record) (types.TransactWriteItem, error) {
-	expr, err := expression.NewBuilder().WithCondition(heldBy(rec.Token)).Build()
+// the change it records, on the condition that no record is Live at at
+// (free): of two executions of one key, the second fails it, and its
+// change fails with it.
+func (s *Store) completionPut(rec idempotency.Record, at time.Time) (types.TransactWriteItem, error) {
+	expr, err := expression.NewBuilder().WithCondition(free(at)).Build()
 	if err != nil {
 		return types.TransactWriteItem{}, err
 	}
@@ -248,46 +231,13 @@ func (s *Store) completionPut(rec idempotency.Record) (types.TransactWriteItem, 
 	}}, nil
 }
 
-// leaseLost reports whether a transaction whose journal items (journalItems)
+// keyTaken reports whether a transaction whose journal items (journalItems)
 // start at index at was cancelled by the condition of j's idempotency
 // record (completionPut).
-func leaseLost(reasons []types.CancellationReason, at int, j bond.Journal) bool {
+func keyTaken(reasons []types.CancellationReason, at int, j bond.Journal) bool {
 	if j.Idempotency == nil {
 		return false
 	}
 	_, ok := failedCondition(reasons, at)
 	return ok
-}
-
-// heldBy is the condition "the record is in flight under token".
-func heldBy(token string) expression.ConditionBuilder {
-	return expression.And(
-		expression.Name(attrIdemState).Equal(expression.Value(idemInFlight)),
-		expression.Name(attrIdemToken).Equal(expression.Value(token)))
-}
-
-// put is a PutItem of item under cond that returns the item it met when
-// cond fails.
-func (i idemStore) put(ctx context.Context, item map[string]types.AttributeValue, cond expression.ConditionBuilder) error {
-	in, err := i.putInput(item, cond)
-	if err != nil {
-		return err
-	}
-	_, err = i.s.client.PutItem(ctx, in)
-	return err
-}
-
-// putInput is the PutItem of put.
-func (i idemStore) putInput(item map[string]types.AttributeValue, cond expression.ConditionBuilder) (*dynamodb.PutItemInput, error) {
-	expr, err := expression.NewBuilder().WithCondition(cond).Build()
-	if err != nil {
-		return nil, err
-	}
-	return &dynamodb.PutItemInput{
-		TableName: &i.s.table, Item: item,
-		ConditionExpression:                 expr.Condition(),
-		ExpressionAttributeNames:            expr.Names(),
-		ExpressionAttributeValues:           expr.Values(),
-		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-	}, nil
 }

@@ -85,33 +85,29 @@ func BenchmarkPaired(b *testing.B) {
 		e.b = next
 		return nil
 	}
-	// Keyed: the record's Begin (a conditional PutItem) and the write with
-	// the completed record in its transaction, as a request with an
-	// Idempotency-Key makes them; the SDK side sends the same two inputs.
+	// Keyed: the record's Lookup (a strongly consistent GetItem) and the
+	// write with the completed record in its transaction, as a request with
+	// an Idempotency-Key makes them; the SDK side sends the same two inputs.
 	idem := idemStore{s}
-	keyed := func(b bond.Bond, op string) (idempotency.Record, bond.Journal) {
+	keyed := func(b bond.Bond, op string) (idempotency.Key, bond.Journal) {
+		now := time.Now()
 		rec := idempotency.Record{Key: idempotency.Key{Scope: "bench", Value: rand.Text()},
 			Fingerprint: idempotency.FingerprintOf("POST", "/bonds", []byte(b.BondID)), Token: rand.Text(),
-			LeaseEnd: time.Now().Add(time.Minute), Expires: time.Now().Add(24 * time.Hour)}
-		done := rec
+			Expires: now.Add(24 * time.Hour), Done: true}
 		body, _ := idempotency.PackBody(answerBody(b))
-		done.Done = true
-		done.Answer = idempotency.Answer{Status: 201, Location: "/bonds/" + b.BondID, ETag: `"1"`, ContentType: "application/json", Body: body}
+		rec.Answer = idempotency.Answer{Status: 201, Location: "/bonds/" + b.BondID, ETag: `"1"`, ContentType: "application/json", Body: body}
 		j := journal(b, op)
-		j.Idempotency = &done
-		return rec, j
+		j.Idempotency, j.IdempotencyAt = &rec, now
+		return rec.Key, j
 	}
-	sdkBegin := func(ctx context.Context, rec idempotency.Record) error {
-		in, err := idem.putInput(idemItem(rec), free(time.Now()))
-		if err == nil {
-			_, err = client.PutItem(ctx, in)
-		}
+	sdkLookup := func(ctx context.Context, k idempotency.Key) error {
+		_, err := client.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: idemKey(k), ConsistentRead: aws.Bool(true)})
 		return err
 	}
-	storeBegin := func(ctx context.Context, rec idempotency.Record) error {
-		_, started, err := idem.Begin(ctx, rec, time.Now())
-		if err == nil && !started {
-			err = fmt.Errorf("key %s not started", rec.Key.Value)
+	storeLookup := func(ctx context.Context, k idempotency.Key) error {
+		_, found, err := idem.Lookup(ctx, k, time.Now())
+		if err == nil && found {
+			err = fmt.Errorf("key %s found", k.Value)
 		}
 		return err
 	}
@@ -167,19 +163,19 @@ func BenchmarkPaired(b *testing.B) {
 					return err
 				})
 			}, nil},
-		{"KeyedCreate_vs_PutItem_TransactWriteItems",
+		{"KeyedCreate_vs_GetItem_TransactWriteItems",
 			func(ctx context.Context) error {
 				nb := newBond()
-				rec, j := keyed(nb, bond.OpCreate)
-				if err := storeBegin(ctx, rec); err != nil {
+				k, j := keyed(nb, bond.OpCreate)
+				if err := storeLookup(ctx, k); err != nil {
 					return err
 				}
 				return s.Create(ctx, nb, 0, j)
 			},
 			func(ctx context.Context) error {
 				nb := newBond()
-				rec, j := keyed(nb, bond.OpCreate)
-				if err := sdkBegin(ctx, rec); err != nil {
+				k, j := keyed(nb, bond.OpCreate)
+				if err := sdkLookup(ctx, k); err != nil {
 					return err
 				}
 				in, err := s.createInput(nb, 0, j)
@@ -188,11 +184,11 @@ func BenchmarkPaired(b *testing.B) {
 				}
 				return err
 			}, nil},
-		{"KeyedReplace_vs_PutItem_TransactWriteItems",
+		{"KeyedReplace_vs_GetItem_TransactWriteItems",
 			func(ctx context.Context) error {
 				return putSubscriber(func(cur, next bond.Bond, _ bond.Journal) error {
-					rec, j := keyed(next, bond.OpSubscriberPut)
-					if err := storeBegin(ctx, rec); err != nil {
+					k, j := keyed(next, bond.OpSubscriberPut)
+					if err := storeLookup(ctx, k); err != nil {
 						return err
 					}
 					return s.Replace(ctx, cur, next, j)
@@ -200,8 +196,8 @@ func BenchmarkPaired(b *testing.B) {
 			},
 			func(ctx context.Context) error {
 				return putSubscriber(func(cur, next bond.Bond, _ bond.Journal) error {
-					rec, j := keyed(next, bond.OpSubscriberPut)
-					if err := sdkBegin(ctx, rec); err != nil {
+					k, j := keyed(next, bond.OpSubscriberPut)
+					if err := sdkLookup(ctx, k); err != nil {
 						return err
 					}
 					in, err := s.replaceInput(cur, next, j)

@@ -76,11 +76,11 @@ func epoch(t time.Time) types.AttributeValue {
 }
 
 // journalItems are the transaction items that write j; the first is the
-// put of its idempotency record when it has one (see leaseLost).
+// put of its idempotency record when it has one (see keyTaken).
 func (s *Store) journalItems(j bond.Journal) ([]types.TransactWriteItem, error) {
 	var items []types.TransactWriteItem
 	if j.Idempotency != nil {
-		put, err := s.completionPut(*j.Idempotency)
+		put, err := s.completionPut(*j.Idempotency, j.IdempotencyAt)
 		if err != nil {
 			return nil, err
 		}

@@ -130,8 +130,8 @@ func (s *Store) Create(ctx context.Context, b bond.Bond, prev int64, j bond.Jour
 	}
 	_, err = s.client.TransactWriteItems(ctx, in)
 	reasons := cancellation(err)
-	if leaseLost(reasons, 3, j) {
-		return bond.ErrLeaseLost
+	if keyTaken(reasons, 3, j) {
+		return bond.ErrKeyTaken
 	}
 	if _, ok := failedCondition(reasons, 0); ok {
 		return bond.ErrExists(b.BondID)
@@ -421,12 +421,13 @@ func (s *Store) Close() error { return nil }
 
 // conditionLost reads the outcome of a write conditioned on the stored
 // version (item 0, the bond's update or delete) and carrying journal j
-// (its idempotency record at item leaseAt): bond.ErrLeaseLost when the
-// record's lease was taken over, errRace when the version changed, nil
-// when neither condition failed.
-func conditionLost(reasons []types.CancellationReason, leaseAt int, j bond.Journal) error {
-	if leaseLost(reasons, leaseAt, j) {
-		return bond.ErrLeaseLost
+// (its idempotency record at item recordAt): bond.ErrKeyTaken when a live
+// record holds the record's key (checked first: the race is then lost for
+// good), errRace when the version changed, nil when neither condition
+// failed.
+func conditionLost(reasons []types.CancellationReason, recordAt int, j bond.Journal) error {
+	if keyTaken(reasons, recordAt, j) {
+		return bond.ErrKeyTaken
 	}
 	if _, ok := failedCondition(reasons, 0); ok {
 		return errRace

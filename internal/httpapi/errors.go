@@ -27,6 +27,7 @@ var statusOf = map[bond.Kind]int{
 	bond.KindUnreadable:      http.StatusConflict,           // the stored item, not the request, is at fault
 	bond.KindInvalid:         http.StatusUnprocessableEntity,
 	bond.KindUnavailable:     http.StatusServiceUnavailable,
+	bond.KindKeyTaken:        http.StatusConflict, // answered from the key's record when it can be read (idempotent)
 }
 
 // Client-facing messages of the errors that have no domain message.

@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/rs/zerolog/hlog"
@@ -39,13 +40,8 @@ const DefaultIdempotencyTTL = 24 * time.Hour
 // (no keys are configured).
 const anonymousScope = "anonymous"
 
-// leaseGrace is added to the request's deadline to make the lease of an
-// in-flight record: the executor's store calls end at the deadline, and the
-// grace covers the clock difference of two instances and the final write.
-const leaseGrace = time.Second
-
-// completeTimeout bounds the final write of a record, which runs after the
-// handler, when the request's own deadline may have passed.
+// completeTimeout bounds the reads and the write of a record that run
+// after the handler, when the request's own deadline may have passed.
 const completeTimeout = 2 * time.Second
 
 // The answers of a key that cannot be used as it is.
@@ -134,8 +130,12 @@ func kept(status int) bool { return status >= 200 && status <= 299 }
 // Idempotency-Key passes as it is; with one, the first request of the key
 // (in the caller's scope) executes, and its answer, when kept, answers every
 // later request with the same key and fingerprint, which writes nothing.
-// Another fingerprint is a 422; a request while the first is in flight is a
-// 409 with Retry-After. A nil store takes no keys: the header is ignored.
+// Another fingerprint is a 422; a request while the first is in flight in
+// this process is a 409 with Retry-After. Across processes sharing a store
+// there is no 409: two executions of a key race on the condition of its
+// record's write (atomic with the change), exactly one write lands, and
+// both answer with its answer (answerAfter). A nil store takes no keys: the
+// header is ignored.
 func idempotent(store idempotency.Store, ttl time.Duration) func(http.Handler) http.Handler {
 	if store == nil {
 		return open
@@ -143,6 +143,7 @@ func idempotent(store idempotency.Store, ttl time.Duration) func(http.Handler) h
 	if ttl <= 0 {
 		ttl = DefaultIdempotencyTTL
 	}
+	running := &keysInFlight{deadlines: map[idempotency.Key]time.Time{}}
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			values := r.Header.Values(IdempotencyKeyHeader)
@@ -167,42 +168,74 @@ func idempotent(store idempotency.Store, ttl time.Duration) func(http.Handler) h
 			r.Body = io.NopCloser(bytes.NewReader(body))
 
 			now := time.Now()
-			lease := now.Add(DefaultRequestTimeout)
+			deadline := now.Add(DefaultRequestTimeout)
 			if d, ok := r.Context().Deadline(); ok {
-				lease = d
+				deadline = d
 			}
 			rec := idempotency.Record{
 				Key:         idempotency.Key{Scope: callerOf(r), Value: value},
 				Fingerprint: idempotency.FingerprintOf(r.Method, strings.TrimSuffix(r.URL.EscapedPath(), "/"), body), // a trailing slash is the same route
 				Token:       rand.Text(),
-				LeaseEnd:    lease.Add(leaseGrace),
 				Expires:     now.Add(ttl),
 			}
-			cur, started, err := store.Begin(r.Context(), rec, now)
-			switch {
-			case errors.Is(err, idempotency.ErrUnreadable):
-				writeError(w, r, errKeyUnusable)
+			if until, entered := running.enter(rec.Key, deadline); !entered {
+				w.Header().Set("Retry-After", strconv.Itoa(secondsUntil(until, now)))
+				writeError(w, r, errKeyInFlight)
 				return
-			case err != nil:
-				writeError(w, r, err)
-				return
-			case !started:
-				answerExisting(w, r, cur, rec.Fingerprint, now)
+			}
+			defer running.leave(rec.Key)
+			if cur, found, err := store.Lookup(r.Context(), rec.Key, now); err != nil || found {
+				answerRecord(w, r, cur, err, rec.Fingerprint, now)
 				return
 			}
 
-			k := &keyed{rec: rec}
-			rw := &answerRecorder{ResponseWriter: w, status: http.StatusOK}
+			k := &keyed{rec: rec, at: now}
+			rw := &answerRecorder{ResponseWriter: w, header: http.Header{}, status: http.StatusOK}
 			next.ServeHTTP(rw, r.WithContext(context.WithValue(r.Context(), keyedKey{}, k)))
-			finish(w, r, store, k, rw)
+			answerAfter(w, r, store, k, rw)
 		})
 	}
 }
 
-// keyed is the state of a request that holds its key's in-flight record:
-// the record, and the completion its write may carry (completing).
+// keysInFlight is the set of keys whose requests execute in this process,
+// each with the executing request's deadline. It holds one entry per
+// request in flight, so it is bounded as they are.
+type keysInFlight struct {
+	mu        sync.Mutex
+	deadlines map[idempotency.Key]time.Time
+}
+
+// enter adds k, executing until deadline, unless k is in the set: then it
+// returns the deadline of the request that holds it, and entered false.
+func (s *keysInFlight) enter(k idempotency.Key, deadline time.Time) (until time.Time, entered bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if d, ok := s.deadlines[k]; ok {
+		return d, false
+	}
+	s.deadlines[k] = deadline
+	return deadline, true
+}
+
+// leave removes k.
+func (s *keysInFlight) leave(k idempotency.Key) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.deadlines, k)
+}
+
+// secondsUntil is the Retry-After of a wait until t: whole seconds, at
+// least 1.
+func secondsUntil(t, now time.Time) int {
+	return max(1, int(math.Ceil(t.Sub(now).Seconds())))
+}
+
+// keyed is the state of a keyed request that executes: its record (to be
+// completed with its answer), the time its key was found free, and the
+// completion its write may carry (completing).
 type keyed struct {
 	rec        idempotency.Record
+	at         time.Time
 	completion bond.Completion
 }
 
@@ -228,6 +261,7 @@ func completing(r *http.Request, respond func(http.ResponseWriter, bond.Bond)) c
 		}
 		return &rec
 	}
+	k.completion.At = k.at
 	return bond.WithCompletion(r.Context(), &k.completion)
 }
 
@@ -261,16 +295,26 @@ func (a *renderedAnswer) Header() http.Header         { return a.header }
 func (a *renderedAnswer) WriteHeader(status int)      { a.status = status }
 func (a *renderedAnswer) Write(p []byte) (int, error) { return a.body.Write(p) }
 
-// answerExisting answers a request whose key a live record holds.
-func answerExisting(w http.ResponseWriter, r *http.Request, cur idempotency.Record, fp idempotency.Fingerprint, now time.Time) {
+// answerRecord answers a request from the outcome of the Lookup of its
+// key: the error of a failed one, else cur, the live record that holds the
+// key: its answer again for the same fingerprint, a 422 for another, a 409
+// while it is in flight (a record of an earlier release).
+func answerRecord(w http.ResponseWriter, r *http.Request, cur idempotency.Record, err error, fp idempotency.Fingerprint, now time.Time) {
+	switch {
+	case errors.Is(err, idempotency.ErrUnreadable):
+		writeError(w, r, errKeyUnusable)
+		return
+	case err != nil:
+		writeError(w, r, err)
+		return
+	}
 	if cur.Fingerprint != fp {
 		writeError(w, r, bond.Invalid(bond.Problem{Loc: []string{"header", IdempotencyKeyHeader},
 			Msg: errKeyReusedMsg, Type: "value_error.idempotency_key_reused"}))
 		return
 	}
 	if !cur.Done {
-		wait := max(1, int(math.Ceil(cur.LeaseEnd.Sub(now).Seconds())))
-		w.Header().Set("Retry-After", strconv.Itoa(wait))
+		w.Header().Set("Retry-After", strconv.Itoa(secondsUntil(cur.LeaseEnd, now)))
 		writeError(w, r, errKeyInFlight)
 		return
 	}
@@ -291,47 +335,75 @@ func answerExisting(w http.ResponseWriter, r *http.Request, cur idempotency.Reco
 	_, _ = w.Write(body)
 }
 
-// finish keeps the answer rw recorded (when keptRecord says so), or
-// releases the key, and then sends the answer; when the request's write
-// completed the record with its change (completing), there is nothing left
-// to write. The answer goes out after the record is written, so that a
-// client that saw it finds it on a retry.
-func finish(w http.ResponseWriter, r *http.Request, store idempotency.Store, k *keyed, rw *answerRecorder) {
-	defer rw.flush()
-	if k.completion.Done() {
+// answerAfter sends the answer of an executed keyed request. When its write
+// completed the record with its change (completing), that is the handler's
+// answer. Else nothing was completed (a 4xx, a 2xx that changed nothing, or
+// bond.ErrKeyTaken because another execution's write landed first): a
+// record that now holds the key answers instead of the handler (its answer
+// is the key's); else a kept answer is completed on its own (Complete) and
+// sent; one that is not kept is sent as it is. The answer goes out after
+// its record is written, so that a client that saw it finds it on a retry.
+func answerAfter(w http.ResponseWriter, r *http.Request, store idempotency.Store, k *keyed, rw *answerRecorder) {
+	if k.completion.Done() || rw.overflow {
+		rw.send() // an overflowing answer went out as it came: not kept
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), completeTimeout)
 	defer cancel()
 	log := hlog.FromRequest(r)
-	rec, keep := k.rec, false
-	if !rw.overflow {
-		rec, keep = keptRecord(k.rec, rw.status, w.Header(), rw.body.Bytes())
+	if answeredByRecord(ctx, w, r, store, k) {
+		return
 	}
-	if keep {
-		// A write that changed nothing: no change travels with the record.
-		if err := store.Complete(ctx, rec); err != nil {
-			// The client gets its answer. A retry meets the record in
-			// flight until its lease ends (or the executor that took it
-			// over).
-			log.Warn().Err(err).Msg("idempotency record not completed")
-		}
-	} else if err := store.Release(ctx, k.rec.Key, k.rec.Token); err != nil {
-		log.Warn().Err(err).Msg("idempotency record not released")
+	rec, keep := keptRecord(k.rec, rw.status, rw.header, rw.body.Bytes())
+	if !keep {
+		rw.send()
+		return
 	}
+	err := store.Complete(ctx, rec, k.at)
+	if errors.Is(err, idempotency.ErrKeyTaken) && answeredByRecord(ctx, w, r, store, k) {
+		return
+	}
+	if err != nil {
+		// The client gets its answer, of a request that changed nothing; a
+		// retry executes again.
+		log.Warn().Err(err).Msg("idempotency record not completed")
+	}
+	rw.send()
 }
 
-// answerRecorder holds a handler's answer until the record of its key is
-// written. Headers go straight to the real writer's map; the status and at
-// most idempotency.MaxAnswerBytes of body are held (past that, what was held
-// and the rest go out as they come, and the answer is not kept).
+// answeredByRecord answers r from the record that holds its key, when a
+// Lookup finds one Live, and reports whether it did. A failed Lookup
+// answers nothing (the handler's answer, of a request that changed
+// nothing, goes out).
+func answeredByRecord(ctx context.Context, w http.ResponseWriter, r *http.Request, store idempotency.Store, k *keyed) bool {
+	cur, found, err := store.Lookup(ctx, k.rec.Key, k.at)
+	if err != nil && !errors.Is(err, idempotency.ErrUnreadable) {
+		hlog.FromRequest(r).Warn().Err(err).Msg("idempotency record not read")
+		return false
+	}
+	if err == nil && !found {
+		return false
+	}
+	answerRecord(w, r, cur, err, k.rec.Fingerprint, k.at)
+	return true
+}
+
+// answerRecorder holds a handler's answer until its record is written or
+// another record answers instead: its own header map (copied to the real
+// writer only when the handler's answer is sent, so that none of a
+// discarded answer's headers leak), the status, and at most
+// idempotency.MaxAnswerBytes of body (past that, what was held and the rest
+// go out as they come, and the answer is not kept).
 type answerRecorder struct {
 	http.ResponseWriter
+	header   http.Header
 	status   int
 	body     bytes.Buffer
 	overflow bool
-	wrote    bool // WriteHeader was called on the real writer
+	wrote    bool // the header was sent on the real writer
 }
+
+func (a *answerRecorder) Header() http.Header { return a.header }
 
 func (a *answerRecorder) WriteHeader(status int) {
 	if !a.overflow {
@@ -344,7 +416,7 @@ func (a *answerRecorder) Write(p []byte) (int, error) {
 		return a.body.Write(p)
 	}
 	a.overflow = true
-	a.flushHeader()
+	a.sendHeader()
 	if a.body.Len() > 0 {
 		if _, err := a.ResponseWriter.Write(a.body.Bytes()); err != nil {
 			return 0, err
@@ -354,19 +426,25 @@ func (a *answerRecorder) Write(p []byte) (int, error) {
 	return a.ResponseWriter.Write(p)
 }
 
-// flushHeader sends the status once.
-func (a *answerRecorder) flushHeader() {
-	if !a.wrote {
-		a.wrote = true
-		a.ResponseWriter.WriteHeader(a.status)
+// sendHeader sends the handler's headers and status, once.
+func (a *answerRecorder) sendHeader() {
+	if a.wrote {
+		return
 	}
+	a.wrote = true
+	h := a.ResponseWriter.Header()
+	for name, v := range a.header {
+		h[name] = v
+	}
+	a.ResponseWriter.WriteHeader(a.status)
 }
 
-// flush sends what is held.
-func (a *answerRecorder) flush() {
-	a.flushHeader()
+// send sends the handler's answer: what is held.
+func (a *answerRecorder) send() {
+	a.sendHeader()
 	if a.body.Len() > 0 {
 		_, _ = a.ResponseWriter.Write(a.body.Bytes()) // a failed write means the client left
+		a.body.Reset()
 	}
 }
 

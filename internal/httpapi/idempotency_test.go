@@ -61,7 +61,7 @@ func TestIdempotency_InFlight(t *testing.T) {
 	require.Equal(t, http.StatusConflict, res.Status, "%s", res.Body)
 	wait, err := strconv.Atoi(res.Header.Get("Retry-After"))
 	require.NoError(t, err, "Retry-After %q", res.Header.Get("Retry-After"))
-	assert.True(t, wait >= 1 && wait <= 31, "Retry-After %d: until the lease ends", wait)
+	assert.True(t, wait >= 1 && wait <= 30, "Retry-After %d: until the first request's deadline", wait)
 
 	close(release)
 	got := <-first
@@ -138,7 +138,7 @@ func TestIdempotency_ScopedByCaller(t *testing.T) {
 // so that only a record written with the change completes.
 type failingComplete struct{ idempotency.Store }
 
-func (failingComplete) Complete(context.Context, idempotency.Record) error {
+func (failingComplete) Complete(context.Context, idempotency.Record, time.Time) error {
 	return errors.New("complete refused")
 }
 
@@ -177,11 +177,16 @@ func TestIdempotency_CompletedWithTheWrite(t *testing.T) {
 	assert.Equal(t, int64(4), b.Version, "create, add, update, restore; no retry wrote")
 
 	// A no-op (bob as stored) writes nothing: its answer is kept only by
-	// Complete, which fails here, so the retry meets the key in flight.
+	// Complete, which fails here, so the retry executes again (and changes
+	// nothing again).
 	h := apitest.Header{httpapi.IdempotencyKeyHeader: "noop"}
 	require.Equal(t, http.StatusOK, c.Do(t, http.MethodPost, "/bonds/NEW/subscribers", bob, h).Status)
 	res := c.Do(t, http.MethodPost, "/bonds/NEW/subscribers", bob, h)
-	assert.Equal(t, http.StatusConflict, res.Status, "%s", res.Body)
+	assert.Equal(t, http.StatusOK, res.Status, "%s", res.Body)
+	assert.Empty(t, res.Header.Get(httpapi.ReplayedHeader), "executed again")
+	b, _, err = store.Read(t.Context(), "NEW")
+	require.NoError(t, err)
+	assert.Equal(t, int64(4), b.Version, "the no-op wrote nothing")
 }
 
 // TestIdempotency_RestoreInFlight: while a keyed restore executes, a
@@ -222,4 +227,183 @@ func TestIdempotency_RestoreInFlight(t *testing.T) {
 	require.Equal(t, http.StatusOK, res.Status, "%s", res.Body)
 	assert.Equal(t, string(got.Body), string(res.Body))
 	assert.Equal(t, int32(1), replaces.Load(), "restored once")
+}
+
+// slowLookup is an idempotency.Store whose Lookup waits for release on its
+// first call, and counts its calls.
+type slowLookup struct {
+	idempotency.Store
+	calls            atomic.Int32
+	entered, release chan struct{}
+}
+
+func (s *slowLookup) Lookup(ctx context.Context, k idempotency.Key, now time.Time) (idempotency.Record, bool, error) {
+	if s.calls.Add(1) == 1 {
+		close(s.entered)
+		<-s.release
+	}
+	return s.Store.Lookup(ctx, k, now)
+}
+
+// TestIdempotency_InFlightInThisProcess: a request whose key a request of
+// this process holds is 409 with Retry-After (until that request's
+// deadline), before any store call.
+func TestIdempotency_InFlightInThisProcess(t *testing.T) {
+	store := newBoltRepo(t).(*boltstore.Store)
+	slow := &slowLookup{Store: store.Idempotency(), entered: make(chan struct{}), release: make(chan struct{})}
+	c := newClient(t, httpapi.NewServer(zerolog.Nop(), store, httpapi.Config{RequestTimeout: 20 * time.Second, Idempotency: slow}))
+	key := apitest.Header{httpapi.IdempotencyKeyHeader: "k1"}
+	first := make(chan apitest.Response, 1)
+	go func() {
+		res, err := c.Send(t, http.MethodPost, "/bonds", createNEW, key)
+		assert.NoError(t, err)
+		first <- res
+	}()
+	<-slow.entered
+	res := c.Do(t, http.MethodPost, "/bonds", createNEW, key)
+	require.Equal(t, http.StatusConflict, res.Status, "%s", res.Body)
+	wait, err := strconv.Atoi(res.Header.Get("Retry-After"))
+	require.NoError(t, err, "Retry-After %q", res.Header.Get("Retry-After"))
+	assert.True(t, wait >= 1 && wait <= 20, "Retry-After %d: until the first request's deadline", wait)
+	assert.Equal(t, int32(1), slow.calls.Load(), "the 409 asked the store nothing")
+	close(slow.release)
+	require.Equal(t, http.StatusCreated, (<-first).Status)
+}
+
+// meetingLookup is an idempotency.Store whose first two Lookups wait for
+// each other: two instances that both find the key free.
+type meetingLookup struct {
+	idempotency.Store
+	calls atomic.Int32
+	both  chan struct{}
+}
+
+func (s *meetingLookup) Lookup(ctx context.Context, k idempotency.Key, now time.Time) (idempotency.Record, bool, error) {
+	switch s.calls.Add(1) {
+	case 1:
+		select {
+		case <-s.both:
+		case <-ctx.Done():
+			return idempotency.Record{}, false, ctx.Err()
+		}
+	case 2:
+		close(s.both)
+	}
+	return s.Store.Lookup(ctx, k, now)
+}
+
+// TestIdempotency_TwoInstancesRace: two instances on one store (one bolt
+// file, two servers) get the same key at once; both find it free and
+// execute, exactly one write lands, and both answer with its answer, the
+// loser as a replay.
+func TestIdempotency_TwoInstancesRace(t *testing.T) {
+	bob := `{"sid": "bob", "name": "Bob Smith", "email": "bob@example.com"}`
+	for _, tc := range []struct{ name, path, body string }{
+		{"Create", "/bonds", createNEW},
+		{"SubscriberAdd", "/bonds/NEW/subscribers", bob},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			store := newBoltRepo(t).(*boltstore.Store)
+			if tc.name != "Create" {
+				_, err := bond.Create(t.Context(), store, bond.Bond{BondID: "NEW", HostAccountID: "HNEW", SubAccountID: "SNEW",
+					HostCostCenter: "teal", SubCostCenter: "yellow"})
+				require.NoError(t, err)
+			}
+			records := &meetingLookup{Store: store.Idempotency(), both: make(chan struct{})}
+			var writes atomic.Int32
+			repo := &bondfake.Repo{Repository: store,
+				CreateFn: func(ctx context.Context, b bond.Bond, prev int64, j bond.Journal) error {
+					err := store.Create(ctx, b, prev, j)
+					if err == nil {
+						writes.Add(1)
+					}
+					return err
+				},
+				ReplaceFn: func(ctx context.Context, old, next bond.Bond, j bond.Journal) error {
+					err := store.Replace(ctx, old, next, j)
+					if err == nil {
+						writes.Add(1)
+					}
+					return err
+				}}
+			var instances [2]*apitest.Client
+			for i := range instances {
+				instances[i] = newClient(t, httpapi.NewServer(zerolog.Nop(), repo, httpapi.Config{Idempotency: records}))
+			}
+			key := apitest.Header{httpapi.IdempotencyKeyHeader: "k1"}
+			answers := make(chan apitest.Response, 2)
+			for _, c := range instances {
+				go func() {
+					res, err := c.Send(t, http.MethodPost, tc.path, tc.body, key)
+					assert.NoError(t, err)
+					answers <- res
+				}()
+			}
+			a, b := <-answers, <-answers
+			require.Less(t, a.Status, 300, "%s", a.Body)
+			assert.Equal(t, int32(1), writes.Load(), "exactly one write landed")
+			for _, h := range []string{"Location", "ETag", "Content-Type"} {
+				assert.Equal(t, a.Header.Get(h), b.Header.Get(h), h)
+			}
+			assert.Equal(t, a.Status, b.Status)
+			assert.Equal(t, string(a.Body), string(b.Body))
+			replays := 0
+			for _, res := range []apitest.Response{a, b} {
+				if res.Header.Get(httpapi.ReplayedHeader) == "true" {
+					replays++
+				}
+			}
+			assert.Equal(t, 1, replays, "the loser replays the winner's answer")
+			got, _, err := store.Read(t.Context(), "NEW")
+			require.NoError(t, err)
+			assert.Equal(t, int64(map[bool]int{true: 1, false: 2}[tc.name == "Create"]), got.Version)
+		})
+	}
+}
+
+// TestIdempotency_RetryAfterAnotherChange: a retried subscriber add, whose
+// first answer was lost, after another client changed that subscriber,
+// gets the first answer and leaves the other client's change in place.
+func TestIdempotency_RetryAfterAnotherChange(t *testing.T) {
+	store := newBoltRepo(t).(*boltstore.Store)
+	c := keyedServer(t, store, store, httpapi.Config{})
+	require.Equal(t, http.StatusCreated, c.Do(t, http.MethodPost, "/bonds", createNEW, nil).Status)
+	key := apitest.Header{httpapi.IdempotencyKeyHeader: "add-bob"}
+	first := c.Do(t, http.MethodPost, "/bonds/NEW/subscribers", `{"sid": "bob", "name": "Bob Smith", "email": "bob@example.com"}`, key)
+	require.Equal(t, http.StatusOK, first.Status, "%s", first.Body)
+	other := c.Do(t, http.MethodPost, "/bonds/NEW/subscribers", `{"sid": "bob", "name": "Robert Smith", "email": "robert@example.com"}`, nil)
+	require.Equal(t, http.StatusOK, other.Status, "%s", other.Body)
+
+	retry := c.Do(t, http.MethodPost, "/bonds/NEW/subscribers", `{"sid": "bob", "name": "Bob Smith", "email": "bob@example.com"}`, key)
+	require.Equal(t, http.StatusOK, retry.Status, "%s", retry.Body)
+	assert.Equal(t, string(first.Body), string(retry.Body), "the first answer")
+	assert.Equal(t, first.Header.Get("ETag"), retry.Header.Get("ETag"))
+	assert.Equal(t, "true", retry.Header.Get(httpapi.ReplayedHeader))
+	b, _, err := store.Read(t.Context(), "NEW")
+	require.NoError(t, err)
+	assert.Equal(t, "Robert Smith", b.Subscribers["bob"].Name, "the other client's change stays")
+	assert.Equal(t, int64(3), b.Version, "the retry wrote nothing")
+}
+
+// TestIdempotency_DiscardedAnswerLeaksNoHeader: a write whose change
+// landed but whose call failed (a timeout after the commit) answers 503
+// with Retry-After; its record holds the key, so the record's answer goes
+// out instead, with none of the discarded answer's headers.
+func TestIdempotency_DiscardedAnswerLeaksNoHeader(t *testing.T) {
+	store := newBoltRepo(t).(*boltstore.Store)
+	repo := &bondfake.Repo{Repository: store, CreateFn: func(ctx context.Context, b bond.Bond, prev int64, j bond.Journal) error {
+		if err := store.Create(ctx, b, prev, j); err != nil {
+			return err
+		}
+		return bond.Unavailable("create", context.DeadlineExceeded)
+	}}
+	c := keyedServer(t, repo, store, httpapi.Config{})
+	key := apitest.Header{httpapi.IdempotencyKeyHeader: "k1"}
+	res := c.Do(t, http.MethodPost, "/bonds", createNEW, key)
+	require.Equal(t, http.StatusCreated, res.Status, "the record's answer: %s", res.Body)
+	assert.Empty(t, res.Header.Get("Retry-After"), "the 503's header did not leak")
+	assert.Equal(t, "/bonds/NEW", res.Header.Get("Location"))
+	assert.Equal(t, "application/json", res.Header.Get("Content-Type"))
+	again := c.Do(t, http.MethodPost, "/bonds", createNEW, key)
+	assert.Equal(t, string(res.Body), string(again.Body))
 }

@@ -6,11 +6,14 @@
 // answer's body. The HTTP side (parsing the header, which answers are kept,
 // replaying) is internal/httpapi's.
 //
-// A record goes through two states, as in AWS Lambda Powertools'
-// idempotency utility: in flight (an executor holds a lease on the key
-// until LeaseEnd; its Token fences every later write of it), then
-// completed (the answer is kept until Expires). Past Expires a record is
-// as good as absent: the key is new again.
+// A record is written once, completed (its answer kept until Expires), in
+// the same atomic write as the change it records, on the condition that no
+// record is Live at the time of the write: of two executions of one key
+// (two instances), exactly one write lands. Past Expires a record is as
+// good as absent: the key is new again. Records written by an earlier
+// release may be in flight (an executor held a lease on the key until
+// LeaseEnd); they are still read, under their lease rules (Live), and
+// never written any more.
 package idempotency
 
 import (
@@ -100,17 +103,17 @@ type Answer struct {
 type Record struct {
 	Key         Key
 	Fingerprint Fingerprint
-	Token       string    // the lease token of the executor that holds or held the key
-	Done        bool      // completed: Answer is kept; else in flight
-	LeaseEnd    time.Time // in flight: after it, another executor may take the key over
+	Token       string    // the id of the executor that wrote the record
+	Done        bool      // completed: Answer is kept; else in flight (written by an earlier release)
+	LeaseEnd    time.Time // in flight: after it, the key is free
 	Expires     time.Time // after it, the record counts as absent
 	Answer      Answer    // when Done
 }
 
 // Live reports whether rec still holds its key at now: a completed record
 // until it expires, an in-flight one until its lease ends (then a retry
-// executes again, as after a crash of the executor). Every store's Begin
-// applies this rule.
+// executes again, as after a crash of the executor). Every store's Lookup
+// and the condition of every record's write apply this rule.
 func (rec Record) Live(now time.Time) bool {
 	if !now.Before(rec.Expires) {
 		return false
@@ -124,7 +127,7 @@ func (rec Record) Live(now time.Time) bool {
 // is ErrUnreadable.
 func (rec Record) Check() error {
 	if rec.Token == "" {
-		return fmt.Errorf("%w: no lease token", ErrUnreadable)
+		return fmt.Errorf("%w: no executor token", ErrUnreadable)
 	}
 	if rec.Done && (rec.Answer.Status < 200 || rec.Answer.Status > 299 || len(rec.Answer.Body) > MaxPackedBytes) {
 		return fmt.Errorf("%w: answer status %d, %d bytes", ErrUnreadable, rec.Answer.Status, len(rec.Answer.Body))
@@ -158,21 +161,17 @@ var (
 // other than those named are the store's own (a *bond.Error of
 // KindUnavailable when it does not answer in time).
 type Store interface {
-	// Begin stores rec, in flight, unless a record that is Live at now holds
-	// its key; that record is returned with started false. An expired
-	// record, or an in-flight one whose lease ended, is replaced.
-	// ErrUnreadable when the stored record breaks the rules (Check).
-	Begin(ctx context.Context, rec Record, now time.Time) (cur Record, started bool, err error)
+	// Lookup returns the record of k with a strongly consistent read; found
+	// only when it is Live at now. ErrUnreadable when the stored record
+	// breaks the rules (Check).
+	Lookup(ctx context.Context, k Key, now time.Time) (cur Record, found bool, err error)
 
-	// Complete stores rec (Done, with its answer) on the condition that the
-	// stored record is still in flight under rec.Token: an executor whose
-	// lease was taken over can never complete. ErrLeaseLost otherwise.
-	Complete(ctx context.Context, rec Record) error
-
-	// Release deletes the record of k on the condition that it is still in
-	// flight under token (else it does nothing), so that a retry executes
-	// again at once.
-	Release(ctx context.Context, k Key, token string) error
+	// Complete stores rec (Done, with its answer) where no record is Live
+	// at now: absent, expired, or in flight with its lease ended.
+	// ErrKeyTaken otherwise. It is the write of an answer that changed
+	// nothing; the record of a change travels with the change
+	// (bond.Journal.Idempotency) under the same condition.
+	Complete(ctx context.Context, rec Record, now time.Time) error
 }
 
 // Provider is a bond store that keeps idempotency records beside its bonds.
@@ -182,9 +181,9 @@ type Provider interface {
 
 // Errors of a Store.
 var (
-	// ErrLeaseLost: the record is no longer in flight under the caller's
-	// token (its lease ended and another executor took the key over).
-	ErrLeaseLost = errors.New("idempotency: the lease on the key was taken over")
+	// ErrKeyTaken: a record Live at the time of the write holds the key
+	// (another execution of it wrote first); nothing was written.
+	ErrKeyTaken = errors.New("idempotency: a live record holds the key")
 	// ErrUnreadable: a stored record breaks the rules of this package.
 	ErrUnreadable = errors.New("idempotency: the stored record cannot be read")
 )

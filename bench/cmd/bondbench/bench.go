@@ -369,7 +369,7 @@ func (b *bencher) runDynamo(ctx context.Context, d bench.Dataset) (err error) {
 			return err
 		}
 	}
-	// What a key costs a create (its lease and its record in the create's
+	// What a key costs a create (the read of its record, and its record in the create's
 	// transaction), in alternating rounds on the same service and table.
 	err = b.paired(ctx, "dynamodb keyed POST / unkeyed POST",
 		bench.Scenario{Name: namePostK, System: "dynamodb", Bonds: n, Targeter: t.CreateBondKeyed()},

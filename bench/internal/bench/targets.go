@@ -48,7 +48,7 @@ func (t *Targets) CreateBond() vegeta.Targeter { return t.createBond(false) }
 
 // CreateBondKeyed is CreateBond with a fresh Idempotency-Key on every
 // request (a Structured Field string, as the header's draft sends it), so
-// that each request takes the keyed path once: the record's lease, the
+// that each request takes the keyed path once: the read of the record, the
 // create and the record in its transaction.
 func (t *Targets) CreateBondKeyed() vegeta.Targeter { return t.createBond(true) }
 

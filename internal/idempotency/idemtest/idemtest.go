@@ -15,159 +15,176 @@ import (
 	"github.com/bondregistry/bond-registry/internal/idempotency"
 )
 
+// Fixture is a store under test.
+type Fixture struct {
+	Store idempotency.Store
+	// Put writes rec as it is, without a condition, as an earlier release
+	// wrote its in-flight records (and as a damaged writer might).
+	Put func(rec idempotency.Record) error
+}
+
 // RunStoreTests runs the suite. newStore returns an empty store for each
 // subtest and cleans it up; it must be safe to call from parallel subtests.
-func RunStoreTests(t *testing.T, newStore func(t *testing.T) idempotency.Store) {
+func RunStoreTests(t *testing.T, newStore func(t *testing.T) Fixture) {
 	t.Helper()
 	// Times are whole seconds: a store may keep Expires in seconds (DynamoDB
 	// TTL) and LeaseEnd in milliseconds.
 	now := time.Unix(1_900_000_000, 0)
-	inFlight := func(key string) idempotency.Record { return inFlightAt(now, key) }
-	completed := func(rec idempotency.Record) idempotency.Record {
-		body, ok := idempotency.PackBody([]byte(`{"bond_id":"FOO"}` + "\n"))
-		require.True(t, ok)
-		rec.Done = true
-		rec.Answer = idempotency.Answer{Status: http.StatusCreated, Location: "/bonds/FOO", ETag: `"1"`,
-			ContentType: "application/json", Body: body}
-		return rec
-	}
-	begin := func(t *testing.T, s idempotency.Store, rec idempotency.Record, at time.Time) (idempotency.Record, bool) {
+	completed := func(key string) idempotency.Record { return completedAt(t, now, key) }
+	lookup := func(t *testing.T, s idempotency.Store, k idempotency.Key, at time.Time) (idempotency.Record, bool) {
 		t.Helper()
-		cur, started, err := s.Begin(t.Context(), rec, at)
+		cur, found, err := s.Lookup(t.Context(), k, at)
 		require.NoError(t, err)
-		return cur, started
+		return cur, found
 	}
 
-	t.Run("BeginThenInFlight", func(t *testing.T) {
+	t.Run("Absent", func(t *testing.T) {
 		t.Parallel()
-		s := newStore(t)
-		rec := inFlight("k1")
-		_, started := begin(t, s, rec, now)
-		require.True(t, started, "first Begin starts")
-		cur, started := begin(t, s, inFlight("k1"), now.Add(time.Second))
-		require.False(t, started, "a second Begin within the lease does not start")
-		assert.Equal(t, rec, cur, "the in-flight record comes back")
+		s := newStore(t).Store
+		_, found := lookup(t, s, completed("k1").Key, now)
+		assert.False(t, found)
 	})
 	t.Run("CompleteThenReplay", func(t *testing.T) {
 		t.Parallel()
-		s := newStore(t)
-		rec := inFlight("k1")
-		begin(t, s, rec, now)
-		done := completed(rec)
-		require.NoError(t, s.Complete(t.Context(), done))
-		cur, started := begin(t, s, inFlight("k1"), now.Add(time.Hour))
-		require.False(t, started, "a completed record holds its key past the lease")
+		s := newStore(t).Store
+		done := completed("k1")
+		require.NoError(t, s.Complete(t.Context(), done, now))
+		cur, found := lookup(t, s, done.Key, now.Add(time.Hour))
+		require.True(t, found, "a completed record holds its key until it expires")
 		assert.Equal(t, done, cur, "the completed record comes back, answer and all")
 		body, err := idempotency.UnpackBody(cur.Answer.Body)
 		require.NoError(t, err)
 		assert.Equal(t, `{"bond_id":"FOO"}`+"\n", string(body))
 	})
+	t.Run("CompleteAgainIsKeyTaken", func(t *testing.T) {
+		t.Parallel()
+		s := newStore(t).Store
+		first := completed("k1")
+		require.NoError(t, s.Complete(t.Context(), first, now))
+		second := completed("k1")
+		second.Fingerprint = idempotency.FingerprintOf(http.MethodPost, "/bonds", []byte("another body"))
+		require.ErrorIs(t, s.Complete(t.Context(), second, now.Add(time.Minute)), idempotency.ErrKeyTaken)
+		cur, found := lookup(t, s, first.Key, now.Add(time.Minute))
+		require.True(t, found)
+		assert.Equal(t, first, cur, "the first record, untouched")
+	})
 	t.Run("ScopesAreApart", func(t *testing.T) {
 		t.Parallel()
-		s := newStore(t)
-		begin(t, s, inFlight("k1"), now)
-		other := inFlight("k1")
+		s := newStore(t).Store
+		require.NoError(t, s.Complete(t.Context(), completed("k1"), now))
+		other := completed("k1")
 		other.Key.Scope = "bob"
-		_, started := begin(t, s, other, now)
-		assert.True(t, started, "another caller's key of the same value is another key")
+		_, found := lookup(t, s, other.Key, now)
+		assert.False(t, found, "another caller's key of the same value is another key")
+		require.NoError(t, s.Complete(t.Context(), other, now))
 	})
-	t.Run("TakeoverAfterLeaseFencesTheStaleExecutor", func(t *testing.T) {
+	t.Run("ExpiredIsAbsentAndCompletable", func(t *testing.T) {
 		t.Parallel()
-		s := newStore(t)
-		stale := inFlight("k1")
-		begin(t, s, stale, now)
-		fresh := inFlight("k1")
-		fresh.LeaseEnd = stale.LeaseEnd.Add(5 * time.Second)
-		_, started := begin(t, s, fresh, stale.LeaseEnd)
-		require.True(t, started, "the lease ended: a retry takes the key over")
-		require.ErrorIs(t, s.Complete(t.Context(), completed(stale)), idempotency.ErrLeaseLost, "the stale executor cannot complete")
-		require.NoError(t, s.Release(t.Context(), stale.Key, stale.Token), "a stale release does nothing")
-		cur, started := begin(t, s, inFlight("k1"), stale.LeaseEnd.Add(time.Second))
-		require.False(t, started)
-		assert.Equal(t, fresh, cur, "the new executor still holds the key")
-		require.NoError(t, s.Complete(t.Context(), completed(fresh)))
-	})
-	t.Run("CompleteOnlyOnce", func(t *testing.T) {
-		t.Parallel()
-		s := newStore(t)
-		rec := inFlight("k1")
-		begin(t, s, rec, now)
-		require.NoError(t, s.Complete(t.Context(), completed(rec)))
-		require.ErrorIs(t, s.Complete(t.Context(), completed(rec)), idempotency.ErrLeaseLost, "a completed record is not in flight")
-		require.NoError(t, s.Release(t.Context(), rec.Key, rec.Token))
-		_, started := begin(t, s, inFlight("k1"), now.Add(time.Minute))
-		assert.False(t, started, "Release does not delete a completed record")
-	})
-	t.Run("CompleteWithoutBegin", func(t *testing.T) {
-		t.Parallel()
-		s := newStore(t)
-		require.ErrorIs(t, s.Complete(t.Context(), completed(inFlight("k1"))), idempotency.ErrLeaseLost)
-	})
-	t.Run("ReleaseFreesTheKey", func(t *testing.T) {
-		t.Parallel()
-		s := newStore(t)
-		rec := inFlight("k1")
-		begin(t, s, rec, now)
-		require.NoError(t, s.Release(t.Context(), rec.Key, rec.Token))
-		_, started := begin(t, s, inFlight("k1"), now)
-		assert.True(t, started, "a released key is free at once")
-	})
-	t.Run("ExpiredIsNew", func(t *testing.T) {
-		t.Parallel()
-		s := newStore(t)
-		rec := inFlight("k1")
-		begin(t, s, rec, now)
-		require.NoError(t, s.Complete(t.Context(), completed(rec)))
-		next := inFlight("k1")
+		s := newStore(t).Store
+		old := completed("k1")
+		require.NoError(t, s.Complete(t.Context(), old, now))
+		_, found := lookup(t, s, old.Key, old.Expires)
+		require.False(t, found, "an expired key is a new key")
+		next := completedAt(t, old.Expires, "k1")
 		next.Fingerprint = idempotency.FingerprintOf(http.MethodPost, "/bonds", []byte("another body"))
-		_, started := begin(t, s, next, rec.Expires)
-		assert.True(t, started, "an expired key is a new key")
+		require.NoError(t, s.Complete(t.Context(), next, old.Expires))
+		cur, found := lookup(t, s, old.Key, old.Expires)
+		require.True(t, found)
+		assert.Equal(t, next, cur)
+	})
+	t.Run("InFlightWithItsLeaseAheadHoldsTheKey", func(t *testing.T) {
+		t.Parallel()
+		f := newStore(t)
+		legacy := inFlightAt(now, "k1")
+		require.NoError(t, f.Put(legacy))
+		cur, found := lookup(t, f.Store, legacy.Key, now.Add(time.Second))
+		require.True(t, found, "an earlier release's in-flight record holds the key during its lease")
+		assert.Equal(t, legacy, cur)
+		require.ErrorIs(t, f.Store.Complete(t.Context(), completed("k1"), now.Add(time.Second)), idempotency.ErrKeyTaken)
+	})
+	t.Run("InFlightWhoseLeaseEndedIsFree", func(t *testing.T) {
+		t.Parallel()
+		f := newStore(t)
+		legacy := inFlightAt(now, "k1")
+		require.NoError(t, f.Put(legacy))
+		_, found := lookup(t, f.Store, legacy.Key, legacy.LeaseEnd)
+		require.False(t, found, "its executor is gone: the key is free")
+		done := completedAt(t, legacy.LeaseEnd, "k1")
+		require.NoError(t, f.Store.Complete(t.Context(), done, legacy.LeaseEnd))
+		cur, found := lookup(t, f.Store, legacy.Key, legacy.LeaseEnd)
+		require.True(t, found)
+		assert.Equal(t, done, cur)
+	})
+	t.Run("Unreadable", func(t *testing.T) {
+		t.Parallel()
+		f := newStore(t)
+		bad := inFlightAt(now, "k1")
+		bad.Token = "" // breaks Check
+		require.NoError(t, f.Put(bad))
+		_, _, err := f.Store.Lookup(t.Context(), bad.Key, now)
+		require.ErrorIs(t, err, idempotency.ErrUnreadable)
+		require.ErrorIs(t, f.Store.Complete(t.Context(), completed("k1"), now), idempotency.ErrKeyTaken,
+			"a record that may be live is never overwritten")
 	})
 	t.Run("ManyKeysSweep", func(t *testing.T) {
 		t.Parallel()
-		s := newStore(t)
-		// Records that expire, then new keys long after: every Begin
-		// starts, and each old key is new again.
+		s := newStore(t).Store
+		// Records that expire, then the same keys long after: each is new
+		// again, and completes.
 		for i := range 20 {
-			rec := inFlight(string(rune('a' + i)))
-			begin(t, s, rec, now)
-			require.NoError(t, s.Complete(t.Context(), completed(rec)))
+			require.NoError(t, s.Complete(t.Context(), completed(string(rune('a'+i))), now))
 		}
 		later := now.Add(48 * time.Hour)
 		for i := range 20 {
-			rec := inFlight(string(rune('a' + i)))
-			rec.LeaseEnd, rec.Expires = later.Add(5*time.Second), later.Add(24*time.Hour)
-			_, started := begin(t, s, rec, later)
-			assert.True(t, started, "key %d", i)
+			rec := completedAt(t, later, string(rune('a'+i)))
+			_, found := lookup(t, s, rec.Key, later)
+			assert.False(t, found, "key %d", i)
+			require.NoError(t, s.Complete(t.Context(), rec, later), "key %d", i)
+			cur, found := lookup(t, s, rec.Key, later)
+			require.True(t, found, "key %d", i)
+			assert.Equal(t, rec, cur, "key %d", i)
 		}
 	})
-	t.Run("ConcurrentBeginsOneStarts", func(t *testing.T) {
+	t.Run("ConcurrentCompletesOneLands", func(t *testing.T) {
 		t.Parallel()
-		s := newStore(t)
+		s := newStore(t).Store
 		const n = 8
 		var wg sync.WaitGroup
-		results := make(chan bool, n)
+		landed := make(chan idempotency.Record, n)
 		for range n {
 			wg.Go(func() {
-				_, started, err := s.Begin(t.Context(), inFlight("k1"), now)
-				assert.NoError(t, err)
-				results <- started
+				rec := completed("k1")
+				err := s.Complete(t.Context(), rec, now)
+				if err == nil {
+					landed <- rec
+					return
+				}
+				assert.ErrorIs(t, err, idempotency.ErrKeyTaken)
 			})
 		}
 		wg.Wait()
-		close(results)
-		starts := 0
-		for started := range results {
-			if started {
-				starts++
-			}
-		}
-		assert.Equal(t, 1, starts, "exactly one of concurrent Begins starts")
+		close(landed)
+		require.Len(t, landed, 1, "exactly one of concurrent Completes lands")
+		cur, found := lookup(t, s, completed("k1").Key, now)
+		require.True(t, found)
+		assert.Equal(t, (<-landed).Token, cur.Token, "the record is the one that landed")
 	})
 }
 
-// inFlightAt is a fresh in-flight record of key for caller alice, begun at
-// now: a lease of 5 s, an expiry of a day.
+// completedAt is a completed record of key for caller alice, written at
+// now, with a fresh token: a 201 answer, an expiry of a day.
+func completedAt(t *testing.T, now time.Time, key string) idempotency.Record {
+	body, ok := idempotency.PackBody([]byte(`{"bond_id":"FOO"}` + "\n"))
+	require.True(t, ok)
+	rec := inFlightAt(now, key)
+	rec.Done, rec.LeaseEnd = true, time.Time{}
+	rec.Answer = idempotency.Answer{Status: http.StatusCreated, Location: "/bonds/FOO", ETag: `"1"`,
+		ContentType: "application/json", Body: body}
+	return rec
+}
+
+// inFlightAt is an in-flight record of key for caller alice, as an earlier
+// release began it at now: a lease of 5 s, an expiry of a day.
 func inFlightAt(now time.Time, key string) idempotency.Record {
 	return idempotency.Record{
 		Key:         idempotency.Key{Scope: "alice", Value: key},
