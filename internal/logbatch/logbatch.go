@@ -72,11 +72,11 @@ func (w *Writer) Write(p []byte) (int, error) {
 		return 0, err
 	}
 	w.buf = append(w.buf, p...)
-	w.mu.Unlock()
-	select {
+	select { // under mu, so that Close cannot have closed wake
 	case w.wake <- struct{}{}:
 	default: // a signal is already pending
 	}
+	w.mu.Unlock()
 	return len(p), nil
 }
 
@@ -105,8 +105,8 @@ func (w *Writer) Close() error {
 	}
 	w.closed = true
 	w.drained.Broadcast()
+	close(w.wake) // under mu: a Write that took its line has signalled already
 	w.mu.Unlock()
-	close(w.wake)
 	<-w.done
 	return w.firstErr()
 }

@@ -170,3 +170,32 @@ func TestWriter_AfterClose(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "before\nafter\n", out.text())
 }
+
+// Lines written while Close runs (a handler still logging when serve
+// returns) are all written, and none makes the Writer panic: a Write that
+// had taken its line before Close must not signal a goroutine that Close
+// has ended.
+func TestWriter_WritesDuringClose(t *testing.T) {
+	for round := 0; round < 2000; round++ {
+		out := &recorder{}
+		w := logbatch.New(out)
+		const writers, lines = 8, 20
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for g := 0; g < writers; g++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				for i := 0; i < lines; i++ {
+					_, err := w.Write([]byte(fmt.Sprintf("g%d l%d\n", g, i)))
+					assert.NoError(t, err)
+				}
+			}()
+		}
+		close(start)
+		require.NoError(t, w.Close())
+		wg.Wait()
+		assert.Equal(t, writers*lines, strings.Count(out.text(), "\n"), "round %d", round)
+	}
+}
