@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -189,5 +190,42 @@ func TestServer_LogHeadBodyBytes(t *testing.T) {
 			continue
 		}
 		assert.Equal(t, want, l["http.response.body.bytes"], "%s %s: body bytes sent", l["http.request.method"], l["url.path"])
+	}
+}
+
+// gatedWriter blocks every write until open is closed, as a full stdout pipe
+// does.
+type gatedWriter struct{ open chan struct{} }
+
+func (g gatedWriter) Write(p []byte) (int, error) { <-g.open; return len(p), nil }
+
+// An answer is sent before its access line is written: a log output that
+// blocks holds up the line, never the answer (a committed write's 201 was
+// lost to the write deadline while stdout was full).
+func TestServer_AnswerBeforeAccessLine(t *testing.T) {
+	gate := gatedWriter{open: make(chan struct{})}
+	srv := httptest.NewServer(httpapi.NewServer(newECSLogger(gate), newBoltRepo(t), httpapi.Config{}))
+	defer srv.Close()
+	defer close(gate.open)
+	for _, c := range []struct {
+		method, path, body string
+		want               int
+	}{
+		{http.MethodPost, "/bonds", `{"bond_id":"FOO","host_account_id":"H","sub_account_id":"S","host_cost_center":"teal","sub_cost_center":"yellow","subscribers":{}}`, http.StatusCreated},
+		{http.MethodGet, "/bonds/FOO", "", http.StatusOK},
+		{http.MethodDelete, "/bonds/FOO", "", http.StatusNoContent},
+		{http.MethodGet, "/bonds/FOO", "", http.StatusNotFound},
+	} {
+		req, err := http.NewRequest(c.method, srv.URL+c.path, strings.NewReader(c.body))
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", "application/json")
+		// A connection whose access line waits cannot serve its next
+		// request: each request gets its own.
+		client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+		res, err := client.Do(req)
+		require.NoError(t, err, "%s %s: the answer waited for the log", c.method, c.path)
+		_, _ = io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		assert.Equal(t, c.want, res.StatusCode, "%s %s", c.method, c.path)
 	}
 }

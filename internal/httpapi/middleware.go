@@ -26,25 +26,43 @@ const maxRequestIDLen = 128
 
 // newLogMiddleware returns, outermost first, the middleware that gives the
 // request its scope (requestScope: its id, its logger, its audit context)
-// and writes one access line per request once the response is done, also
-// counting it in m when m is not nil (one measurement for both). Only
-// method, route and path are logged: never a query string or a body.
+// and writes one access line per request once its answer is sent
+// (accessLine), also counting it in m when m is not nil (one measurement
+// for both).
+func newLogMiddleware(log zerolog.Logger, m *metrics.Metrics) []func(http.Handler) http.Handler {
+	return []func(http.Handler) http.Handler{requestScope(log), accessLine(m)}
+}
+
+// accessLine writes the access line of each request. Only method, route
+// and path are logged: never a query string or a body. An answer of known
+// length (Content-Length set, or a status without a body) is sent before
+// the line is written, so that a log output that blocks (stdout full) holds
+// up the line, never an answer already made (a committed write's 201 lost
+// to the write deadline); other answers (a stream) end as net/http ends
+// them, after the line.
 //
 // The access line's fields are ECS 8 names (https://www.elastic.co/guide/en/ecs/current/ecs-http.html):
 // http.request.method, http.route (the chi route pattern, as OpenTelemetry's
 // semantic conventions name it), url.path, http.response.status_code,
 // http.response.body.bytes (the body bytes sent: 0 on a HEAD) and
-// event.duration (nanoseconds, as ECS says);
+// event.duration (the handler's time, in nanoseconds, as ECS says);
 // message is "request".
-func newLogMiddleware(log zerolog.Logger, m *metrics.Metrics) []func(http.Handler) http.Handler {
-	return []func(http.Handler) http.Handler{
-		requestScope(log),
-		hlog.AccessHandler(func(r *http.Request, status, size int, d time.Duration) {
+func accessLine(m *metrics.Metrics) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			start := time.Now()
+			aw := &accessWriter{ResponseWriter: w}
+			next.ServeHTTP(aw, r)
+			d := time.Since(start)
+			status, size := aw.status, aw.bytes
 			if status == 0 {
 				status = http.StatusOK // the handler wrote nothing
 			}
 			if r.Method == http.MethodHead {
 				size = 0 // net/http drops a HEAD's body, but counts it as written
+			}
+			if _, known := w.Header()["Content-Length"]; known || status == http.StatusNoContent || status == http.StatusNotModified {
+				_ = http.NewResponseController(w).Flush() // a client that left: nothing to send
 			}
 			route := ""
 			if rctx := chi.RouteContext(r.Context()); rctx != nil {
@@ -61,9 +79,45 @@ func newLogMiddleware(log zerolog.Logger, m *metrics.Metrics) []func(http.Handle
 				Int("http.response.body.bytes", size).
 				Int64("event.duration", d.Nanoseconds()).
 				Msg("request")
-		}),
+		})
 	}
 }
+
+// accessWriter counts what a handler writes: the status it sent first and
+// the body bytes. Flush and Unwrap reach the writer beneath (so do
+// http.ResponseController's other methods, through Unwrap).
+type accessWriter struct {
+	http.ResponseWriter
+	status int // 0 until WriteHeader or Write
+	bytes  int
+}
+
+func (a *accessWriter) WriteHeader(status int) {
+	if a.status == 0 {
+		a.status = status
+	}
+	a.ResponseWriter.WriteHeader(status)
+}
+
+func (a *accessWriter) Write(p []byte) (int, error) {
+	if a.status == 0 {
+		a.status = http.StatusOK
+	}
+	n, err := a.ResponseWriter.Write(p)
+	a.bytes += n
+	return n, err
+}
+
+// Flush sends what is buffered (http.Flusher).
+func (a *accessWriter) Flush() {
+	if a.status == 0 {
+		a.status = http.StatusOK
+	}
+	_ = http.NewResponseController(a.ResponseWriter).Flush()
+}
+
+// Unwrap returns the writer beneath, for http.ResponseController.
+func (a *accessWriter) Unwrap() http.ResponseWriter { return a.ResponseWriter }
 
 // requestScope gives each request, in one context: its id (X-Request-ID
 // from the request, or generated; always set on the response), its own
