@@ -57,8 +57,9 @@ var (
 // parseIdempotencyKey returns the key of a header value: an RFC 8941
 // sf-string (a quoted string of printable ASCII, with \" and \\ as its
 // only escapes), or, as Stripe's clients send it, an unquoted token of
-// RFC 9110 tchar and the ':' and '/' an sf-token may hold (a UUID, which
-// may start with a digit, is one). The key is 1-MaxKeyLen characters;
+// RFC 9110 tchar and, after the first, the ':' and '/' an sf-token may
+// hold (a UUID, which may start with a digit, is one; ":YWJj:", an sf
+// byte sequence, is not). The key is 1-MaxKeyLen characters;
 // parameters are not taken. ok is false for anything else.
 func parseIdempotencyKey(v string) (key string, ok bool) {
 	if v == "" {
@@ -69,7 +70,7 @@ func parseIdempotencyKey(v string) (key string, ok bool) {
 			return "", false
 		}
 		for i := 0; i < len(v); i++ {
-			if !isTchar(v[i]) && v[i] != ':' && v[i] != '/' {
+			if !isTchar(v[i]) && (i == 0 || (v[i] != ':' && v[i] != '/')) {
 				return "", false
 			}
 		}
