@@ -57,8 +57,9 @@ var (
 // parseIdempotencyKey returns the key of a header value: an RFC 8941
 // sf-string (a quoted string of printable ASCII, with \" and \\ as its
 // only escapes), or, as Stripe's clients send it, an unquoted token of
-// RFC 9110 tchar and the ':' and '/' an sf-token may hold (a UUID, which
-// may start with a digit, is one). The key is 1-MaxKeyLen characters;
+// RFC 9110 tchar and, after the first, the ':' and '/' an sf-token may
+// hold (a UUID, which may start with a digit, is one; ":YWJj:", an sf
+// byte sequence, is not). The key is 1-MaxKeyLen characters;
 // parameters are not taken. ok is false for anything else.
 func parseIdempotencyKey(v string) (key string, ok bool) {
 	if v == "" {
@@ -69,7 +70,7 @@ func parseIdempotencyKey(v string) (key string, ok bool) {
 			return "", false
 		}
 		for i := 0; i < len(v); i++ {
-			if !isTchar(v[i]) && v[i] != ':' && v[i] != '/' {
+			if !isTchar(v[i]) && (i == 0 || (v[i] != ':' && v[i] != '/')) {
 				return "", false
 			}
 		}
@@ -341,7 +342,8 @@ func answerRecord(w http.ResponseWriter, r *http.Request, cur idempotency.Record
 // bond.ErrKeyTaken because another execution's write landed first): a
 // record that now holds the key answers instead of the handler (its answer
 // is the key's); else a kept answer is completed on its own (Complete) and
-// sent; one that is not kept is sent as it is. The answer goes out after
+// sent, or, when Complete fails, replaced by a 503 (a 2xx is only sent
+// kept); one that is not kept is sent as it is. The answer goes out after
 // its record is written, so that a client that saw it finds it on a retry.
 func answerAfter(w http.ResponseWriter, r *http.Request, store idempotency.Store, k *keyed, rw *answerRecorder) {
 	if k.completion.Done() || rw.overflow {
@@ -350,7 +352,6 @@ func answerAfter(w http.ResponseWriter, r *http.Request, store idempotency.Store
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), completeTimeout)
 	defer cancel()
-	log := hlog.FromRequest(r)
 	if answeredByRecord(ctx, w, r, store, k) {
 		return
 	}
@@ -364,9 +365,15 @@ func answerAfter(w http.ResponseWriter, r *http.Request, store idempotency.Store
 		return
 	}
 	if err != nil {
-		// The client gets its answer, of a request that changed nothing; a
-		// retry executes again.
-		log.Warn().Err(err).Msg("idempotency record not completed")
+		// A 2xx goes out only kept: this one is not, so the client gets a
+		// 503 (the request changed nothing; the retry executes again, or
+		// replays the record when the write landed after all), and none of
+		// the discarded answer's headers. writeError logs the cause.
+		if bond.KindOf(err) != bond.KindUnavailable {
+			err = bond.Unavailable("complete idempotency record", err)
+		}
+		writeError(w, r, err)
+		return
 	}
 	rw.send()
 }

@@ -35,6 +35,9 @@ func TestParseIdempotencyKey(t *testing.T) {
 		{`a b`, "", false},
 		{`a,b`, "", false},
 		{`(a)`, "", false},
+		{`:YWJj:`, "", false}, // an sf byte sequence, not a token
+		{`/a`, "", false},
+		{`*a`, "*a", true},
 	} {
 		got, ok := parseIdempotencyKey(tc.in)
 		assert.Equal(t, tc.ok, ok, "%q", tc.in)
