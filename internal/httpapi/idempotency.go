@@ -175,7 +175,7 @@ func idempotent(store idempotency.Store, ttl time.Duration) func(http.Handler) h
 			}
 			rec := idempotency.Record{
 				Key:         idempotency.Key{Scope: callerOf(r), Value: value},
-				Fingerprint: idempotency.FingerprintOf(r.Method, strings.TrimSuffix(r.URL.EscapedPath(), "/"), body), // a trailing slash is the same route
+				Fingerprint: idempotency.FingerprintOf(r.Method, strings.TrimSuffix(r.URL.Path, "/"), body), // decoded (%31 is 1) and without a trailing slash: the same route and bond
 				Token:       rand.Text(),
 				Expires:     now.Add(ttl),
 			}

@@ -411,3 +411,22 @@ func TestIdempotency_DiscardedAnswerLeaksNoHeader(t *testing.T) {
 	again := c.Do(t, http.MethodPost, "/bonds", createNEW, key)
 	assert.Equal(t, string(res.Body), string(again.Body))
 }
+
+// A retry that spells the same path another way (a percent-encoded
+// unreserved character, a trailing slash) is the same request: it replays,
+// where the raw path made it a 422.
+func TestIdempotency_PathSpellings(t *testing.T) {
+	store := newBoltRepo(t).(*boltstore.Store)
+	c := keyedServer(t, store, store, httpapi.Config{})
+	require.Equal(t, http.StatusCreated, c.Do(t, http.MethodPost, "/bonds", strings.ReplaceAll(createNEW, `"NEW"`, `"W1"`), nil).Status)
+	key := apitest.Header{httpapi.IdempotencyKeyHeader: `"add-1"`}
+	add := `{"sid": "s1", "name": "Ann", "email": "ann@example.com"}`
+	first := c.Do(t, http.MethodPost, "/bonds/W1/subscribers", add, key)
+	require.Equal(t, http.StatusOK, first.Status, "%s", first.Body)
+	for _, path := range []string{"/bonds/W%31/subscribers", "/bonds/W1/subscribers/", "/bonds/%57%31/subscribers"} {
+		res := c.Do(t, http.MethodPost, path, add, key)
+		require.Equal(t, http.StatusOK, res.Status, "%s: %s", path, res.Body)
+		assert.Equal(t, "true", res.Header.Get(httpapi.ReplayedHeader), path)
+		assert.Equal(t, string(first.Body), string(res.Body), path)
+	}
+}
