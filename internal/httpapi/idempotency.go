@@ -191,7 +191,7 @@ func idempotent(store idempotency.Store, ttl time.Duration) func(http.Handler) h
 			}
 
 			k := &keyed{rec: rec, at: now}
-			rw := &answerRecorder{ResponseWriter: w, header: http.Header{}, status: http.StatusOK}
+			rw := &answerRecorder{ResponseWriter: w, renderedAnswer: newRenderedAnswer()}
 			next.ServeHTTP(rw, r.WithContext(context.WithValue(r.Context(), keyedKey{}, k)))
 			answerAfter(w, r, store, k, rw)
 		})
@@ -254,9 +254,9 @@ func completing(r *http.Request, respond func(http.ResponseWriter, bond.Bond)) c
 		return r.Context()
 	}
 	k.completion.Record = func(b bond.Bond) *idempotency.Record {
-		a := renderedAnswer{header: http.Header{}, status: http.StatusOK}
+		a := newRenderedAnswer()
 		respond(&a, b)
-		rec, ok := keptRecord(k.rec, a.status, a.header, a.body.Bytes())
+		rec, ok := keptRecord(k.rec, &a)
 		if !ok {
 			return nil
 		}
@@ -266,11 +266,12 @@ func completing(r *http.Request, respond func(http.ResponseWriter, bond.Bond)) c
 	return bond.WithCompletion(r.Context(), &k.completion)
 }
 
-// keptRecord returns rec completed with an answer (status, the headers
-// that describe the result, body), and whether it is kept: kept says so,
-// and the body is at most idempotency.MaxAnswerBytes and packs within the
-// bounds.
-func keptRecord(rec idempotency.Record, status int, h http.Header, body []byte) (idempotency.Record, bool) {
+// keptRecord returns rec completed with answer a (its status, the headers
+// that describe the result, its body), and whether it is kept: kept says
+// so, and the body is at most idempotency.MaxAnswerBytes and packs within
+// the bounds.
+func keptRecord(rec idempotency.Record, a *renderedAnswer) (idempotency.Record, bool) {
+	status, h, body := a.status, a.header, a.body.Bytes()
 	if !kept(status) || len(body) > idempotency.MaxAnswerBytes {
 		return rec, false
 	}
@@ -290,6 +291,12 @@ type renderedAnswer struct {
 	header http.Header
 	status int
 	body   bytes.Buffer
+}
+
+// newRenderedAnswer is an empty answer, 200 until WriteHeader says
+// otherwise.
+func newRenderedAnswer() renderedAnswer {
+	return renderedAnswer{header: http.Header{}, status: http.StatusOK}
 }
 
 func (a *renderedAnswer) Header() http.Header         { return a.header }
@@ -355,7 +362,7 @@ func answerAfter(w http.ResponseWriter, r *http.Request, store idempotency.Store
 	if answeredByRecord(ctx, w, r, store, k) {
 		return
 	}
-	rec, keep := keptRecord(k.rec, rw.status, rw.header, rw.body.Bytes())
+	rec, keep := keptRecord(k.rec, &rw.renderedAnswer)
 	if !keep {
 		rw.send()
 		return
@@ -396,16 +403,14 @@ func answeredByRecord(ctx context.Context, w http.ResponseWriter, r *http.Reques
 }
 
 // answerRecorder holds a handler's answer until its record is written or
-// another record answers instead: its own header map (copied to the real
-// writer only when the handler's answer is sent, so that none of a
-// discarded answer's headers leak), the status, and at most
-// idempotency.MaxAnswerBytes of body (past that, what was held and the rest
-// go out as they come, and the answer is not kept).
+// another record answers instead (renderedAnswer: its own header map,
+// copied to the real writer only when the handler's answer is sent, so that
+// none of a discarded answer's headers leak; the status; at most
+// idempotency.MaxAnswerBytes of body: past that, what was held and the
+// rest go out as they come, and the answer is not kept).
 type answerRecorder struct {
 	http.ResponseWriter
-	header   http.Header
-	status   int
-	body     bytes.Buffer
+	renderedAnswer
 	overflow bool
 	wrote    bool // the header was sent on the real writer
 }
