@@ -11,6 +11,7 @@ import (
 
 	"github.com/bondregistry/bond-registry/internal/boltstore"
 	"github.com/bondregistry/bond-registry/internal/bond"
+	"github.com/bondregistry/bond-registry/internal/bond/bondtest"
 )
 
 // revisionNumbers lists the numbers of id's revisions, newest first (none
@@ -41,18 +42,7 @@ func TestStore_Sweep(t *testing.T) {
 	t.Cleanup(func() { _ = s.Close() })
 
 	before := time.Now().Add(-time.Second) // revision times are cut to the millisecond
-	a := bond.Bond{BondID: "A", HostAccountID: "H", SubAccountID: "S", HostCostCenter: "c", SubCostCenter: "d"}
-	_, err = bond.Create(ctx, s, a)
-	require.NoError(t, err)
-	_, err = bond.UpdateBond(ctx, s, "A", bond.Update{SubCostCenter: new("e")}, bond.Precondition{})
-	require.NoError(t, err)
-	_, err = bond.PutSubscriber(ctx, s, "A", bond.Subscriber{SID: "s", Name: "n", Email: "s@example.com"}, bond.Precondition{})
-	require.NoError(t, err)
-	b := a
-	b.BondID, b.HostAccountID = "B", "H2"
-	_, err = bond.Create(ctx, s, b)
-	require.NoError(t, err)
-	require.NoError(t, bond.Delete(ctx, s, "B", bond.Precondition{}))
+	bondtest.WriteHistory(t, s)
 	after := time.Now().Add(time.Second)
 	require.Equal(t, []int64{3, 2, 1}, revisionNumbers(t, s, "A"))
 	require.Equal(t, []int64{2, 1}, revisionNumbers(t, s, "B"))
@@ -83,7 +73,7 @@ func TestStore_Sweep(t *testing.T) {
 	assert.Equal(t, 1, n)
 	assert.Equal(t, []int64{4}, revisionNumbers(t, s, "A"))
 	// B re-created after its history expired: its numbers go on too.
-	_, err = bond.Create(ctx, s, b)
+	_, err = bond.Create(ctx, s, bond.Bond{BondID: "B", HostAccountID: "H2", SubAccountID: "S", HostCostCenter: "c", SubCostCenter: "d"})
 	require.NoError(t, err)
 	assert.Equal(t, []int64{3}, revisionNumbers(t, s, "B"))
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/bondregistry/bond-registry/internal/bond"
+	"github.com/bondregistry/bond-registry/internal/bond/bondtest"
 	"github.com/bondregistry/bond-registry/internal/dynamostore"
 	"github.com/bondregistry/bond-registry/internal/dynamotest"
 )
@@ -45,18 +46,7 @@ func expiries(t *testing.T, client *dynamodb.Client, table string) map[string]in
 func historyWrites(t *testing.T, s *dynamostore.Store) map[string]time.Time {
 	t.Helper()
 	ctx := context.Background()
-	a := bond.Bond{BondID: "A", HostAccountID: "H", SubAccountID: "S", HostCostCenter: "c", SubCostCenter: "d"}
-	_, err := bond.Create(ctx, s, a)
-	require.NoError(t, err)
-	_, err = bond.UpdateBond(ctx, s, "A", bond.Update{SubCostCenter: new("e")}, bond.Precondition{})
-	require.NoError(t, err)
-	_, err = bond.PutSubscriber(ctx, s, "A", bond.Subscriber{SID: "s", Name: "n", Email: "s@example.com"}, bond.Precondition{})
-	require.NoError(t, err)
-	b := a
-	b.BondID, b.HostAccountID = "B", "H2"
-	_, err = bond.Create(ctx, s, b)
-	require.NoError(t, err)
-	require.NoError(t, bond.Delete(ctx, s, "B", bond.Precondition{}))
+	bondtest.WriteHistory(t, s)
 	times := map[string]time.Time{}
 	for id, last := range map[string]int64{"A": 3, "B": 2} {
 		for n := int64(1); n <= last; n++ {

@@ -175,3 +175,23 @@ func largestBond(id string) bond.Bond {
 		}
 	}
 }
+
+// WriteHistory makes a small history on repo, for the stores' own tests of
+// retention: bond A created, updated and given a subscriber (revisions
+// 1-3, A live), bond B created and deleted (revisions 1-2, B gone).
+func WriteHistory(t *testing.T, repo bond.Repository) {
+	t.Helper()
+	ctx := context.Background()
+	a := bond.Bond{BondID: "A", HostAccountID: "H", SubAccountID: "S", HostCostCenter: "c", SubCostCenter: "d"}
+	_, err := bond.Create(ctx, repo, a)
+	require.NoError(t, err)
+	_, err = bond.UpdateBond(ctx, repo, "A", bond.Update{SubCostCenter: new("e")}, bond.Precondition{})
+	require.NoError(t, err)
+	_, err = bond.PutSubscriber(ctx, repo, "A", bond.Subscriber{SID: "s", Name: "n", Email: "s@example.com"}, bond.Precondition{})
+	require.NoError(t, err)
+	b := a
+	b.BondID, b.HostAccountID = "B", "H2"
+	_, err = bond.Create(ctx, repo, b)
+	require.NoError(t, err)
+	require.NoError(t, bond.Delete(ctx, repo, "B", bond.Precondition{}))
+}
