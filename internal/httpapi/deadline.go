@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -37,30 +38,37 @@ type lazyDeadline struct {
 	context.Context           // the parent
 	at              time.Time // the deadline
 
-	mu      sync.Mutex
-	timed   context.Context // made by timer
-	cancel  context.CancelFunc
-	stopped bool
+	// timed is the timer's context once made; it and stopped are read
+	// without the lock (every Value lookup of the request passes here),
+	// and set under it.
+	timed   atomic.Pointer[timedContext]
+	stopped atomic.Bool
+	mu      sync.Mutex // held while the timer is made and by stop
+}
+
+// timedContext is the context.WithDeadline a lazyDeadline makes.
+type timedContext struct {
+	context.Context
+	cancel context.CancelFunc
 }
 
 // timer returns the context that carries the deadline, made on first use.
 func (c *lazyDeadline) timer() context.Context {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.timed == nil {
-		c.timed, c.cancel = context.WithDeadline(c.Context, c.at)
-		if c.stopped {
-			c.cancel()
-		}
+	if t := c.timed.Load(); t != nil {
+		return t
 	}
-	return c.timed
-}
-
-// made returns the timer's context, or nil before it is made.
-func (c *lazyDeadline) made() context.Context {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.timed
+	if t := c.timed.Load(); t != nil {
+		return t
+	}
+	ctx, cancel := context.WithDeadline(c.Context, c.at)
+	if c.stopped.Load() {
+		cancel()
+	}
+	t := &timedContext{Context: ctx, cancel: cancel}
+	c.timed.Store(t)
+	return t
 }
 
 // Deadline is at, or the parent's when it is sooner.
@@ -78,13 +86,10 @@ func (c *lazyDeadline) Done() <-chan struct{} { return c.timer().Done() }
 // context.Canceled after stop, or, once at has passed, the error of the
 // timer made then (context.DeadlineExceeded); otherwise nil.
 func (c *lazyDeadline) Err() error {
-	c.mu.Lock()
-	timed, stopped := c.timed, c.stopped
-	c.mu.Unlock()
-	switch {
-	case timed != nil:
-		return timed.Err()
-	case stopped:
+	switch t := c.timed.Load(); {
+	case t != nil:
+		return t.Err()
+	case c.stopped.Load():
 		return context.Canceled
 	}
 	if err := c.Context.Err(); err != nil {
@@ -98,8 +103,8 @@ func (c *lazyDeadline) Err() error {
 
 // Value is the timer's context's value once it is made, else the parent's.
 func (c *lazyDeadline) Value(key any) any {
-	if timed := c.made(); timed != nil {
-		return timed.Value(key)
+	if t := c.timed.Load(); t != nil {
+		return t.Value(key)
 	}
 	return c.Context.Value(key)
 }
@@ -107,10 +112,10 @@ func (c *lazyDeadline) Value(key any) any {
 // stop releases the timer, if one was made, and cancels the context.
 func (c *lazyDeadline) stop() {
 	c.mu.Lock()
-	c.stopped = true
-	cancel := c.cancel
+	c.stopped.Store(true)
+	t := c.timed.Load()
 	c.mu.Unlock()
-	if cancel != nil {
-		cancel()
+	if t != nil {
+		t.cancel()
 	}
 }
