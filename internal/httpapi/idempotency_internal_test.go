@@ -74,6 +74,21 @@ func TestParseIdempotencyKey_SFStringRoundTrip(t *testing.T) {
 	})
 }
 
+// Structured Field items that are neither an sf-string nor a token (a byte
+// sequence :base64:, a boolean ?1, a string with parameters) are never a
+// key: the kind of `:YWJj:`, which was taken as a token.
+func TestParseIdempotencyKey_OtherItemsRefused(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		b64 := rapid.StringMatching(`[A-Za-z0-9+/]{0,40}={0,2}`).Draw(t, "base64")
+		for _, in := range []string{":" + b64 + ":", "?" + rapid.SampledFrom([]string{"0", "1"}).Draw(t, "bool"),
+			`"` + b64 + `";p=` + b64, "/" + b64} {
+			if got, ok := parseIdempotencyKey(in); ok {
+				t.Fatalf("parse(%q) = %q: not an sf-string or token", in, got)
+			}
+		}
+	})
+}
+
 // rapidASCII is the printable ASCII range of an sf-string.
 var rapidASCII = unicode.RangeTable{R16: []unicode.Range16{{Lo: 0x20, Hi: 0x7e, Stride: 1}}}
 
