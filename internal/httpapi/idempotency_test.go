@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -14,6 +15,7 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"pgregory.net/rapid"
 
 	"github.com/bondregistry/bond-registry/internal/boltstore"
 	"github.com/bondregistry/bond-registry/internal/bond"
@@ -423,10 +425,25 @@ func TestIdempotency_PathSpellings(t *testing.T) {
 	add := `{"sid": "s1", "name": "Ann", "email": "ann@example.com"}`
 	first := c.Do(t, http.MethodPost, "/bonds/W1/subscribers", add, key)
 	require.Equal(t, http.StatusOK, first.Status, "%s", first.Body)
-	for _, path := range []string{"/bonds/W%31/subscribers", "/bonds/W1/subscribers/", "/bonds/%57%31/subscribers"} {
+	replays := func(path string) {
 		res := c.Do(t, http.MethodPost, path, add, key)
 		require.Equal(t, http.StatusOK, res.Status, "%s: %s", path, res.Body)
-		assert.Equal(t, "true", res.Header.Get(httpapi.ReplayedHeader), path)
-		assert.Equal(t, string(first.Body), string(res.Body), path)
+		require.Equal(t, "true", res.Header.Get(httpapi.ReplayedHeader), path)
+		require.Equal(t, string(first.Body), string(res.Body), path)
 	}
+	for _, path := range []string{"/bonds/W%31/subscribers", "/bonds/W1/subscribers/", "/bonds/%57%31/subscribers"} {
+		replays(path)
+	}
+	// Any spelling: each character of the path percent-encoded or not.
+	rapid.Check(t, func(rt *rapid.T) {
+		var path strings.Builder
+		for _, ch := range []byte("/bonds/W1/subscribers") {
+			if ch != '/' && rapid.Bool().Draw(rt, "encode") {
+				fmt.Fprintf(&path, "%%%02X", ch)
+			} else {
+				path.WriteByte(ch)
+			}
+		}
+		replays(path.String())
+	})
 }

@@ -103,6 +103,7 @@ func NewServer(log zerolog.Logger, repo bond.Repository, cfg Config) http.Handle
 	}
 
 	r := chi.NewRouter()
+	r.Use(normalizePath) // before routing: /bo%6Eds is /bonds
 	r.Use(newLogMiddleware(log, cfg.Metrics)...)
 	r.Use(securityHeaders)
 	r.Use(recoverer)
